@@ -1,0 +1,1 @@
+"""HTTP surfaces for terminals and staff (POS, admin) and operations (health)."""

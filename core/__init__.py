@@ -1,0 +1,1 @@
+"""The domain: ledger, subscribers, accrual, storage. Knows nothing of SMS, chat or HTTP."""

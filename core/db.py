@@ -1,0 +1,281 @@
+"""Storage: one ``Database`` API over SQLite (default) and PostgreSQL.
+
+A *unit of work* is a plain synchronous function ``fn(conn) -> T`` written with
+SQLAlchemy Core against a ``sqlalchemy.Connection``. ``await db.write(fn)`` runs
+it in one transaction: it commits if ``fn`` returns and rolls back if it raises.
+The same function runs on both databases:
+
+* **SQLite**: every write goes to one writer thread holding one connection
+  (stdlib ``sqlite3``, WAL, ``BEGIN IMMEDIATE``). The whole unit of work runs
+  there in one hop instead of one thread hop per statement, and the writer
+  commits whatever units are queued together in one transaction (group commit),
+  each inside its own SAVEPOINT so one failing unit never undoes another. Reads
+  go through aiosqlite connections so long reads never queue behind writes.
+* **PostgreSQL**: ``AsyncConnection.run_sync`` over asyncpg, pooled; serialization
+  failures and deadlocks are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+T = TypeVar("T")
+UnitOfWork = Callable[[Connection], T]
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+MAX_GROUP_COMMIT = 256
+PG_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+PG_MAX_RETRIES = 8
+
+
+class Database:
+    """What the rest of the product sees of storage."""
+
+    dialect: str
+    url: URL
+
+    async def write(self, fn: UnitOfWork[T]) -> T:
+        raise NotImplementedError
+
+    async def read(self, fn: UnitOfWork[T]) -> T:
+        raise NotImplementedError
+
+    @property
+    def async_engine(self) -> AsyncEngine:
+        """The async engine, for migrations and streaming reads."""
+        raise NotImplementedError
+
+    async def dispose(self) -> None:
+        raise NotImplementedError
+
+
+def open_database(url: str, *, pool_size: int = 10) -> Database:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return SqliteDatabase(parsed)
+    if parsed.get_backend_name() == "postgresql":
+        return PostgresDatabase(parsed, pool_size=pool_size)
+    raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)}")
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+def _sqlite_path(url: URL) -> str:
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        raise ValueError("SQLite needs a file (WAL and a separate writer need one)")
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return database
+
+
+def _configure_sqlite(engine: Engine, begin: str) -> None:
+    """Take transaction control from the driver so we choose how each one begins."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+
+@dataclass
+class _Job:
+    fn: UnitOfWork[Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    ok: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class _Writer:
+    """The single SQLite writer thread and its queue."""
+
+    engine: Engine
+    jobs: queue.SimpleQueue[_Job | None] = field(default_factory=queue.SimpleQueue)
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join()
+            self.thread = None
+
+    def _run(self) -> None:
+        conn = self.engine.connect()
+        try:
+            stopping = False
+            while not stopping:
+                first = self.jobs.get()
+                if first is None:
+                    break
+                batch = [first]
+                while len(batch) < MAX_GROUP_COMMIT:
+                    try:
+                        nxt = self.jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stopping = True
+                        break
+                    batch.append(nxt)
+                self._run_batch(conn, batch)
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _run_batch(conn: Connection, batch: list[_Job]) -> None:
+        try:
+            with conn.begin():
+                if len(batch) == 1:
+                    job = batch[0]
+                    try:
+                        job.result, job.ok = job.fn(conn), True
+                    except BaseException as exc:
+                        job.error = exc
+                        raise
+                else:
+                    for job in batch:
+                        savepoint = conn.begin_nested()
+                        try:
+                            job.result, job.ok = job.fn(conn), True
+                            savepoint.commit()
+                        except BaseException as exc:
+                            job.error = exc
+                            savepoint.rollback()
+        except BaseException as exc:
+            for job in batch:
+                if job.ok or job.error is None:
+                    job.ok, job.error = False, exc
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in batch:
+            by_loop.setdefault(job.loop, []).append(job)
+        for loop, jobs in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_deliver, jobs)
+            except RuntimeError:  # the caller's loop has closed; nobody is waiting
+                log.warning("dropped %d results for a closed event loop", len(jobs))
+
+
+def _deliver(jobs: list[_Job]) -> None:
+    for job in jobs:
+        if job.future.done():
+            continue
+        if job.ok:
+            job.future.set_result(job.result)
+        else:
+            assert job.error is not None
+            job.future.set_exception(job.error)
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+        path = _sqlite_path(url)
+        writer_engine = create_engine(
+            f"sqlite+pysqlite:///{path}",
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+        _configure_sqlite(writer_engine, "BEGIN IMMEDIATE")
+        self._writer = _Writer(writer_engine)
+        self._writer.start()
+        self._async = create_async_engine(f"sqlite+aiosqlite:///{path}", pool_size=4)
+        _configure_sqlite(self._async.sync_engine, "BEGIN")
+
+    @property
+    def async_engine(self) -> AsyncEngine:
+        return self._async
+
+    async def write(self, fn: UnitOfWork[T]) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._writer.jobs.put(_Job(fn, loop, future))
+        return await future
+
+    async def read(self, fn: UnitOfWork[T]) -> T:
+        async with self._async.connect() as conn:
+            try:
+                return await conn.run_sync(fn)
+            finally:
+                await conn.rollback()
+
+    async def dispose(self) -> None:
+        await asyncio.to_thread(self._writer.stop)
+        self._writer.engine.dispose()
+        await self._async.dispose()
+
+
+# ----------------------------------------------------------------------- PostgreSQL
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    code = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+    return code in PG_RETRY_SQLSTATES
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+
+    def __init__(self, url: URL, *, pool_size: int) -> None:
+        self.url = url.set(drivername="postgresql+asyncpg")
+        self._async = create_async_engine(
+            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+
+    @property
+    def async_engine(self) -> AsyncEngine:
+        return self._async
+
+    async def write(self, fn: UnitOfWork[T]) -> T:
+        for attempt in range(PG_MAX_RETRIES):
+            try:
+                async with self._async.begin() as conn:
+                    return await conn.run_sync(fn)
+            except DBAPIError as exc:
+                if not _is_retryable(exc) or attempt == PG_MAX_RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.005 * (2**attempt))
+        raise AssertionError("unreachable")
+
+    async def read(self, fn: UnitOfWork[T]) -> T:
+        async with self._async.connect() as conn:
+            try:
+                return await conn.run_sync(fn)
+            finally:
+                await conn.rollback()
+
+    async def dispose(self) -> None:
+        await self._async.dispose()

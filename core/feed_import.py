@@ -1,0 +1,399 @@
+"""Importing a billing feed into the ledger, set-based and idempotent.
+
+The file is read in chunks (memory does not grow with it). Each chunk is one
+unit of work: rows go into a temporary staging table with one ``executemany``,
+then a handful of ``INSERT … SELECT`` statements open missing subscribers and
+accounts, post the entries (``ON CONFLICT DO NOTHING`` on the idempotency key
+``accrual:{account}:{period}:{service}``), create their lots and add to the
+balances. A row whose key was already posted is either a repeat of an earlier
+import (skipped when identical, reported when it differs) or a duplicate within
+this file (reported with both line numbers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.schema import CreateTable
+
+from core.accrual import AccrualRules, parse_period
+from core.clock import Clock, epoch
+from core.db import Database
+from core.errors import FeedError
+from core.feed import BadRow, FeedReader, FeedRow
+from core.schema import account, entry, feed_import, lot, subscriber
+from core.sql import insert_ignoring
+
+CHUNK_ROWS = 5000
+
+_stage_md = MetaData()
+feed_stage = Table(
+    "feed_stage",
+    _stage_md,
+    Column("line", BigInteger, nullable=False),
+    Column("msisdn", String(16), nullable=False),
+    Column("service", String(16), nullable=False),
+    Column("name", String(64)),
+    Column("points", BigInteger, nullable=False),
+    Column("reason_args", Text, nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("account_id", BigInteger),
+    Column("ikey", String(160)),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass
+class ImportResult:
+    import_id: int
+    rows_ok: int = 0
+    rows_bad: int = 0
+    rows_skipped: int = 0
+    points: int = 0
+    first_bad: list[BadRow] = field(default_factory=list)
+
+    MAX_KEPT = 100
+
+    def add_bad(self, bad: BadRow) -> None:
+        self.rows_bad += 1
+        if len(self.first_bad) < self.MAX_KEPT:
+            self.first_bad.append(bad)
+
+
+@dataclass(frozen=True)
+class _ChunkOutcome:
+    ok: int
+    skipped: int
+    points: int
+    bad: list[BadRow]
+
+
+def _ref(import_id: int, line: int) -> str:
+    return f"feed {import_id} line {line}"
+
+
+def _stage_rows(
+    rows: list[FeedRow], rules: AccrualRules, period: str, import_id: int
+) -> list[dict[str, object]]:
+    staged = []
+    for row in rows:
+        rate = rules.rate_for(row.tenure_months)
+        staged.append(
+            {
+                "line": row.line,
+                "msisdn": row.msisdn,
+                "service": row.service,
+                "name": row.name,
+                "points": rules.points(row.spend_cents, row.tenure_months, row.reward_points),
+                "reason_args": json.dumps(
+                    {
+                        "period": period,
+                        "spend": row.spend_cents,
+                        "rate": rate.label,
+                        "reward": row.reward_points,
+                        "service": row.service,
+                    },
+                    separators=(",", ":"),
+                ),
+                "ref": _ref(import_id, row.line),
+            }
+        )
+    return staged
+
+
+def _accrue_chunk(
+    conn: Connection,
+    *,
+    staged: list[dict[str, object]],
+    import_id: int,
+    period: str,
+    now: int,
+    expires_at: int,
+    home_lang: str,
+) -> _ChunkOutcome:
+    st = feed_stage
+    conn.execute(CreateTable(st, if_not_exists=True))
+    conn.execute(delete(st))
+    conn.execute(insert(st), staged)
+    # WHERE line > 0 keeps SQLite's parser from reading ON CONFLICT as a join constraint.
+    lang = case((st.c.msisdn.like("+86%"), literal(home_lang)), else_=literal("en"))
+    conn.execute(
+        insert_ignoring(conn, subscriber, "msisdn").from_select(
+            ["msisdn", "name", "lang", "opted_out", "created_at"],
+            select(st.c.msisdn, func.max(st.c.name), lang, false(), literal(now, BigInteger))
+            .where(st.c.line > 0)
+            .group_by(st.c.msisdn),
+        )
+    )
+    conn.execute(
+        insert_ignoring(conn, account, "subscriber_id").from_select(
+            ["subscriber_id", "type", "balance", "held", "created_at"],
+            select(
+                subscriber.c.id,
+                func.max(st.c.service),
+                literal(0, BigInteger),
+                literal(0, BigInteger),
+                literal(now, BigInteger),
+            )
+            .select_from(st.join(subscriber, subscriber.c.msisdn == st.c.msisdn))
+            .where(st.c.line > 0)
+            .group_by(subscriber.c.id),
+        )
+    )
+    account_of = (
+        select(account.c.id)
+        .select_from(account.join(subscriber, subscriber.c.id == account.c.subscriber_id))
+        .where(subscriber.c.msisdn == st.c.msisdn)
+        .scalar_subquery()
+    )
+    conn.execute(update(st).values(account_id=account_of))
+    conn.execute(
+        update(st).values(
+            ikey=literal("accrual:")
+            + cast(st.c.account_id, String)
+            + literal(f":{period}:")
+            + st.c.service
+        )
+    )
+    conn.execute(
+        insert_ignoring(conn, entry, "idempotency_key").from_select(
+            [
+                "account_id",
+                "amount",
+                "kind",
+                "source",
+                "idempotency_key",
+                "reason_key",
+                "reason_args",
+                "ref",
+                "import_id",
+                "created_at",
+            ],
+            select(
+                st.c.account_id,
+                st.c.points,
+                literal("earn"),
+                literal("accrual"),
+                st.c.ikey,
+                literal("accrual"),
+                st.c.reason_args,
+                st.c.ref,
+                literal(import_id, BigInteger),
+                literal(now, BigInteger),
+            )
+            .where(st.c.points > 0)
+            .order_by(st.c.line),
+        )
+    )
+    posted = st.join(
+        entry,
+        and_(
+            entry.c.idempotency_key == st.c.ikey,
+            entry.c.ref == st.c.ref,
+            entry.c.import_id == import_id,
+        ),
+    )
+    conn.execute(
+        lot.insert().from_select(
+            ["account_id", "entry_id", "service", "amount", "remaining", "earned_at", "expires_at"],
+            select(
+                entry.c.account_id,
+                entry.c.id,
+                st.c.service,
+                entry.c.amount,
+                entry.c.amount,
+                literal(now, BigInteger),
+                literal(expires_at, BigInteger),
+            ).select_from(posted),
+        )
+    )
+    gains = conn.execute(
+        select(entry.c.account_id, func.sum(entry.c.amount), func.count())
+        .select_from(posted)
+        .group_by(entry.c.account_id)
+    ).all()
+    if gains:
+        conn.execute(
+            update(account)
+            .where(account.c.id == bindparam("aid"))
+            .values(balance=account.c.balance + bindparam("gain", type_=BigInteger)),
+            [{"aid": aid, "gain": int(gain)} for aid, gain, _ in gains],
+        )
+    ok = sum(int(n) for _, _, n in gains)
+    points = sum(int(g) for _, g, _ in gains)
+    zero = conn.execute(select(func.count()).select_from(st).where(st.c.points == 0)).scalar_one()
+    clashes = conn.execute(
+        select(st.c.line, st.c.points, entry.c.amount, entry.c.import_id, entry.c.ref)
+        .select_from(st.join(entry, entry.c.idempotency_key == st.c.ikey))
+        .where(
+            and_(
+                st.c.points > 0,
+                or_(
+                    entry.c.import_id.is_(None),
+                    entry.c.import_id != import_id,
+                    entry.c.ref != st.c.ref,
+                ),
+            )
+        )
+        .order_by(st.c.line)
+    ).all()
+    bad: list[BadRow] = []
+    skipped = 0
+    for line, points_here, amount, first_import, first_ref in clashes:
+        if first_import == import_id:
+            first_line = first_ref.rsplit(" ", 1)[-1]
+            bad.append(
+                BadRow(line, f"duplicate of line {first_line}: same number and account_type")
+            )
+        elif amount == points_here:
+            skipped += 1
+        else:
+            bad.append(
+                BadRow(
+                    line,
+                    f"already accrued {amount} points for {period} ({first_ref}); "
+                    f"this row says {points_here}",
+                )
+            )
+    return _ChunkOutcome(ok + int(zero), skipped, points, bad)
+
+
+def _chunks(reader: FeedReader, size: int) -> Iterator[list[FeedRow | BadRow]]:
+    it = iter(reader)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+ProgressFn = Callable[[int, int], None]
+BadFn = Callable[[BadRow], None]
+
+
+async def import_feed(
+    db: Database,
+    path: Path,
+    period: str,
+    rules: AccrualRules,
+    clock: Clock,
+    *,
+    strict: bool = False,
+    region: str = "CN",
+    home_lang: str = "zh",
+    on_bad: BadFn | None = None,
+    on_progress: ProgressFn | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ImportResult:
+    """Import ``path`` for ``period``; running it again with the same file changes nothing."""
+    try:
+        parse_period(period)
+    except ValueError as exc:
+        raise FeedError(str(exc)) from None
+    total = (await asyncio.to_thread(path.stat)).st_size
+    report_bad = on_bad or (lambda _bad: None)
+    if strict:
+        bad_count = await asyncio.to_thread(_count_bad, path, period, region, report_bad)
+        if bad_count:
+            raise FeedError(f"--strict: {bad_count} bad row(s); nothing was imported")
+    now = epoch(clock.now())
+    expires_at = rules.expires_at(period)
+
+    def start(conn: Connection) -> int:
+        return int(
+            conn.execute(
+                feed_import.insert()
+                .values(period=period, filename=path.name[:255], started_at=now)
+                .returning(feed_import.c.id)
+            ).scalar_one()
+        )
+
+    result = ImportResult(await db.write(start))
+    with path.open("rb") as stream:
+        reader = FeedReader(stream, period, region)
+        chunks = _chunks(reader, chunk_rows)
+        while True:
+            chunk = await asyncio.to_thread(next, chunks, None)
+            if chunk is None:
+                break
+            good = [r for r in chunk if isinstance(r, FeedRow)]
+            for row in chunk:
+                if isinstance(row, BadRow):
+                    result.add_bad(row)
+                    report_bad(row)
+            if good:
+                staged = _stage_rows(good, rules, period, result.import_id)
+
+                def unit(
+                    conn: Connection, staged: list[dict[str, object]] = staged
+                ) -> _ChunkOutcome:
+                    return _accrue_chunk(
+                        conn,
+                        staged=staged,
+                        import_id=result.import_id,
+                        period=period,
+                        now=now,
+                        expires_at=expires_at,
+                        home_lang=home_lang,
+                    )
+
+                outcome = await db.write(unit)
+                result.rows_ok += outcome.ok
+                result.rows_skipped += outcome.skipped
+                result.points += outcome.points
+                for bad in outcome.bad:
+                    result.add_bad(bad)
+                    report_bad(bad)
+            if on_progress:
+                on_progress(reader.bytes_read, total)
+
+    finished = epoch(clock.now())
+
+    def finish(conn: Connection) -> None:
+        conn.execute(
+            update(feed_import)
+            .where(feed_import.c.id == result.import_id)
+            .values(
+                finished_at=finished,
+                rows_ok=result.rows_ok,
+                rows_bad=result.rows_bad,
+                rows_skipped=result.rows_skipped,
+                points=result.points,
+            )
+        )
+
+    await db.write(finish)
+    return result
+
+
+def _count_bad(path: Path, period: str, region: str, on_bad: BadFn) -> int:
+    count = 0
+    with path.open("rb") as stream:
+        for row in FeedReader(stream, period, region):
+            if isinstance(row, BadRow):
+                count += 1
+                on_bad(row)
+    return count

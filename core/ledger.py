@@ -1,0 +1,431 @@
+"""The points ledger: accounts, lots, append-only entries, holds.
+
+Rules (DESIGN.md §4): integers only; ``account.balance`` and ``account.held``
+change only in the same transaction as the entries and holds that explain them;
+every entry has a unique idempotency key, so a retry returns the first result;
+spending takes lots first-expiring-first; a debit is a conditional UPDATE, never
+read-check-write.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from core.errors import DuplicateEntry, InsufficientPoints
+from core.schema import account, entry, hold, lot, lot_use
+from core.sql import for_update, insert_ignoring
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The result of posting an entry; ``created`` is False when the key was seen before."""
+
+    entry_id: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    balance: int
+    held: int
+    next_expiry_points: int
+    next_expiry_at: int | None
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: int
+    amount: int
+    kind: str
+    reason_key: str
+    reason_args: dict[str, Any]
+    created_at: int
+
+
+def open_account(conn: Connection, subscriber_id: int, account_type: str, now: int) -> int:
+    """Return the subscriber's account id, opening the account if there is none."""
+    conn.execute(
+        insert_ignoring(conn, account, "subscriber_id").values(
+            subscriber_id=subscriber_id, type=account_type, balance=0, held=0, created_at=now
+        )
+    )
+    found = account_id_of(conn, subscriber_id)
+    assert found is not None
+    return found
+
+
+def account_id_of(conn: Connection, subscriber_id: int) -> int | None:
+    return conn.execute(
+        select(account.c.id).where(account.c.subscriber_id == subscriber_id)
+    ).scalar_one_or_none()
+
+
+def _claim_entry(
+    conn: Connection,
+    *,
+    account_id: int,
+    amount: int,
+    kind: str,
+    source: str,
+    key: str,
+    reason_key: str,
+    reason_args: dict[str, Any],
+    ref: str,
+    now: int,
+) -> Posted:
+    inserted = conn.execute(
+        insert_ignoring(conn, entry, "idempotency_key")
+        .values(
+            account_id=account_id,
+            amount=amount,
+            kind=kind,
+            source=source,
+            idempotency_key=key,
+            reason_key=reason_key,
+            reason_args=json.dumps(reason_args, ensure_ascii=False, separators=(",", ":")),
+            ref=ref,
+            created_at=now,
+        )
+        .returning(entry.c.id)
+    ).scalar_one_or_none()
+    if inserted is not None:
+        return Posted(inserted, True)
+    first = conn.execute(
+        select(entry.c.id, entry.c.account_id, entry.c.amount).where(entry.c.idempotency_key == key)
+    ).one()
+    if first.account_id != account_id or first.amount != amount:
+        raise DuplicateEntry(key)
+    return Posted(first.id, False)
+
+
+def credit(
+    conn: Connection,
+    *,
+    account_id: int,
+    amount: int,
+    kind: str,
+    source: str,
+    key: str,
+    reason_key: str,
+    reason_args: dict[str, Any],
+    ref: str,
+    now: int,
+    expires_at: int,
+    service: str = "mobile",
+) -> Posted:
+    """Add ``amount`` points as a new lot expiring at ``expires_at``."""
+    if amount <= 0:
+        raise ValueError("a credit must be positive")
+    posted = _claim_entry(
+        conn,
+        account_id=account_id,
+        amount=amount,
+        kind=kind,
+        source=source,
+        key=key,
+        reason_key=reason_key,
+        reason_args=reason_args,
+        ref=ref,
+        now=now,
+    )
+    if not posted.created:
+        return posted
+    conn.execute(
+        lot.insert().values(
+            account_id=account_id,
+            entry_id=posted.entry_id,
+            service=service,
+            amount=amount,
+            remaining=amount,
+            earned_at=now,
+            expires_at=expires_at,
+        )
+    )
+    conn.execute(
+        update(account).where(account.c.id == account_id).values(balance=account.c.balance + amount)
+    )
+    return posted
+
+
+def _available(conn: Connection, account_id: int) -> int:
+    row = conn.execute(
+        select(account.c.balance, account.c.held).where(account.c.id == account_id)
+    ).one()
+    return int(row.balance - row.held)
+
+
+def _consume_lots(conn: Connection, account_id: int, entry_id: int, amount: int) -> None:
+    """Take ``amount`` from the account's lots, first-expiring-first, recording each use."""
+    query = (
+        select(lot.c.id, lot.c.remaining)
+        .where(and_(lot.c.account_id == account_id, lot.c.remaining > 0))
+        .order_by(lot.c.expires_at, lot.c.id)
+    )
+    if for_update(conn):
+        query = query.with_for_update()
+    left = amount
+    for lot_id, remaining in conn.execute(query).all():
+        take = min(left, remaining)
+        conn.execute(update(lot).where(lot.c.id == lot_id).values(remaining=lot.c.remaining - take))
+        conn.execute(lot_use.insert().values(entry_id=entry_id, lot_id=lot_id, amount=take))
+        left -= take
+        if left == 0:
+            return
+    raise AssertionError(f"account {account_id}: lots short by {left} (ledger corrupt)")
+
+
+def debit(
+    conn: Connection,
+    *,
+    account_id: int,
+    amount: int,
+    kind: str,
+    source: str,
+    key: str,
+    reason_key: str,
+    reason_args: dict[str, Any],
+    ref: str,
+    now: int,
+    from_held: bool = False,
+) -> Posted:
+    """Take ``amount`` points, or raise ``InsufficientPoints`` leaving nothing changed.
+
+    With ``from_held`` the points come out of a hold the caller has just
+    captured: both ``balance`` and ``held`` drop.
+    """
+    if amount <= 0:
+        raise ValueError("a debit must be positive")
+    if not from_held:
+        expire_due(conn, account_id, now)
+    posted = _claim_entry(
+        conn,
+        account_id=account_id,
+        amount=-amount,
+        kind=kind,
+        source=source,
+        key=key,
+        reason_key=reason_key,
+        reason_args=reason_args,
+        ref=ref,
+        now=now,
+    )
+    if not posted.created:
+        return posted
+    if from_held:
+        stmt = (
+            update(account)
+            .where(and_(account.c.id == account_id, account.c.held >= amount))
+            .values(balance=account.c.balance - amount, held=account.c.held - amount)
+        )
+    else:
+        stmt = (
+            update(account)
+            .where(and_(account.c.id == account_id, account.c.balance - account.c.held >= amount))
+            .values(balance=account.c.balance - amount)
+        )
+    if conn.execute(stmt).rowcount != 1:
+        raise InsufficientPoints(_available(conn, account_id), amount)
+    _consume_lots(conn, account_id, posted.entry_id, amount)
+    return posted
+
+
+def expire_due(conn: Connection, account_id: int, now: int) -> int:
+    """Expire what is left of the account's lots whose time has come; return points expired.
+
+    Points reserved by an active hold are protected: expiry takes at most
+    ``balance - held``, and what it cannot take waits for the hold to end.
+    """
+    due = conn.execute(
+        select(lot.c.id, lot.c.remaining, lot.c.expires_at)
+        .where(and_(lot.c.account_id == account_id, lot.c.remaining > 0, lot.c.expires_at <= now))
+        .order_by(lot.c.expires_at, lot.c.id)
+    ).all()
+    if not due:
+        return 0
+    room = _available(conn, account_id)
+    expired = 0
+    for lot_id, remaining, expires_at in due:
+        take = min(remaining, room - expired)
+        if take <= 0:
+            break
+        posted = _claim_entry(
+            conn,
+            account_id=account_id,
+            amount=-take,
+            kind="expire",
+            source="expiry",
+            key=f"expire:{lot_id}:{remaining}",
+            reason_key="expire",
+            reason_args={"expires_at": expires_at},
+            ref=f"lot {lot_id}",
+            now=now,
+        )
+        if not posted.created:
+            continue
+        conn.execute(update(lot).where(lot.c.id == lot_id).values(remaining=lot.c.remaining - take))
+        conn.execute(lot_use.insert().values(entry_id=posted.entry_id, lot_id=lot_id, amount=take))
+        conn.execute(
+            update(account)
+            .where(and_(account.c.id == account_id, account.c.balance - account.c.held >= take))
+            .values(balance=account.c.balance - take)
+        )
+        expired += take
+    return expired
+
+
+def accounts_with_due_lots(conn: Connection, now: int, limit: int) -> list[int]:
+    return list(
+        conn.execute(
+            select(lot.c.account_id)
+            .where(and_(lot.c.remaining > 0, lot.c.expires_at <= now))
+            .group_by(lot.c.account_id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def place_hold(
+    conn: Connection, *, account_id: int, amount: int, key: str, now: int, expires_at: int
+) -> int:
+    """Reserve ``amount`` points; return the hold id (the first one for a repeated key)."""
+    if amount <= 0:
+        raise ValueError("a hold must be positive")
+    expire_due(conn, account_id, now)
+    hold_id = conn.execute(
+        insert_ignoring(conn, hold, "idempotency_key")
+        .values(
+            account_id=account_id,
+            amount=amount,
+            status="active",
+            idempotency_key=key,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        .returning(hold.c.id)
+    ).scalar_one_or_none()
+    if hold_id is None:
+        return int(
+            conn.execute(select(hold.c.id).where(hold.c.idempotency_key == key)).scalar_one()
+        )
+    reserved = conn.execute(
+        update(account)
+        .where(and_(account.c.id == account_id, account.c.balance - account.c.held >= amount))
+        .values(held=account.c.held + amount)
+    ).rowcount
+    if reserved != 1:
+        raise InsufficientPoints(_available(conn, account_id), amount)
+    return int(hold_id)
+
+
+def _end_hold(conn: Connection, hold_id: int, status: str) -> tuple[int, int] | None:
+    """Move an active hold to ``status``; return (account_id, amount) if this call did it."""
+    row = conn.execute(
+        update(hold)
+        .where(and_(hold.c.id == hold_id, hold.c.status == "active"))
+        .values(status=status)
+        .returning(hold.c.account_id, hold.c.amount)
+    ).first()
+    return (int(row.account_id), int(row.amount)) if row else None
+
+
+def release_hold(conn: Connection, hold_id: int) -> bool:
+    """Give held points back to the available balance; False if the hold had already ended."""
+    ended = _end_hold(conn, hold_id, "released")
+    if ended is None:
+        return False
+    account_id, amount = ended
+    conn.execute(
+        update(account).where(account.c.id == account_id).values(held=account.c.held - amount)
+    )
+    return True
+
+
+def capture_hold(
+    conn: Connection,
+    hold_id: int,
+    *,
+    source: str,
+    key: str,
+    reason_key: str,
+    reason_args: dict[str, Any],
+    ref: str,
+    now: int,
+) -> Posted | None:
+    """Turn an active hold into a redeem entry; None if the hold had already ended."""
+    ended = _end_hold(conn, hold_id, "captured")
+    if ended is None:
+        return None
+    account_id, amount = ended
+    return debit(
+        conn,
+        account_id=account_id,
+        amount=amount,
+        kind="redeem",
+        source=source,
+        key=key,
+        reason_key=reason_key,
+        reason_args=reason_args,
+        ref=ref,
+        now=now,
+        from_held=True,
+    )
+
+
+def summary(conn: Connection, account_id: int, now: int) -> Summary:
+    row = conn.execute(
+        select(account.c.balance, account.c.held).where(account.c.id == account_id)
+    ).one()
+    next_at = conn.execute(
+        select(func.min(lot.c.expires_at)).where(
+            and_(lot.c.account_id == account_id, lot.c.remaining > 0, lot.c.expires_at > now)
+        )
+    ).scalar_one_or_none()
+    points = 0
+    if next_at is not None:
+        points = conn.execute(
+            select(func.coalesce(func.sum(lot.c.remaining), 0)).where(
+                and_(
+                    lot.c.account_id == account_id,
+                    lot.c.remaining > 0,
+                    lot.c.expires_at == next_at,
+                )
+            )
+        ).scalar_one()
+    return Summary(int(row.balance), int(row.held), int(points), next_at)
+
+
+def history(conn: Connection, account_id: int, offset: int, limit: int) -> list[EntryView]:
+    rows = conn.execute(
+        select(
+            entry.c.id,
+            entry.c.amount,
+            entry.c.kind,
+            entry.c.reason_key,
+            entry.c.reason_args,
+            entry.c.created_at,
+        )
+        .where(entry.c.account_id == account_id)
+        .order_by(entry.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [
+        EntryView(r.id, r.amount, r.kind, r.reason_key, json.loads(r.reason_args), r.created_at)
+        for r in rows
+    ]
+
+
+def count_entries(conn: Connection, account_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).select_from(entry).where(entry.c.account_id == account_id)
+        ).scalar_one()
+    )

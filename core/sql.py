@@ -1,0 +1,23 @@
+"""Small helpers for SQL that differs between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def insert_ignoring(conn: Connection, table: Table, *conflict_columns: str) -> Any:
+    """``INSERT … ON CONFLICT (cols) DO NOTHING`` for the connection's dialect.
+
+    The atomic way to claim an idempotency key: the database, not a prior
+    SELECT, decides who was first.
+    """
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+
+
+def for_update(conn: Connection) -> bool:
+    """Whether ``SELECT … FOR UPDATE`` means anything here (SQLite locks the whole file)."""
+    return conn.dialect.name == "postgresql"

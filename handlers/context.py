@@ -1,0 +1,37 @@
+"""What a handler gets: the open unit of work, who is asking, the time, the policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from core.subscribers import Subscriber
+from handlers.i18n import t
+
+
+@dataclass(frozen=True)
+class HallPolicy:
+    """Settings of the command language, built once by the composition root."""
+
+    segment_budget: int = 2
+    rate_limit_per_minute: int = 20
+    home_lang: str = "zh"
+    region: str = "CN"
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    page_size: int = 3
+    more_ttl_seconds: int = 600
+
+
+@dataclass
+class Context:
+    conn: Connection
+    subscriber: Subscriber
+    now: int
+    policy: HallPolicy
+    lang: str
+
+    def t(self, key: str, **args: Any) -> str:
+        return t(self.lang, key, **args)

@@ -1,0 +1,1 @@
+"""The composition root: configuration, wiring, the web app, the command line, demo data."""

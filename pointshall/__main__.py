@@ -1,0 +1,3 @@
+from pointshall.cli import main
+
+main()

@@ -1,0 +1,236 @@
+"""``pointshall …``: the operator's command line (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from aiohttp import web
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from core import doctor as ledger_doctor
+from core.errors import ConfigurationError, FeedError
+from core.feed import BadRow
+from core.feed_import import import_feed
+from handlers.hall import InboundMessage
+from pointshall import demo as demo_data
+from pointshall import migrate
+from pointshall.app import build_app
+from pointshall.bootstrap import Services, bootstrap
+from pointshall.config import Settings
+
+app = typer.Typer(help="pointshall: the loyalty-points SMS business hall.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's ValidationError names the variable
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _run(job: Callable[[Services], Awaitable[T]], *, upgrade: bool = True) -> T:
+    async def main() -> T:
+        services = await bootstrap(_settings(), upgrade=upgrade)
+        try:
+            return await job(services)
+        finally:
+            await services.close()
+
+    return asyncio.run(main())
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="Load demo data and accept demo credentials.")] = False,
+    host: Annotated[str | None, typer.Option(help="Listen address [POINTSHALL_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [POINTSHALL_PORT].")] = None,
+) -> None:
+    """Run the web service (SMS webhooks, health), upgrading the database first."""
+    if demo:
+        os.environ.setdefault("POINTSHALL_TWILIO_AUTH_TOKEN", demo_data.DEMO_TWILIO_TOKEN)
+        os.environ.setdefault("POINTSHALL_KANNEL_SECRET", demo_data.DEMO_KANNEL_SECRET)
+    settings = _settings()
+    host = host or settings.host
+    port = port or settings.port
+    if demo and not settings.public_url:
+        settings.public_url = f"http://{host}:{port}"
+    try:
+        settings.check_transport()
+    except ConfigurationError as exc:
+        err.print(f"[red]cannot start:[/red] {exc}")
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def main() -> None:
+        services = await bootstrap(settings)
+        try:
+            if demo:
+                periods = await demo_data.seed(services)
+                _print_demo_help(host, port, periods)
+            runner = web.AppRunner(build_app(services), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            out.print(f"pointshall listening on http://{host}:{port} (Ctrl-C to stop)")
+            await asyncio.Event().wait()
+        finally:
+            await services.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+def _print_demo_help(host: str, port: int, periods: list[str]) -> None:
+    out.print(f"[green]demo data loaded[/green] (billing periods {', '.join(periods)})")
+    out.print("Try it from another terminal:")
+    out.print("  .venv/bin/pointshall sms --from +8613800138000 JF")
+    out.print("  .venv/bin/pointshall chat --from +8613800138000")
+    out.print(
+        f"  curl 'http://{host}:{port}/sms/kannel?secret={demo_data.DEMO_KANNEL_SECRET}"
+        "&from=%2B8613800138000&text=MX&id=demo-1'"
+    )
+
+
+@app.command()
+def sms(
+    text: Annotated[str, typer.Argument(help="The message text, e.g. JF")],
+    sender: Annotated[str, typer.Option("--from", help="The sender's phone number.")],
+) -> None:
+    """Send one message through the same pipeline as the webhooks; print the reply."""
+
+    async def job(services: Services) -> str:
+        msg = InboundMessage(channel="cli", external_id=uuid.uuid4().hex, sender=sender, text=text)
+        outcome = await services.db.write(partial(services.hall.receive, msg=msg))
+        return outcome.reply
+
+    out.print(_run(job) or "(no reply)", markup=False, highlight=False)
+
+
+@app.command()
+def chat(
+    sender: Annotated[str, typer.Option("--from", help="The sender's phone number.")],
+) -> None:
+    """Talk to the hall interactively as ``--from``; an empty line or Ctrl-D ends."""
+
+    async def job(services: Services) -> None:
+        while True:
+            line = await asyncio.to_thread(_prompt)
+            if line is None or not line.strip():
+                return
+            msg = InboundMessage(
+                channel="cli", external_id=uuid.uuid4().hex, sender=sender, text=line
+            )
+            outcome = await services.db.write(partial(services.hall.receive, msg=msg))
+            out.print(outcome.reply or "(no reply)", markup=False, highlight=False)
+
+    _run(job)
+
+
+def _prompt() -> str | None:
+    try:
+        return input("> ")
+    except EOFError:
+        return None
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply Alembic migrations up to REVISION (default: head)."""
+
+    async def job(services: Services) -> None:
+        await migrate.upgrade(services.db, revision)
+
+    _run(job, upgrade=False)
+    out.print(f"database at {revision}")
+
+
+@app.command()
+def accrue(
+    feed: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Billing feed CSV.")],
+    period: Annotated[str, typer.Option(help="Billing period, YYYY-MM.")],
+    strict: Annotated[bool, typer.Option(help="Refuse the whole file if any row is bad.")] = False,
+) -> None:
+    """Post the monthly points of a billing feed (§1); the same file twice changes nothing."""
+
+    def bad(row: BadRow) -> None:
+        err.print(f"[yellow]{row}[/yellow]", markup=True, highlight=False)
+
+    async def job(services: Services) -> None:
+        with Progress(
+            TextColumn("accrual {task.fields[period]}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=not sys.stderr.isatty(),
+        ) as progress:
+            task = progress.add_task("accrue", total=feed.stat().st_size, period=period)
+            result = await import_feed(
+                services.db,
+                feed,
+                period,
+                services.rules,
+                services.clock,
+                strict=strict,
+                region=services.settings.default_region,
+                home_lang=services.settings.default_lang,
+                on_bad=bad,
+                on_progress=lambda done, _total: progress.update(task, completed=done),
+            )
+        out.print(
+            f"import {result.import_id}: {result.rows_ok} rows posted ({result.points:,} points), "
+            f"{result.rows_skipped} already imported, {result.rows_bad} bad"
+        )
+
+    try:
+        _run(job)
+    except FeedError as exc:
+        err.print(f"[red]feed refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def doctor() -> None:
+    """Prove balance == sum(entries), held == active holds, balance == lots; exit 1 if not."""
+
+    async def job(services: Services) -> ledger_doctor.DoctorReport:
+        return await services.db.read(ledger_doctor.examine)
+
+    report = _run(job)
+    for problem in report.discrepancies:
+        err.print(f"[red]{problem}[/red]")
+    if not report.ok:
+        err.print(f"{len(report.discrepancies)} discrepancies in {report.accounts} accounts")
+        raise typer.Exit(1)
+    out.print(f"ledger ok: {report.accounts} accounts, {report.entries} entries")
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Load the demo data without serving."""
+
+    async def job(services: Services) -> list[str]:
+        return await demo_data.seed(services)
+
+    out.print(f"demo data loaded for {', '.join(_run(job))}")
+
+
+def main() -> None:
+    app()

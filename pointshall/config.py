@@ -1,0 +1,81 @@
+"""Settings from ``POINTSHALL_*`` environment variables (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.accrual import DEFAULT_TENURE_RATES, AccrualRules
+from core.errors import ConfigurationError
+
+TRANSPORT_NEEDS: dict[str, tuple[str, ...]] = {
+    "console": (),
+    "twilio": ("twilio_account_sid", "twilio_auth_token", "twilio_from"),
+    "kannel": ("kannel_url", "kannel_user", "kannel_pass"),
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POINTSHALL_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/pointshall.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None
+    secret_key: SecretStr | None = None
+
+    sms_transport: Literal["console", "twilio", "kannel"] = "console"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    kannel_url: str | None = None
+    kannel_user: str | None = None
+    kannel_pass: SecretStr | None = None
+    kannel_secret: SecretStr | None = None
+    telegram_token: SecretStr | None = None
+    telegram_secret: SecretStr | None = None
+
+    timezone: str = "Asia/Shanghai"
+    default_region: str = "CN"
+    default_lang: Literal["zh", "en"] = "zh"
+    tenure_rates: str = DEFAULT_TENURE_RATES
+    expiry_years: int = 1
+    rate_limit_per_minute: int = 20
+    segment_budget: int = 2
+    db_pool_size: int = 10
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    def accrual_rules(self) -> AccrualRules:
+        return AccrualRules.parse(
+            self.tenure_rates, expiry_years=self.expiry_years, timezone=self.timezone
+        )
+
+    def check_transport(self) -> None:
+        """Fail start-up, naming the variable, when the chosen SMS transport lacks a setting."""
+        for name in TRANSPORT_NEEDS[self.sms_transport]:
+            value = getattr(self, name)
+            if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
+                raise ConfigurationError(
+                    f"POINTSHALL_{name.upper()} must be set when "
+                    f"POINTSHALL_SMS_TRANSPORT={self.sms_transport}"
+                )
+        try:
+            self.accrual_rules()
+        except ValueError as exc:
+            raise ConfigurationError(f"POINTSHALL_TENURE_RATES: {exc}") from None

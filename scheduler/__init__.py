@@ -1,0 +1,1 @@
+"""Scheduled jobs (APScheduler); each is a thin call into ``core``."""

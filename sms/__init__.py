@@ -1,0 +1,1 @@
+"""SMS adapters: inbound webhooks (Twilio, Kannel) turning wire formats into hall messages."""

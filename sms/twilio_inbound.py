@@ -1,0 +1,82 @@
+"""``POST /sms/twilio``: Twilio's incoming-message webhook.
+
+The signature is checked with the twilio SDK against the exact public URL we
+are configured with (``POINTSHALL_PUBLIC_URL`` + path), which is what Twilio
+signed even behind a proxy; so we compute the HMAC once instead of the SDK's
+``validate()`` trying the URL with and without a port. No auth token, no
+public URL, or a bad signature: 403 and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from functools import partial
+
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from core.db import Database
+from handlers.hall import Hall, InboundMessage
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+TWIML = "text/xml"
+EMPTY_TWIML = str(MessagingResponse())
+
+
+def twiml(text: str) -> str:
+    if not text:
+        return EMPTY_TWIML
+    response = MessagingResponse()
+    response.message(text)
+    return str(response)
+
+
+class TwilioInbound:
+    def __init__(
+        self, db: Database, hall: Hall, *, auth_token: str | None, public_url: str | None
+    ) -> None:
+        self._db = db
+        self._hall = hall
+        self._validator = RequestValidator(auth_token) if auth_token else None
+        self._public_url = public_url
+        if self._validator is None or not public_url:
+            log.warning(
+                "Twilio webhook disabled: set POINTSHALL_TWILIO_AUTH_TOKEN and "
+                "POINTSHALL_PUBLIC_URL to accept signed requests"
+            )
+
+    def _signed(self, request: web.Request, params: object) -> bool:
+        if self._validator is None or not self._public_url:
+            return False
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not signature:
+            return False
+        expected = self._validator.compute_signature(self._public_url + request.path_qs, params)
+        return hmac.compare_digest(expected.encode(), signature.encode())
+
+    async def handle(self, request: web.Request) -> web.Response:
+        params = await request.post()
+        if not self._signed(request, params):
+            return web.Response(status=403, text="invalid signature")
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        sender = params.get("From")
+        if not isinstance(sid, str) or not isinstance(sender, str) or not sid or not sender:
+            return web.Response(status=400, text="MessageSid and From are required")
+        body = params.get("Body", "")
+        to = params.get("To", "")
+        msg = InboundMessage(
+            channel="twilio",
+            external_id=sid,
+            sender=sender,
+            text=body if isinstance(body, str) else "",
+            recipient=to if isinstance(to, str) else "",
+        )
+        outcome = await self._db.write(partial(self._hall.receive, msg=msg))
+        return web.Response(text=twiml(outcome.reply), content_type=TWIML, charset="utf-8")
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/sms/twilio", self.handle)]
