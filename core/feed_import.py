@@ -16,6 +16,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -47,7 +48,7 @@ from core.clock import Clock, epoch
 from core.db import Database
 from core.errors import FeedError
 from core.feed import BadRow, FeedReader, FeedRow
-from core.schema import account, entry, feed_import, lot, subscriber
+from core.schema import account, entry, feed_check, feed_import, lot, subscriber
 from core.sql import insert_ignoring
 
 CHUNK_ROWS = 5000
@@ -96,6 +97,16 @@ class _ChunkOutcome:
 
 def _ref(import_id: int, line: int) -> str:
     return f"feed {import_id} line {line}"
+
+
+def _duplicate(line: int, first_line: int | str) -> BadRow:
+    return BadRow(line, f"duplicate of line {first_line}: same number and account_type")
+
+
+def _conflict(line: int, posted: int, period: str, ref: str, points: int) -> BadRow:
+    return BadRow(
+        line, f"already accrued {posted} points for {period} ({ref}); this row says {points}"
+    )
 
 
 def _stage_rows(
@@ -315,10 +326,6 @@ async def import_feed(
         raise FeedError(str(exc)) from None
     total = (await asyncio.to_thread(path.stat)).st_size
     report_bad = on_bad or (lambda _bad: None)
-    if strict:
-        bad_count = await asyncio.to_thread(_count_bad, path, period, region, report_bad)
-        if bad_count:
-            raise FeedError(f"--strict: {bad_count} bad row(s); nothing was imported")
     now = epoch(clock.now())
     expires_at = rules.expires_at(period)
 
@@ -331,7 +338,17 @@ async def import_feed(
             ).scalar_one()
         )
 
-    result = ImportResult(await db.write(start))
+    import_id = await db.write(start)
+    if strict:
+        bad_count = await _strict_check(
+            db, path, period, rules, region, import_id, report_bad, chunk_rows
+        )
+        if bad_count:
+            await db.write(
+                partial(_close, import_id=import_id, status="refused", bad=bad_count, now=now)
+            )
+            raise FeedError(f"--strict: {bad_count} bad row(s); nothing was imported")
+    result = ImportResult(import_id)
     with path.open("rb") as stream:
         reader = FeedReader(stream, period, region)
         chunks = _chunks(reader, chunk_rows)
@@ -370,30 +387,124 @@ async def import_feed(
             if on_progress:
                 on_progress(reader.bytes_read, total)
 
-    finished = epoch(clock.now())
-
-    def finish(conn: Connection) -> None:
-        conn.execute(
-            update(feed_import)
-            .where(feed_import.c.id == result.import_id)
-            .values(
-                finished_at=finished,
-                rows_ok=result.rows_ok,
-                rows_bad=result.rows_bad,
-                rows_skipped=result.rows_skipped,
-                points=result.points,
-            )
+    await db.write(
+        partial(
+            _close,
+            import_id=import_id,
+            status="done",
+            bad=result.rows_bad,
+            now=epoch(clock.now()),
+            ok=result.rows_ok,
+            skipped=result.rows_skipped,
+            points=result.points,
         )
-
-    await db.write(finish)
+    )
     return result
 
 
-def _count_bad(path: Path, period: str, region: str, on_bad: BadFn) -> int:
-    count = 0
+def _close(
+    conn: Connection,
+    *,
+    import_id: int,
+    status: str,
+    bad: int,
+    now: int,
+    ok: int = 0,
+    skipped: int = 0,
+    points: int = 0,
+) -> None:
+    conn.execute(
+        update(feed_import)
+        .where(feed_import.c.id == import_id)
+        .values(
+            status=status,
+            finished_at=now,
+            rows_ok=ok,
+            rows_bad=bad,
+            rows_skipped=skipped,
+            points=points,
+        )
+    )
+
+
+async def _strict_check(
+    db: Database,
+    path: Path,
+    period: str,
+    rules: AccrualRules,
+    region: str,
+    import_id: int,
+    on_bad: BadFn,
+    chunk_rows: int,
+) -> int:
+    """Find every bad row before anything is posted, in bounded memory.
+
+    Rows are checked one by one as they stream past; duplicates within the file
+    and conflicts with earlier imports need the whole file, so the good rows are
+    parked in ``feed_check`` and compared there by the database.
+    """
+    bad = 0
     with path.open("rb") as stream:
-        for row in FeedReader(stream, period, region):
-            if isinstance(row, BadRow):
-                count += 1
-                on_bad(row)
-    return count
+        chunks = _chunks(FeedReader(stream, period, region), chunk_rows)
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            parked = []
+            for row in chunk:
+                if isinstance(row, BadRow):
+                    bad += 1
+                    on_bad(row)
+                else:
+                    points = rules.points(row.spend_cents, row.tenure_months, row.reward_points)
+                    parked.append(
+                        {
+                            "import_id": import_id,
+                            "line": row.line,
+                            "msisdn": row.msisdn,
+                            "service": row.service,
+                            "points": points,
+                        }
+                    )
+            if parked:
+                await db.write(lambda conn, rows=parked: conn.execute(insert(feed_check), rows))
+
+    def clashes(conn: Connection) -> list[BadRow]:
+        fc = feed_check
+        mine = fc.c.import_id == import_id
+        firsts = (
+            select(fc.c.msisdn, fc.c.service, func.min(fc.c.line).label("first"))
+            .where(mine)
+            .group_by(fc.c.msisdn, fc.c.service)
+            .having(func.count() > 1)
+            .subquery()
+        )
+        found = [
+            _duplicate(int(line), int(first))
+            for line, first in conn.execute(
+                select(fc.c.line, firsts.c.first)
+                .join(
+                    firsts, and_(firsts.c.msisdn == fc.c.msisdn, firsts.c.service == fc.c.service)
+                )
+                .where(and_(mine, fc.c.line != firsts.c.first))
+            )
+        ]
+        key = (
+            literal("accrual:") + cast(account.c.id, String) + literal(f":{period}:") + fc.c.service
+        )
+        found += [
+            _conflict(int(line), int(posted), period, ref, int(points))
+            for line, posted, ref, points in conn.execute(
+                select(fc.c.line, entry.c.amount, entry.c.ref, fc.c.points)
+                .select_from(
+                    fc.join(subscriber, subscriber.c.msisdn == fc.c.msisdn)
+                    .join(account, account.c.subscriber_id == subscriber.c.id)
+                    .join(entry, entry.c.idempotency_key == key)
+                )
+                .where(and_(mine, entry.c.amount != fc.c.points))
+            )
+        ]
+        conn.execute(delete(fc).where(mine))
+        return sorted(found, key=lambda b: b.line)
+
+    for row in await db.write(clashes):
+        bad += 1
+        on_bad(row)
+    return bad

@@ -82,6 +82,19 @@ feed_import = Table(
     Column("rows_bad", BigInteger, nullable=False, server_default="0"),
     Column("rows_skipped", BigInteger, nullable=False, server_default="0"),
     Column("points", BigInteger, nullable=False, server_default="0"),
+    Column("status", String(10), nullable=False, server_default="running"),
+)
+
+feed_check = Table(
+    "feed_check",
+    metadata,
+    _id(),
+    Column("import_id", ID, ForeignKey("feed_import.id"), nullable=False),
+    Column("line", BigInteger, nullable=False),
+    Column("msisdn", String(16), nullable=False),
+    Column("service", String(16), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Index(None, "import_id", "msisdn", "service"),
 )
 
 entry = Table(

@@ -36,8 +36,33 @@ def upgrade() -> None:
         sa.Column("rows_bad", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("rows_skipped", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("points", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("status", sa.String(length=10), server_default="running", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_import")),
     )
+    op.create_table(
+        "feed_check",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column(
+            "import_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("line", sa.BigInteger(), nullable=False),
+        sa.Column("msisdn", sa.String(length=16), nullable=False),
+        sa.Column("service", sa.String(length=16), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["import_id"], ["feed_import.id"], name=op.f("fk_feed_check_import_id_feed_import")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_check")),
+    )
+    with op.batch_alter_table("feed_check", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feed_check_import_id_msisdn_service"),
+            ["import_id", "msisdn", "service"],
+            unique=False,
+        )
+
     op.create_table(
         "inbound",
         sa.Column(
@@ -261,5 +286,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_inbound_sender_received_at"))
 
     op.drop_table("inbound")
+    op.drop_table("feed_check")
     op.drop_table("feed_import")
     # ### end Alembic commands ###

@@ -1,0 +1,214 @@
+"""The SMS webhooks (DESIGN.md §7): Twilio signatures and dedupe, Kannel shared secret."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import Connection, select
+from twilio.request_validator import RequestValidator
+
+from core.clock import ManualClock
+from core.schema import inbound, subscriber
+from pointshall.app import build_app
+from pointshall.bootstrap import Services, bootstrap
+from tests.conftest import KANNEL_SECRET, PUBLIC_URL, TWILIO_TOKEN, make_settings
+from tests.helpers import accrue, count, write_feed
+
+SUBSCRIBER = "+8613800138000"
+
+
+@pytest.fixture
+async def client(services: Services, tmp_path: Path) -> AsyncIterator[TestClient]:
+    feed = write_feed(tmp_path / "f.csv", [("13800138000", "2026-10", 100000, 70, 0, "mobile", "")])
+    await accrue(services, feed, "2026-10")
+    async with TestClient(TestServer(build_app(services))) as c:
+        yield c
+
+
+def signed(
+    params: dict[str, str], *, token: str = TWILIO_TOKEN, url: str = PUBLIC_URL + "/sms/twilio"
+) -> dict[str, str]:
+    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)}
+
+
+def sms_params(body: str, sid: str | None = None, sender: str = SUBSCRIBER) -> dict[str, str]:
+    return {
+        "MessageSid": sid or "SM" + uuid.uuid4().hex,
+        "AccountSid": "AC" + "0" * 32,
+        "From": sender,
+        "To": "+10000000000",
+        "Body": body,
+        "NumMedia": "0",
+    }
+
+
+def message_text(twiml: str) -> str:
+    root = ET.fromstring(twiml)
+    assert root.tag == "Response"
+    messages = root.findall("Message")
+    return messages[0].text or "" if messages else ""
+
+
+async def post_twilio(
+    client: TestClient, params: dict[str, str], headers: dict[str, str]
+) -> tuple[int, str]:
+    resp = await client.post(
+        "/sms/twilio",
+        data=urlencode(params),
+        headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    return resp.status, await resp.text()
+
+
+async def test_signed_jf_gets_twiml_with_the_balance(client: TestClient) -> None:
+    params = sms_params("JF")
+    status, body = await post_twilio(client, params, signed(params))
+    assert status == 200
+    assert message_text(body) == "您的积分:可用2,000分,冻结0分。其中2,000分将于2027-12-31到期。"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["body", "url", "token", "missing", "added_param"],
+)
+async def test_a_bad_signature_is_refused_with_no_effect(
+    client: TestClient, services: Services, tamper: str
+) -> None:
+    params = sms_params("JF")
+    if tamper == "body":
+        headers = signed(params)
+        params = {**params, "Body": "TD"}
+    elif tamper == "url":
+        headers = signed(params, url="https://evil.example.com/sms/twilio")
+    elif tamper == "token":
+        headers = signed(params, token="not-the-token")
+    elif tamper == "added_param":
+        headers = signed(params)
+        params = {**params, "Extra": "1"}
+    else:
+        headers = {}
+    before = await count(services, inbound)
+    status, _ = await post_twilio(client, params, headers)
+    assert status == 403
+    assert await count(services, inbound) == before == 0
+
+
+async def test_without_an_auth_token_every_request_is_refused(
+    database_url: str, clock: ManualClock
+) -> None:
+    services = await bootstrap(
+        make_settings(database_url, twilio_auth_token=None), clock=clock, upgrade=False
+    )
+    try:
+        async with TestClient(TestServer(build_app(services))) as c:
+            params = sms_params("JF")
+            status, _ = await post_twilio(c, params, signed(params))
+            assert status == 403
+            assert await count(services, inbound) == 0
+    finally:
+        await services.close()
+
+
+async def test_a_hundred_concurrent_redeliveries_have_one_effect(
+    client: TestClient, services: Services
+) -> None:
+    params = sms_params("TD", sid="SM" + "ab" * 16)
+    headers = signed(params)
+    results = await asyncio.gather(*(post_twilio(client, params, headers) for _ in range(100)))
+    assert {status for status, _ in results} == {200}
+    replies = {message_text(body) for _, body in results}
+    assert replies == {"已退订营销短信,服务通知仍会发送。回复START恢复订阅。"}
+
+    def rows(conn: Connection) -> list[str]:
+        return [r.status for r in conn.execute(select(inbound.c.status))]
+
+    assert await services.db.read(rows) == ["answered"]
+
+
+async def test_twilio_stop_word_records_the_opt_out(client: TestClient, services: Services) -> None:
+    params = sms_params("stop")
+    status, _ = await post_twilio(client, params, signed(params))
+    assert status == 200
+
+    def opted(conn: Connection) -> bool:
+        return bool(
+            conn.execute(
+                select(subscriber.c.opted_out).where(subscriber.c.msisdn == SUBSCRIBER)
+            ).scalar_one()
+        )
+
+    assert await services.db.read(opted) is True
+    params = sms_params("START")
+    await post_twilio(client, params, signed(params))
+    assert await services.db.read(opted) is False
+
+
+async def test_rate_limit_answers_once_and_redeliveries_do_not_count(client: TestClient) -> None:
+    first = sms_params("JF")
+    replies = []
+    for i in range(22):
+        params = first if i == 0 else sms_params("JF")
+        _, body = await post_twilio(client, params, signed(params))
+        replies.append(message_text(body))
+        if i == 0:
+            for _ in range(5):  # Twilio retrying the first one must not use up the budget
+                _, again = await post_twilio(client, first, signed(first))
+                assert message_text(again) == replies[0]
+    assert all(r.startswith("您的积分") for r in replies[:20])
+    assert replies[20] == "您发送过于频繁,请一分钟后再试。"
+    assert replies[21] == ""
+
+
+async def test_missing_message_sid_is_a_bad_request(client: TestClient, services: Services) -> None:
+    params = {k: v for k, v in sms_params("JF").items() if k != "MessageSid"}
+    status, _ = await post_twilio(client, params, signed(params))
+    assert status == 400
+    assert await count(services, inbound) == 0
+
+
+async def test_kannel_mo_is_answered_in_the_body(client: TestClient) -> None:
+    query = {
+        "secret": KANNEL_SECRET,
+        "from": "8613800138000",
+        "to": "10658000",
+        "text": "积分",
+        "id": "k-1",
+    }
+    resp = await client.get("/sms/kannel", params=query)
+    assert resp.status == 200
+    assert (await resp.text()).startswith("您的积分:可用2,000分")
+    resp = await client.post("/sms/kannel", data={**query, "id": "k-2", "text": "EN"})
+    assert await resp.text() == "Replies will now be in English."
+
+
+@pytest.mark.parametrize("secret", ["wrong", ""])
+async def test_kannel_without_the_secret_is_refused(
+    client: TestClient, services: Services, secret: str
+) -> None:
+    query = {"secret": secret, "from": "8613800138000", "text": "JF", "id": "k-1"}
+    resp = await client.get("/sms/kannel", params=query)
+    assert resp.status == 403
+    assert await count(services, inbound) == 0
+
+
+async def test_kannel_redelivery_gets_the_first_reply(
+    client: TestClient, services: Services
+) -> None:
+    query = {"secret": KANNEL_SECRET, "from": "8613800138000", "text": "TD", "id": "same"}
+    first = await (await client.get("/sms/kannel", params=query)).text()
+    second = await (await client.get("/sms/kannel", params={**query, "text": "START"})).text()
+    assert first == second
+    assert await count(services, inbound) == 1
+
+
+async def test_healthz(client: TestClient, services: Services) -> None:
+    resp = await client.get("/healthz")
+    assert resp.status == 200
+    assert await resp.json() == {"status": "ok", "database": services.db.dialect}
