@@ -42,7 +42,10 @@ def upgrade() -> None:
     op.create_table(
         "feed_check",
         sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
         ),
         sa.Column(
             "import_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False

@@ -233,8 +233,8 @@ async def test_random_operations_keep_invariants(services: Services) -> None:
                 amount = rng.randint(1, 200)
                 holds.append(
                     await services.db.write(
-                        lambda conn, a=acct, n=amount, s=step: ledger.place_hold(
-                            conn, account_id=a, amount=n, key=f"h{s}", now=now, expires_at=now + 60
+                        lambda conn, a=acct, n=amount, s=step, t=now: ledger.place_hold(
+                            conn, account_id=a, amount=n, key=f"h{s}", now=t, expires_at=t + 60
                         )
                     )
                 )
@@ -244,7 +244,7 @@ async def test_random_operations_keep_invariants(services: Services) -> None:
             elif op == "capture" and holds:
                 h = holds.pop(rng.randrange(len(holds)))
                 await services.db.write(
-                    lambda conn, h=h, s=step: ledger.capture_hold(
+                    lambda conn, h=h, s=step, t=now: ledger.capture_hold(
                         conn,
                         h,
                         source="t",
@@ -252,11 +252,11 @@ async def test_random_operations_keep_invariants(services: Services) -> None:
                         reason_key="redeem",
                         reason_args={},
                         ref="t",
-                        now=now,
+                        now=t,
                     )
                 )
             elif op == "expire":
-                await services.db.write(lambda conn, a=acct: ledger.expire_due(conn, a, now))
+                await services.db.write(lambda conn, a=acct, t=now: ledger.expire_due(conn, a, t))
         except InsufficientPoints:
             pass
         if isinstance(services.clock, ManualClock):
