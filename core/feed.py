@@ -98,7 +98,14 @@ class FeedReader:
 
     def __iter__(self) -> Iterator[FeedRow | BadRow]:
         width = len(self._columns)
-        for fields in self._reader:
+        while True:
+            try:
+                fields = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield BadRow(self._reader.line_num, f"unreadable CSV: {exc}")
+                continue
             line = self._reader.line_num
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
@@ -111,6 +118,8 @@ class FeedReader:
         get = self._index.get
         if any("\ufffd" in f for f in fields):
             return BadRow(line, "not valid UTF-8")
+        if any("\x00" in f for f in fields):
+            return BadRow(line, "contains a NUL character")
         period = fields[self._index["period"]].strip()
         if period != self.period:
             return BadRow(line, f"period {period!r} does not match {self.period}")

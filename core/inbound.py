@@ -12,6 +12,16 @@ from core.sql import insert_ignoring
 MAX_TEXT = 4000
 
 
+def storable(text: str, limit: int) -> str:
+    """Text every database can store: no NUL, no lone surrogate, at most ``limit`` characters.
+
+    Whatever arrives is kept; what cannot be stored is marked with U+FFFD rather
+    than losing the whole record.
+    """
+    clean = text[:limit].replace("\x00", "\ufffd")
+    return clean.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 @dataclass(frozen=True)
 class Claim:
     """``inbound_id`` is None when the message was delivered before; ``reply`` is then its reply."""
@@ -35,10 +45,10 @@ def claim(
         insert_ignoring(conn, inbound, "channel", "external_id")
         .values(
             channel=channel,
-            external_id=external_id[:64],
-            sender=sender[:32],
-            recipient=recipient[:32],
-            text=text[:MAX_TEXT],
+            external_id=storable(external_id, 64),
+            sender=storable(sender, 32),
+            recipient=storable(recipient, 32),
+            text=storable(text, MAX_TEXT),
             received_at=now,
             status="received",
         )
@@ -48,7 +58,10 @@ def claim(
         return Claim(int(new_id))
     reply = conn.execute(
         select(inbound.c.reply).where(
-            and_(inbound.c.channel == channel, inbound.c.external_id == external_id[:64])
+            and_(
+                inbound.c.channel == channel,
+                inbound.c.external_id == storable(external_id, 64),
+            )
         )
     ).scalar_one()
     return Claim(None, reply or "")

@@ -21,7 +21,6 @@ class HallPolicy:
     home_lang: str = "zh"
     region: str = "CN"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
-    page_size: int = 3
     more_ttl_seconds: int = 600
 
 

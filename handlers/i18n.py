@@ -15,8 +15,7 @@ LANGS = ("zh", "en")
 CATALOG: dict[str, dict[str, str]] = {
     "zh": {
         "help": (
-            "积分营业厅:JF查积分,MX积分明细,MORE下一页,"
-            "TD退订营销短信,START恢复订阅,EN English。"
+            "积分营业厅:JF查积分,MX积分明细,MORE下一页,TD退订营销短信,START恢复订阅,EN English。"
         ),
         "unknown": "未识别的指令,回复BZ查看帮助。",
         "balance": "您的积分:可用{available:,}分,冻结{held:,}分。{expiry}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import ledger
+from core import ledger, segments
 from core.errors import NoAccount
 from core.ledger import EntryView
 from handlers.commands import Balance, History
@@ -48,10 +48,30 @@ def reason(ctx: Context, e: EntryView) -> str:
     return ctx.t("reason_other")
 
 
+LINE_WIDTH = {"zh": 44, "en": 76}
+"""Longest history line; longer reasons are clipped so a page always fits its budget."""
+HEAD_ROOM = {"zh": 20, "en": 45}
+"""Characters kept for the page heading and the MORE hint."""
+
+
+def page_size(lang: str, budget: int) -> int:
+    """Entries per MX page: as many full-width lines as the segment budget holds."""
+    enc: segments.Encoding = "UCS-2" if lang == "zh" else "GSM-7"
+    return max(1, (segments.capacity(enc, budget) - HEAD_ROOM[lang]) // (LINE_WIDTH[lang] + 1))
+
+
+def _clip(line: str, lang: str) -> str:
+    width = LINE_WIDTH.get(lang, LINE_WIDTH["zh"])
+    if len(line) <= width:
+        return line
+    mark = "…" if lang == "zh" else "..."
+    return line[: width - len(mark)] + mark
+
+
 def history(ctx: Context, cmd: History) -> Reply:
     """Answer one page of the journal, newest first."""
     account_id = _account(ctx)
-    size = ctx.policy.page_size
+    size = page_size(ctx.lang, ctx.policy.segment_budget)
     total = ledger.count_entries(ctx.conn, account_id)
     if total == 0:
         return Reply(ctx.t("history_empty"))
@@ -61,14 +81,13 @@ def history(ctx: Context, cmd: History) -> Reply:
     entries = ledger.history(ctx.conn, account_id, (cmd.page - 1) * size, size)
     lines = [ctx.t("history_head", page=cmd.page)]
     for e in entries:
-        lines.append(
-            ctx.t(
-                "history_line",
-                date=short_date(e.created_at, ctx.policy.timezone),
-                amount=e.amount,
-                reason=reason(ctx, e),
-            )
+        line = ctx.t(
+            "history_line",
+            date=short_date(e.created_at, ctx.policy.timezone),
+            amount=e.amount,
+            reason=reason(ctx, e),
         )
+        lines.append(_clip(line, ctx.lang))
     more = None
     if cmd.page < pages:
         lines.append(ctx.t("more_hint"))
