@@ -75,7 +75,8 @@ async def test_english_dialog_and_language_is_remembered(hall: Services) -> None
             ("JF", "Points: 8,020 available, 0 held. 8,020 expire after 2027-12-31."),
             (
                 "mx#2",
-                "Points history, page 2:\n11-20 +2,005 2026-07 monthly points: spend 1000 yuan x2.0 + reward 5",
+                "Points history, page 2:\n"
+                "11-20 +2,005 2026-07 monthly points: spend 1000 yuan x2.0 + reward 5",
             ),
             ("nonsense", "Sorry, we did not understand that. Reply BZ for help."),
             ("中文", "已切换为中文回复。"),
