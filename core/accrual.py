@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core.clock import epoch
 
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 DEFAULT_TENURE_RATES = "0:1.0,12:1.2,36:1.5,60:2.0"
 CENTS_PER_YUAN = 100
 
@@ -38,10 +38,17 @@ class AccrualRules:
         rates = []
         for part in spec.split(","):
             months, sep, rate = part.strip().partition(":")
-            if not sep or not months.isdigit() or not re.fullmatch(r"\d+(\.\d+)?", rate):
+            if (
+                not sep
+                or not re.fullmatch(r"[0-9]+", months)
+                or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", rate)
+            ):
                 raise ValueError(f"bad tenure rate {part!r}; expected MONTHS:RATE like 12:1.2")
             rates.append(TenureRate(int(months), Fraction(rate), rate))
         rates.sort(key=lambda r: r.min_months)
+        thresholds = [r.min_months for r in rates]
+        if len(set(thresholds)) != len(thresholds):
+            raise ValueError("tenure rates name the same number of months twice")
         if not rates or rates[0].min_months != 0:
             raise ValueError("tenure rates must start at 0 months")
         if expiry_years < 0:
@@ -67,7 +74,7 @@ class AccrualRules:
 
 
 def parse_period(period: str) -> tuple[int, int]:
-    match = PERIOD.match(period)
+    match = PERIOD.fullmatch(period)
     if match is None:
         raise ValueError(f"bad period {period!r}; expected YYYY-MM")
     return int(match.group(1)), int(match.group(2))

@@ -24,7 +24,8 @@ MAX_SPEND_CENTS = 10**12
 MAX_TENURE_MONTHS = 1200
 MAX_REWARD_POINTS = 10**9
 MAX_NAME = 64
-_UNSIGNED = re.compile(r"^\d{1,13}$")
+_UNSIGNED = re.compile(r"[0-9]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,17 +80,24 @@ class FeedReader:
         self._reader = csv.reader(self._text)
         self.period = period
         self.region = region
-        try:
-            header = next(self._reader)
-        except StopIteration:
-            raise FeedError("the file is empty; expected a header line") from None
+        header: list[str] = []
+        while not any(h.strip() for h in header):
+            try:
+                header = next(self._reader)
+            except StopIteration:
+                raise FeedError("the file is empty; expected a header line") from None
         self._columns = [h.strip().lower() for h in header]
         missing = [c for c in REQUIRED if c not in self._columns]
         if missing:
-            raise FeedError(f"line 1: missing column(s) {', '.join(missing)}")
+            raise FeedError(f"line {self._reader.line_num}: missing column(s) {', '.join(missing)}")
         unknown = [c for c in self._columns if c not in REQUIRED + OPTIONAL]
         if unknown:
-            raise FeedError(f"line 1: unknown column(s) {', '.join(unknown)}")
+            raise FeedError(f"line {self._reader.line_num}: unknown column(s) {', '.join(unknown)}")
+        repeated = sorted({c for c in self._columns if self._columns.count(c) > 1})
+        if repeated:
+            raise FeedError(
+                f"line {self._reader.line_num}: repeated column(s) {', '.join(repeated)}"
+            )
         self._index = {name: i for i, name in enumerate(self._columns)}
 
     @property
@@ -99,14 +107,22 @@ class FeedReader:
     def __iter__(self) -> Iterator[FeedRow | BadRow]:
         width = len(self._columns)
         while True:
+            start = self._reader.line_num + 1
             try:
                 fields = next(self._reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield BadRow(self._reader.line_num, f"unreadable CSV: {exc}")
+                yield BadRow(start, f"unreadable CSV: {exc}")
                 continue
             line = self._reader.line_num
+            if line != start:
+                yield BadRow(
+                    start,
+                    f"a quoted field runs on to line {line} (unclosed quote?); "
+                    f"lines {start}-{line} not imported",
+                )
+                continue
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
             if len(fields) != width:
@@ -130,11 +146,11 @@ class FeedReader:
             ("reward_points", MAX_REWARD_POINTS),
         ):
             raw = fields[self._index[column]].strip()
-            if not _UNSIGNED.match(raw):
-                return BadRow(line, f"{column} {raw!r} is not a whole number ≥ 0")
+            if not _UNSIGNED.fullmatch(raw):
+                return BadRow(line, f"{column} {raw[:40]!r} is not a whole number ≥ 0")
+            if len(raw.lstrip("0")) > len(str(ceiling)) or int(raw) > ceiling:
+                return BadRow(line, f"{column} {raw[:40]} is more than {ceiling}")
             value = int(raw)
-            if value > ceiling:
-                return BadRow(line, f"{column} {value} is more than {ceiling}")
             numbers[column] = value
         service = "mobile"
         at = get("account_type")
@@ -150,6 +166,8 @@ class FeedReader:
             name = fields[nm].strip()
             if len(name) > MAX_NAME:
                 return BadRow(line, f"name is longer than {MAX_NAME} characters")
+            if _CONTROL.search(name):
+                return BadRow(line, "name contains a control character")
         raw_msisdn = fields[self._index["msisdn"]]
         try:
             msisdn = to_e164(raw_msisdn, self.region)

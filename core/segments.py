@@ -82,18 +82,20 @@ def capacity(enc: Encoding, budget: int) -> int:
 
 
 def truncate(text: str, budget: int) -> str:
-    """Shorten ``text`` to fit ``budget`` segments, marking the cut without changing encoding."""
+    """Shorten ``text`` to fit ``budget`` segments, marking the cut without changing encoding.
+
+    The longest prefix that still fits with the mark is found by bisection, using
+    the same packing as ``split`` (a character that straddles a part boundary
+    moves whole to the next part, so raw capacity would over-count).
+    """
     if fits(text, budget):
         return text
-    enc = encoding(text)
-    ellipsis = "..." if enc == "GSM-7" else "…"
-    room = capacity(enc, budget) - sum(_unit(c, enc) for c in ellipsis)
-    kept: list[str] = []
-    used = 0
-    for c in text:
-        u = _unit(c, enc)
-        if used + u > room:
-            break
-        kept.append(c)
-        used += u
-    return "".join(kept) + ellipsis
+    mark = "..." if encoding(text) == "GSM-7" else "…"
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(text[:mid] + mark, budget):
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + mark

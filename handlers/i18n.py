@@ -95,8 +95,9 @@ def t(lang: str, key: str, **args: Any) -> str:
 
 
 def yuan(cents: int) -> str:
-    whole, frac = divmod(cents, 100)
-    return f"{whole}" if frac == 0 else f"{whole}.{frac:02d}"
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{whole}" if frac == 0 else f"{sign}{whole}.{frac:02d}"
 
 
 def local_date(epoch_seconds: int, tz: ZoneInfo) -> str:
