@@ -402,6 +402,10 @@ async def import_feed(
     return result
 
 
+def _park(conn: Connection, *, rows: list[dict[str, object]]) -> None:
+    conn.execute(insert(feed_check), rows)
+
+
 def _close(
     conn: Connection,
     *,
@@ -464,7 +468,7 @@ async def _strict_check(
                         }
                     )
             if parked:
-                await db.write(lambda conn, rows=parked: conn.execute(insert(feed_check), rows))
+                await db.write(partial(_park, rows=parked))
 
     def clashes(conn: Connection) -> list[BadRow]:
         fc = feed_check
