@@ -21,7 +21,8 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -71,6 +72,30 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     if parsed.get_backend_name() == "postgresql":
         return PostgresDatabase(parsed, pool_size=pool_size)
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)}")
+
+
+@contextmanager
+def savepoint(conn: Connection, name: str = "unit") -> Iterator[None]:
+    """Run the block inside a SAVEPOINT: released on success, rolled back if it raises.
+
+    The exception propagates. On SQLite the three statements go straight to the
+    driver (SQLAlchemy's ``begin_nested`` compiles them anew each time, which
+    costs more than everything else on the SMS hot path).
+    """
+    if conn.dialect.name != "sqlite":
+        with conn.begin_nested():
+            yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        raw.execute(f"ROLLBACK TO {name}")
+        raw.execute(f"RELEASE {name}")
+        raise
+    raw.execute(f"RELEASE {name}")
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -165,13 +190,11 @@ class _Writer:
                         raise
                 else:
                     for job in batch:
-                        savepoint = conn.begin_nested()
                         try:
-                            job.result, job.ok = job.fn(conn), True
-                            savepoint.commit()
+                            with savepoint(conn, "job"):
+                                job.result, job.ok = job.fn(conn), True
                         except BaseException as exc:
                             job.error = exc
-                            savepoint.rollback()
         except BaseException as exc:
             for job in batch:
                 if job.ok or job.error is None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from core.prepared import Prepared
 from core.schema import inbound
-from core.sql import insert_ignoring
 
 MAX_TEXT = 4000
 
@@ -30,6 +31,46 @@ class Claim:
     reply: str | None = None
 
 
+def _claim_statement(dialect_insert: type) -> Prepared:
+    return Prepared(
+        dialect_insert(inbound)
+        .values(
+            channel=bindparam("channel"),
+            external_id=bindparam("external_id"),
+            sender=bindparam("sender"),
+            recipient=bindparam("recipient"),
+            text=bindparam("text"),
+            received_at=bindparam("now"),
+            status="received",
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(inbound.c.id)
+    )
+
+
+_CLAIM = {
+    "sqlite": _claim_statement(sqlite.insert),  # type: ignore[arg-type]
+    "postgresql": _claim_statement(postgresql.insert),  # type: ignore[arg-type]
+}
+_FIRST_REPLY = Prepared(
+    select(inbound.c.reply).where(
+        and_(inbound.c.channel == bindparam("channel"), inbound.c.external_id == bindparam("eid"))
+    )
+)
+_COUNT_SINCE = Prepared(
+    select(func.count())
+    .select_from(inbound)
+    .where(
+        and_(inbound.c.sender == bindparam("sender"), inbound.c.received_at > bindparam("since"))
+    )
+)
+_FINISH = Prepared(
+    update(inbound)
+    .where(inbound.c.id == bindparam("iid"))
+    .values(status=bindparam("status"), reply=bindparam("reply"))
+)
+
+
 def claim(
     conn: Connection,
     *,
@@ -41,43 +82,25 @@ def claim(
     now: int,
 ) -> Claim:
     """Record a delivery atomically; a redelivery (same channel and id) gets the first reply."""
-    new_id = conn.execute(
-        insert_ignoring(conn, inbound, "channel", "external_id")
-        .values(
-            channel=channel,
-            external_id=storable(external_id, 64),
-            sender=storable(sender, 32),
-            recipient=storable(recipient, 32),
-            text=storable(text, MAX_TEXT),
-            received_at=now,
-            status="received",
-        )
-        .returning(inbound.c.id)
-    ).scalar_one_or_none()
+    external_id = storable(external_id, 64)
+    new_id = _CLAIM[conn.dialect.name].scalar(
+        conn,
+        channel=channel,
+        external_id=external_id,
+        sender=storable(sender, 32),
+        recipient=storable(recipient, 32),
+        text=storable(text, MAX_TEXT),
+        now=now,
+    )
     if new_id is not None:
         return Claim(int(new_id))
-    reply = conn.execute(
-        select(inbound.c.reply).where(
-            and_(
-                inbound.c.channel == channel,
-                inbound.c.external_id == storable(external_id, 64),
-            )
-        )
-    ).scalar_one()
+    reply = _FIRST_REPLY.scalar(conn, channel=channel, eid=external_id)
     return Claim(None, reply or "")
 
 
 def count_since(conn: Connection, sender: str, since: int) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(inbound)
-            .where(and_(inbound.c.sender == sender, inbound.c.received_at > since))
-        ).scalar_one()
-    )
+    return int(_COUNT_SINCE.scalar(conn, sender=sender, since=since))
 
 
 def finish(conn: Connection, inbound_id: int, status: str, reply: str) -> None:
-    conn.execute(
-        update(inbound).where(inbound.c.id == inbound_id).values(status=status, reply=reply)
-    )
+    _FINISH.run(conn, iid=inbound_id, status=status, reply=reply)

@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from core.errors import DuplicateEntry, InsufficientPoints
+from core.prepared import Prepared
 from core.schema import account, entry, hold, lot, lot_use
 from core.sql import for_update, insert_ignoring
 
@@ -62,10 +63,67 @@ def open_account(conn: Connection, subscriber_id: int, account_type: str, now: i
     return found
 
 
+_ACCOUNT_OF = Prepared(select(account.c.id).where(account.c.subscriber_id == bindparam("sid")))
+_DUE_LOTS = Prepared(
+    select(lot.c.id, lot.c.remaining, lot.c.expires_at)
+    .where(
+        and_(
+            lot.c.account_id == bindparam("aid"),
+            lot.c.remaining > 0,
+            lot.c.expires_at <= bindparam("now"),
+        )
+    )
+    .order_by(lot.c.expires_at, lot.c.id)
+)
+_NEXT_EXPIRY = (
+    select(func.min(lot.c.expires_at))
+    .where(
+        and_(
+            lot.c.account_id == bindparam("aid"),
+            lot.c.remaining > 0,
+            lot.c.expires_at > bindparam("now"),
+        )
+    )
+    .scalar_subquery()
+)
+_SUMMARY = Prepared(
+    select(
+        account.c.balance,
+        account.c.held,
+        _NEXT_EXPIRY,
+        select(func.coalesce(func.sum(lot.c.remaining), 0))
+        .where(
+            and_(
+                lot.c.account_id == bindparam("aid"),
+                lot.c.remaining > 0,
+                lot.c.expires_at == _NEXT_EXPIRY,
+            )
+        )
+        .scalar_subquery(),
+    ).where(account.c.id == bindparam("aid"))
+)
+_HISTORY = Prepared(
+    select(
+        entry.c.id,
+        entry.c.amount,
+        entry.c.kind,
+        entry.c.reason_key,
+        entry.c.reason_args,
+        entry.c.created_at,
+    )
+    .where(entry.c.account_id == bindparam("aid"))
+    .order_by(entry.c.id.desc())
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+_COUNT_ENTRIES = Prepared(
+    select(func.count()).select_from(entry).where(entry.c.account_id == bindparam("aid"))
+)
+
+
 def account_id_of(conn: Connection, subscriber_id: int) -> int | None:
-    return conn.execute(
-        select(account.c.id).where(account.c.subscriber_id == subscriber_id)
-    ).scalar_one_or_none()
+    found = _ACCOUNT_OF.scalar(conn, sid=subscriber_id)
+    return int(found) if found is not None else None
 
 
 def _claim_entry(
@@ -243,11 +301,7 @@ def expire_due(conn: Connection, account_id: int, now: int) -> int:
     Points reserved by an active hold are protected: expiry takes at most
     ``balance - held``, and what it cannot take waits for the hold to end.
     """
-    due = conn.execute(
-        select(lot.c.id, lot.c.remaining, lot.c.expires_at)
-        .where(and_(lot.c.account_id == account_id, lot.c.remaining > 0, lot.c.expires_at <= now))
-        .order_by(lot.c.expires_at, lot.c.id)
-    ).all()
+    due = _DUE_LOTS.rows(conn, aid=account_id, now=now)
     if not due:
         return 0
     room = _available(conn, account_id)
@@ -380,52 +434,22 @@ def capture_hold(
 
 
 def summary(conn: Connection, account_id: int, now: int) -> Summary:
-    row = conn.execute(
-        select(account.c.balance, account.c.held).where(account.c.id == account_id)
-    ).one()
-    next_at = conn.execute(
-        select(func.min(lot.c.expires_at)).where(
-            and_(lot.c.account_id == account_id, lot.c.remaining > 0, lot.c.expires_at > now)
-        )
-    ).scalar_one_or_none()
-    points = 0
-    if next_at is not None:
-        points = conn.execute(
-            select(func.coalesce(func.sum(lot.c.remaining), 0)).where(
-                and_(
-                    lot.c.account_id == account_id,
-                    lot.c.remaining > 0,
-                    lot.c.expires_at == next_at,
-                )
-            )
-        ).scalar_one()
-    return Summary(int(row.balance), int(row.held), int(points), next_at)
+    row = _SUMMARY.first(conn, aid=account_id, now=now)
+    assert row is not None, f"no account {account_id}"
+    balance, held, next_at, points = row
+    return Summary(
+        int(balance), int(held), int(points), int(next_at) if next_at is not None else None
+    )
 
 
 def history(conn: Connection, account_id: int, offset: int, limit: int) -> list[EntryView]:
-    rows = conn.execute(
-        select(
-            entry.c.id,
-            entry.c.amount,
-            entry.c.kind,
-            entry.c.reason_key,
-            entry.c.reason_args,
-            entry.c.created_at,
-        )
-        .where(entry.c.account_id == account_id)
-        .order_by(entry.c.id.desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
     return [
-        EntryView(r.id, r.amount, r.kind, r.reason_key, json.loads(r.reason_args), r.created_at)
-        for r in rows
+        EntryView(int(i), int(amount), kind, key, json.loads(args), int(at))
+        for i, amount, kind, key, args, at in _HISTORY.rows(
+            conn, aid=account_id, offset=offset, limit=limit
+        )
     ]
 
 
 def count_entries(conn: Connection, account_id: int) -> int:
-    return int(
-        conn.execute(
-            select(func.count()).select_from(entry).where(entry.c.account_id == account_id)
-        ).scalar_one()
-    )
+    return int(_COUNT_ENTRIES.scalar(conn, aid=account_id))

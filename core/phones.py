@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from core.errors import InvalidPhoneNumber
@@ -9,12 +11,14 @@ from core.errors import InvalidPhoneNumber
 _SEPARATORS = str.maketrans("", "", " -().\u00a0")
 
 
+@lru_cache(maxsize=65_536)
 def to_e164(raw: str, region: str = "CN") -> str:
     """Return the E.164 form of ``raw``, read as a number of ``region`` when it has no prefix.
 
     ``00`` followed by a country code is the international prefix used in China
     and most of the world; phonenumbers only knows it per region, so it is
-    rewritten to ``+`` first.
+    rewritten to ``+`` first. Results are cached: the same senders text again
+    and again, and parsing costs ~20 µs.
     """
     text = raw.strip().translate(_SEPARATORS)
     if text.startswith("00") and len(text) > 4:

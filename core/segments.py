@@ -16,6 +16,7 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+_GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
 
 GSM7_SINGLE, GSM7_PART = 160, 153
 UCS2_SINGLE, UCS2_PART = 70, 67
@@ -24,9 +25,7 @@ Encoding = Literal["GSM-7", "UCS-2"]
 
 
 def encoding(text: str) -> Encoding:
-    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
-        return "GSM-7"
-    return "UCS-2"
+    return "GSM-7" if _GSM7_ALL.issuperset(text) else "UCS-2"
 
 
 def _unit(c: str, enc: Encoding) -> int:
@@ -37,8 +36,9 @@ def _unit(c: str, enc: Encoding) -> int:
 
 def length(text: str) -> int:
     """Septets for GSM-7 text, UTF-16 code units for UCS-2 text."""
-    enc = encoding(text)
-    return sum(_unit(c, enc) for c in text)
+    if encoding(text) == "GSM-7":
+        return len(text) + sum(1 for c in text if c in GSM7_EXTENSION)
+    return len(text.encode("utf-16-le")) // 2
 
 
 def limits(enc: Encoding) -> tuple[int, int]:
@@ -69,6 +69,10 @@ def split(text: str) -> list[str]:
 
 
 def count(text: str) -> int:
+    if not text:
+        return 0
+    if length(text) <= limits(encoding(text))[0]:
+        return 1
     return len(split(text))
 
 

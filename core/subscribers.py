@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
+from core.prepared import Prepared
 from core.schema import subscriber
 from core.sql import insert_ignoring
 
@@ -21,12 +22,14 @@ class Subscriber:
     name: str | None = None
 
 
-_COLUMNS = (
-    subscriber.c.id,
-    subscriber.c.msisdn,
-    subscriber.c.lang,
-    subscriber.c.opted_out,
-    subscriber.c.name,
+_FIND = Prepared(
+    select(
+        subscriber.c.id,
+        subscriber.c.msisdn,
+        subscriber.c.lang,
+        subscriber.c.opted_out,
+        subscriber.c.name,
+    ).where(subscriber.c.msisdn == bindparam("msisdn"))
 )
 
 
@@ -36,8 +39,11 @@ def default_lang(msisdn: str, home_lang: str = "zh") -> str:
 
 
 def find(conn: Connection, msisdn: str) -> Subscriber | None:
-    row = conn.execute(select(*_COLUMNS).where(subscriber.c.msisdn == msisdn)).first()
-    return Subscriber(*row) if row else None
+    row = _FIND.first(conn, msisdn=msisdn)
+    if row is None:
+        return None
+    sid, number, lang, opted_out, name = row
+    return Subscriber(int(sid), number, lang, bool(opted_out), name)
 
 
 def get_or_create(conn: Connection, msisdn: str, now: int, home_lang: str = "zh") -> Subscriber:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from core import conversation, inbound, segments, subscribers
 from core.clock import Clock, epoch
+from core.db import savepoint
 from core.errors import DomainError, InvalidPhoneNumber
 from core.phones import to_e164
 from core.subscribers import Subscriber, default_lang
@@ -95,16 +96,13 @@ class Hall:
         self, conn: Connection, subscriber: Subscriber, text: str, now: int
     ) -> tuple[str, str]:
         ctx = Context(conn, subscriber, now, self.policy, subscriber.lang)
-        savepoint = conn.begin_nested()
         try:
-            reply = self.respond(ctx, grammar.parse(text))
-            savepoint.commit()
+            with savepoint(conn, "command"):
+                reply = self.respond(ctx, grammar.parse(text))
             status = "answered"
         except DomainError as exc:
-            savepoint.rollback()
             reply, status = Reply(reply_for(exc, ctx.lang)), "refused"
         except Exception:
-            savepoint.rollback()
             log.exception("command failed for subscriber %s: %r", subscriber.id, text[:80])
             reply, status = Reply(t(ctx.lang, "error")), "error"
         return segments.truncate(reply.text, self.policy.segment_budget), status
