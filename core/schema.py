@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 metadata = MetaData(
@@ -180,4 +181,275 @@ conversation = Table(
     Column("kind", String(16), nullable=False),
     Column("payload", Text, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
+)
+
+# ----------------------------------------------------------------- catalogue (§2.2)
+
+ITEM_KINDS = ("credit", "physical", "voucher")
+
+category = Table(
+    "category",
+    metadata,
+    _id(),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("sort", Integer, nullable=False, server_default="0"),
+)
+
+brand = Table(
+    "brand",
+    metadata,
+    _id(),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+)
+
+merchant = Table(
+    "merchant",
+    metadata,
+    _id(),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("status", String(16), nullable=False, server_default="approved"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+activity = Table(
+    "activity",
+    metadata,
+    _id(),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("title_zh", String(64), nullable=False),
+    Column("title_en", String(64), nullable=False),
+    Column("body_zh", Text, nullable=False, server_default=""),
+    Column("body_en", Text, nullable=False, server_default=""),
+    Column("starts_at", BigInteger, nullable=False),
+    Column("ends_at", BigInteger, nullable=False),
+    Column("per_account_limit", Integer),
+    CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    Index(None, "starts_at", "ends_at"),
+)
+
+item = Table(
+    "item",
+    metadata,
+    _id(),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("description_zh", Text, nullable=False, server_default=""),
+    Column("description_en", Text, nullable=False, server_default=""),
+    Column("category_id", ID, ForeignKey("category.id"), nullable=False),
+    Column("brand_id", ID, ForeignKey("brand.id")),
+    Column("merchant_id", ID, ForeignKey("merchant.id")),
+    Column("activity_id", ID, ForeignKey("activity.id")),
+    Column("kind", String(10), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("cash_cents", BigInteger),
+    Column("face_value_cents", BigInteger),
+    Column("stock", BigInteger),
+    Column("sold", BigInteger, nullable=False, server_default="0"),
+    Column("views", BigInteger, nullable=False, server_default="0"),
+    Column("per_account_limit", Integer),
+    Column("voucher_days", Integer, nullable=False, server_default="30"),
+    Column("listed_at", BigInteger, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    CheckConstraint("kind IN ('credit', 'physical', 'voucher')", name="kind"),
+    CheckConstraint("points > 0", name="points_positive"),
+    CheckConstraint("cash_cents IS NULL OR cash_cents >= 0", name="cash_not_negative"),
+    CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+    CheckConstraint("kind <> 'voucher' OR merchant_id IS NOT NULL", name="voucher_has_merchant"),
+    Index(None, "category_id", "active"),
+)
+
+announcement = Table(
+    "announcement",
+    metadata,
+    _id(),
+    Column("title_zh", String(64), nullable=False),
+    Column("title_en", String(64), nullable=False),
+    Column("body_zh", Text, nullable=False),
+    Column("body_en", Text, nullable=False),
+    Column("published_at", BigInteger, nullable=False),
+    Column("pinned", Boolean, nullable=False, server_default=false()),
+)
+
+banner = Table(
+    "banner",
+    metadata,
+    _id(),
+    Column("activity_id", ID, ForeignKey("activity.id"), nullable=False),
+    Column("image", String(255)),
+    Column("sort", Integer, nullable=False, server_default="0"),
+    Column("active", Boolean, nullable=False, server_default=true()),
+)
+
+ad = Table(
+    "ad",
+    metadata,
+    _id(),
+    Column("title_zh", String(64), nullable=False),
+    Column("title_en", String(64), nullable=False),
+    Column("target_kind", String(10), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("sort", Integer, nullable=False, server_default="0"),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    CheckConstraint(
+        "target_kind IN ('item', 'activity', 'category', 'announcement', 'url')", name="target_kind"
+    ),
+)
+
+address = Table(
+    "address",
+    metadata,
+    _id(),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("text", String(200), nullable=False),
+    Column("is_default", Boolean, nullable=False, server_default=false()),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "subscriber_id"),
+)
+
+# ------------------------------------------------------------ orders (DESIGN §5)
+
+ORDER_STATUSES = (
+    "created",
+    "awaiting_otp",
+    "paid",
+    "shipped",
+    "delivered",
+    "voucher_issued",
+    "verified",
+    "cancelled",
+    "expired",
+    "refunded",
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    _id(),
+    Column("no", String(20), nullable=False, unique=True),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("account_id", ID, ForeignKey("account.id"), nullable=False),
+    Column("item_id", ID, ForeignKey("item.id"), nullable=False),
+    Column("activity_id", ID, ForeignKey("activity.id")),
+    Column("qty", Integer, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("cash_cents", BigInteger, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("hold_id", ID, ForeignKey("hold.id")),
+    Column("address", String(200)),
+    Column("carrier", String(32)),
+    Column("tracking_no", String(64)),
+    Column("idempotency_key", String(160), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("pay_by", BigInteger, nullable=False),
+    Column("paid_at", BigInteger),
+    CheckConstraint("qty > 0", name="qty_positive"),
+    CheckConstraint("points >= 0", name="points_not_negative"),
+    CheckConstraint(
+        "status IN ('created', 'awaiting_otp', 'paid', 'shipped', 'delivered', "
+        "'voucher_issued', 'verified', 'cancelled', 'expired', 'refunded')",
+        name="status",
+    ),
+    Index(None, "subscriber_id", "id"),
+    Index(None, "status", "pay_by"),
+    Index(None, "account_id", "item_id", "created_at"),
+)
+
+order_event = Table(
+    "order_event",
+    metadata,
+    _id(),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("note", String(200), nullable=False, server_default=""),
+    Index(None, "order_id"),
+)
+
+otp = Table(
+    "otp",
+    metadata,
+    _id(),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("msisdn", String(16), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("used_at", BigInteger),
+)
+
+voucher = Table(
+    "voucher",
+    metadata,
+    _id(),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
+    Column("password_hash", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("status", String(10), nullable=False),
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("verified_at", BigInteger),
+    CheckConstraint(
+        "status IN ('issued', 'verified', 'locked', 'expired', 'refunded')", name="status"
+    ),
+    Index(None, "status", "expires_at"),
+)
+
+topup = Table(
+    "topup",
+    metadata,
+    _id(),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("msisdn", String(16), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# -------------------------------------------------------------- outbox (DESIGN §10)
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "delivered", "failed", "dead", "suppressed")
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("idempotency_key", String(160), nullable=False, unique=True),
+    Column("channel", String(10), nullable=False),
+    Column("recipient", String(32), nullable=False),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id")),
+    Column("kind", String(10), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("sent_at", BigInteger),
+    Column("provider_id", String(64)),
+    Column("last_error", String(200)),
+    CheckConstraint("kind IN ('service', 'marketing')", name="kind"),
+    CheckConstraint(
+        "status IN ('pending', 'sending', 'sent', 'delivered', 'failed', 'dead', 'suppressed')",
+        name="status",
+    ),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "provider_id"),
+)
+
+app_secret = Table(
+    "app_secret",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
 )
