@@ -453,3 +453,61 @@ def history(conn: Connection, account_id: int, offset: int, limit: int) -> list[
 
 def count_entries(conn: Connection, account_id: int) -> int:
     return int(_COUNT_ENTRIES.scalar(conn, aid=account_id))
+
+
+def refund(
+    conn: Connection,
+    *,
+    paid_key: str,
+    key: str,
+    source: str,
+    reason_key: str,
+    reason_args: dict[str, Any],
+    ref: str,
+    now: int,
+) -> Posted:
+    """Give back what the entry ``paid_key`` took, into lots expiring when the originals did."""
+    paid = conn.execute(
+        select(entry.c.id, entry.c.account_id, entry.c.amount).where(
+            entry.c.idempotency_key == paid_key
+        )
+    ).one()
+    amount = -int(paid.amount)
+    posted = _claim_entry(
+        conn,
+        account_id=paid.account_id,
+        amount=amount,
+        kind="refund",
+        source=source,
+        key=key,
+        reason_key=reason_key,
+        reason_args=reason_args,
+        ref=ref,
+        now=now,
+    )
+    if not posted.created:
+        return posted
+    uses = conn.execute(
+        select(lot_use.c.amount, lot.c.expires_at, lot.c.service)
+        .select_from(lot_use.join(lot, lot.c.id == lot_use.c.lot_id))
+        .where(lot_use.c.entry_id == paid.id)
+        .order_by(lot.c.expires_at)
+    ).all()
+    for used, expires_at, service in uses:
+        conn.execute(
+            lot.insert().values(
+                account_id=paid.account_id,
+                entry_id=posted.entry_id,
+                service=service,
+                amount=used,
+                remaining=used,
+                earned_at=now,
+                expires_at=expires_at,
+            )
+        )
+    conn.execute(
+        update(account)
+        .where(account.c.id == paid.account_id)
+        .values(balance=account.c.balance + amount)
+    )
+    return posted

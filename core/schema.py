@@ -122,7 +122,7 @@ lot = Table(
     metadata,
     _id(),
     Column("account_id", ID, ForeignKey("account.id"), nullable=False),
-    Column("entry_id", ID, ForeignKey("entry.id"), nullable=False, unique=True),
+    Column("entry_id", ID, ForeignKey("entry.id"), nullable=False, index=True),
     Column("service", String(16), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),

@@ -9,12 +9,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 
 def insert_ignoring(conn: Connection, table: Table, *conflict_columns: str) -> Any:
-    """``INSERT … ON CONFLICT (cols) DO NOTHING`` for the connection's dialect.
+    """``INSERT … ON CONFLICT (cols) DO NOTHING`` for the connection's dialect (any
+    unique constraint when no column is named).
 
     The atomic way to claim an idempotency key: the database, not a prior
     SELECT, decides who was first.
     """
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    if not conflict_columns:
+        return dialect_insert(table).on_conflict_do_nothing()
     return dialect_insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
 
 

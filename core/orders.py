@@ -1,0 +1,648 @@
+"""Orders (DESIGN.md §5): redeem with a hold and a confirm code, pay, fulfil, cancel, refund.
+
+``created → awaiting_otp (points held, stock reserved) → paid →
+{shipped → delivered | voucher_issued → verified}``; an unpaid order may be
+cancelled or expire (hold released, stock returned); a paid order or an unused
+voucher may be refunded (a +refund entry); a shipped parcel, a top-up or a
+verified voucher cannot. Every transition is a conditional UPDATE checked
+against ``TRANSITIONS``; the rest are refused with ``IllegalTransition``.
+
+On PostgreSQL each operation first locks the subscriber's account row, so one
+subscriber's redemptions are serialised (limits are counted safely); SQLite has
+a single writer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from core import catalog, ledger, notices, outbox
+from core.catalog import ItemView
+from core.codes import OTP_DIGITS, VOUCHER_PASSWORD_DIGITS, Keyring, digits, token
+from core.errors import (
+    ActivityNotOngoing,
+    BadQuantity,
+    CannotCancel,
+    DuplicateEntry,
+    IllegalTransition,
+    LimitReached,
+    NeedAddress,
+    NoAccount,
+    NothingToConfirm,
+    OutOfStock,
+    UnknownItem,
+    UnknownOrder,
+)
+from core.schema import account, address, item, order_event, orders, otp, topup, voucher
+from core.sql import for_update, insert_ignoring
+from core.subscribers import Subscriber
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "created": frozenset({"awaiting_otp", "cancelled", "expired"}),
+    "awaiting_otp": frozenset({"paid", "cancelled", "expired"}),
+    "paid": frozenset({"shipped", "delivered", "voucher_issued", "refunded"}),
+    "shipped": frozenset({"delivered"}),
+    "voucher_issued": frozenset({"verified", "refunded"}),
+    "delivered": frozenset(),
+    "verified": frozenset(),
+    "cancelled": frozenset(),
+    "expired": frozenset(),
+    "refunded": frozenset(),
+}
+UNPAID = ("created", "awaiting_otp")
+LIVE = ("created", "awaiting_otp", "paid", "shipped", "delivered", "voucher_issued", "verified")
+DAY = 86_400
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class OrderPolicy:
+    pay_seconds: int = 15 * 60
+    otp_seconds: int = 5 * 60
+    otp_tries: int = 5
+    max_qty: int = 10
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_ZONE))
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A redemption waiting for its confirm code; ``code`` is shown once and stored hashed."""
+
+    no: str
+    item: ItemView
+    qty: int
+    points: int
+    code: str
+    code_expires_at: int
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    no: str
+    subscriber_id: int
+    item_id: int
+    item_code: str
+    item_zh: str
+    item_en: str
+    kind: str
+    qty: int
+    points: int
+    status: str
+    hold_id: int | None
+    address: str | None
+    carrier: str | None
+    tracking_no: str | None
+    created_at: int
+    paid_at: int | None
+
+    def item_name(self, lang: str) -> str:
+        return self.item_en if lang == "en" else self.item_zh
+
+
+@dataclass(frozen=True)
+class Paid:
+    order: OrderView
+    voucher_expires_at: int | None = None
+
+
+@dataclass(frozen=True)
+class WrongCode:
+    tries_left: int
+
+
+@dataclass(frozen=True)
+class CodeDead:
+    """The code expired or was guessed wrong too often; the order has been cancelled."""
+
+    no: str
+    reason: str
+
+
+ConfirmOutcome = Paid | WrongCode | CodeDead
+
+_ORDER_COLUMNS = (
+    orders.c.id,
+    orders.c.no,
+    orders.c.subscriber_id,
+    orders.c.item_id,
+    item.c.code,
+    item.c.name_zh,
+    item.c.name_en,
+    item.c.kind,
+    orders.c.qty,
+    orders.c.points,
+    orders.c.status,
+    orders.c.hold_id,
+    orders.c.address,
+    orders.c.carrier,
+    orders.c.tracking_no,
+    orders.c.created_at,
+    orders.c.paid_at,
+)
+
+
+def _order_query() -> Any:
+    return select(*_ORDER_COLUMNS).select_from(orders.join(item, item.c.id == orders.c.item_id))
+
+
+def find(conn: Connection, subscriber_id: int, no: str) -> OrderView:
+    """The subscriber's order ``no``; someone else's order is as unknown as a missing one."""
+    row = conn.execute(
+        _order_query().where(and_(orders.c.no == no, orders.c.subscriber_id == subscriber_id))
+    ).first()
+    if row is None:
+        raise UnknownOrder(no)
+    return OrderView(*row)
+
+
+def by_no(conn: Connection, no: str) -> OrderView | None:
+    row = conn.execute(_order_query().where(orders.c.no == no)).first()
+    return OrderView(*row) if row else None
+
+
+def recent(
+    conn: Connection, subscriber_id: int, offset: int, limit: int
+) -> tuple[list[OrderView], int]:
+    total = conn.execute(
+        select(func.count()).select_from(orders).where(orders.c.subscriber_id == subscriber_id)
+    ).scalar_one()
+    rows = conn.execute(
+        _order_query()
+        .where(orders.c.subscriber_id == subscriber_id)
+        .order_by(orders.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [OrderView(*r) for r in rows], int(total)
+
+
+def set_status(conn: Connection, order: OrderView, wanted: str, now: int, note: str = "") -> None:
+    """Move ``order`` from the status it was read with to ``wanted``, or refuse."""
+    if wanted not in TRANSITIONS[order.status]:
+        raise IllegalTransition(order.no, order.status, wanted)
+    changed = conn.execute(
+        update(orders)
+        .where(and_(orders.c.id == order.id, orders.c.status == order.status))
+        .values(status=wanted, updated_at=now)
+    ).rowcount
+    if changed != 1:
+        current = conn.execute(select(orders.c.status).where(orders.c.id == order.id)).scalar_one()
+        raise IllegalTransition(order.no, current, wanted)
+    conn.execute(
+        order_event.insert().values(
+            order_id=order.id, from_status=order.status, to_status=wanted, at=now, note=note[:200]
+        )
+    )
+
+
+def _lock_account(conn: Connection, account_id: int) -> None:
+    if for_update(conn):
+        conn.execute(select(account.c.id).where(account.c.id == account_id).with_for_update())
+
+
+def _day_start(now: int, tz: ZoneInfo) -> int:
+    local = datetime.fromtimestamp(now, tz)
+    return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
+
+
+def _already(conn: Connection, account_id: int, *conditions: Any) -> int:
+    return int(
+        conn.execute(
+            select(func.coalesce(func.sum(orders.c.qty), 0)).where(
+                and_(orders.c.account_id == account_id, orders.c.status.in_(LIVE), *conditions)
+            )
+        ).scalar_one()
+    )
+
+
+def _check_limits(
+    conn: Connection, it: ItemView, account_id: int, qty: int, now: int, policy: OrderPolicy
+) -> None:
+    if it.per_account_limit is not None:
+        today = _already(
+            conn,
+            account_id,
+            orders.c.item_id == it.id,
+            orders.c.created_at >= _day_start(now, policy.timezone),
+        )
+        if today + qty > it.per_account_limit:
+            raise LimitReached(it.per_account_limit, "day")
+    if it.activity_id is not None:
+        act = catalog.find_activity(conn, it.activity_id)
+        assert act is not None
+        if act.state(now) != "ongoing":
+            raise ActivityNotOngoing(act.title_zh, act.starts_at, act.ends_at, now)
+        if act.per_account_limit is not None:
+            taken = _already(conn, account_id, orders.c.activity_id == act.id)
+            if taken + qty > act.per_account_limit:
+                raise LimitReached(act.per_account_limit, "activity")
+
+
+def default_address(conn: Connection, subscriber_id: int) -> str | None:
+    return conn.execute(
+        select(address.c.text)
+        .where(address.c.subscriber_id == subscriber_id)
+        .order_by(address.c.is_default.desc(), address.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def set_default_address(conn: Connection, subscriber_id: int, text: str, now: int) -> None:
+    conn.execute(
+        update(address).where(address.c.subscriber_id == subscriber_id).values(is_default=False)
+    )
+    conn.execute(
+        address.insert().values(
+            subscriber_id=subscriber_id, text=text[:200], is_default=True, created_at=now
+        )
+    )
+
+
+def _new_order_no(now: int, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(now, tz).strftime("%y%m%d") + f"{secrets.randbelow(10**6):06d}"
+
+
+def redeem(
+    conn: Connection,
+    *,
+    subscriber: Subscriber,
+    code: str,
+    qty: int,
+    channel: str,
+    key: str,
+    now: int,
+    policy: OrderPolicy,
+    keyring: Keyring,
+) -> Pending:
+    """Create an order, hold its points and reserve its stock; return the confirm code.
+
+    Nothing is changed when it raises: the caller's unit of work rolls back.
+    """
+    it = catalog.find_item(conn, code)
+    if it is None:
+        raise UnknownItem(code)
+    if not 1 <= qty <= policy.max_qty:
+        raise BadQuantity(qty, policy.max_qty)
+    account_id = ledger.account_id_of(conn, subscriber.id)
+    if account_id is None:
+        raise NoAccount(subscriber.msisdn)
+    _lock_account(conn, account_id)
+    _check_limits(conn, it, account_id, qty, now, policy)
+    shipping = None
+    if it.kind == "physical":
+        shipping = default_address(conn, subscriber.id)
+        if shipping is None:
+            raise NeedAddress()
+    points = it.points * qty
+    if it.stock is not None:
+        reserved = conn.execute(
+            update(item)
+            .where(and_(item.c.id == it.id, item.c.stock >= qty))
+            .values(stock=item.c.stock - qty)
+        ).rowcount
+        if reserved != 1:
+            left = conn.execute(select(item.c.stock).where(item.c.id == it.id)).scalar_one()
+            raise OutOfStock(it.code, int(left or 0))
+    order_id, no = _insert_order(
+        conn, subscriber, account_id, it, qty, points, channel, key, now, policy, shipping
+    )
+    hold_id = ledger.place_hold(
+        conn,
+        account_id=account_id,
+        amount=points,
+        key=f"order:{no}:hold",
+        now=now,
+        expires_at=now + policy.pay_seconds,
+    )
+    conn.execute(update(orders).where(orders.c.id == order_id).values(hold_id=hold_id))
+    confirm_code = digits(OTP_DIGITS)
+    conn.execute(
+        otp.insert().values(
+            order_id=order_id,
+            msisdn=subscriber.msisdn,
+            code_hash=keyring.digest("otp", no, confirm_code),
+            expires_at=now + policy.otp_seconds,
+            attempts=0,
+        )
+    )
+    order = find(conn, subscriber.id, no)
+    set_status(conn, order, "awaiting_otp", now)
+    return Pending(no, it, qty, points, confirm_code, now + policy.otp_seconds)
+
+
+def _insert_order(
+    conn: Connection,
+    subscriber: Subscriber,
+    account_id: int,
+    it: ItemView,
+    qty: int,
+    points: int,
+    channel: str,
+    key: str,
+    now: int,
+    policy: OrderPolicy,
+    shipping: str | None,
+) -> tuple[int, str]:
+    for _ in range(8):
+        no = _new_order_no(now, policy.timezone)
+        order_id = conn.execute(
+            insert_ignoring(conn, orders)
+            .values(
+                no=no,
+                subscriber_id=subscriber.id,
+                account_id=account_id,
+                item_id=it.id,
+                activity_id=it.activity_id,
+                qty=qty,
+                points=points,
+                cash_cents=0,
+                status="created",
+                channel=channel,
+                address=shipping,
+                idempotency_key=key,
+                created_at=now,
+                updated_at=now,
+                pay_by=now + policy.pay_seconds,
+            )
+            .returning(orders.c.id)
+        ).scalar_one_or_none()
+        if order_id is not None:
+            return int(order_id), no
+        if conn.execute(select(orders.c.id).where(orders.c.idempotency_key == key)).first():
+            raise DuplicateEntry(key)
+    raise RuntimeError("could not find a free order number")
+
+
+def pending_order(conn: Connection, subscriber_id: int) -> OrderView | None:
+    row = conn.execute(
+        _order_query()
+        .where(and_(orders.c.subscriber_id == subscriber_id, orders.c.status == "awaiting_otp"))
+        .order_by(orders.c.id.desc())
+        .limit(1)
+    ).first()
+    return OrderView(*row) if row else None
+
+
+def confirm(
+    conn: Connection,
+    *,
+    subscriber: Subscriber,
+    code: str,
+    now: int,
+    policy: OrderPolicy,
+    keyring: Keyring,
+    no: str | None = None,
+) -> ConfirmOutcome:
+    """Check the confirm code for the subscriber's waiting order and, if right, pay it."""
+    order = find(conn, subscriber.id, no) if no else pending_order(conn, subscriber.id)
+    if order is None or order.status != "awaiting_otp":
+        raise NothingToConfirm()
+    _lock_account(conn, _account_of(conn, order))
+    row = conn.execute(
+        select(otp.c.id, otp.c.code_hash, otp.c.expires_at, otp.c.attempts, otp.c.used_at).where(
+            otp.c.order_id == order.id
+        )
+    ).one()
+    if row.used_at is not None:
+        raise NothingToConfirm()
+    if now >= row.expires_at:
+        _end_unpaid(conn, order, "cancelled", now, "confirm code expired")
+        return CodeDead(order.no, "expired")
+    if not keyring.matches(row.code_hash, "otp", order.no, code):
+        tries = int(row.attempts) + 1
+        conn.execute(update(otp).where(otp.c.id == row.id).values(attempts=tries))
+        if tries >= policy.otp_tries:
+            _end_unpaid(conn, order, "cancelled", now, "too many wrong confirm codes")
+            return CodeDead(order.no, "tries")
+        return WrongCode(policy.otp_tries - tries)
+    conn.execute(update(otp).where(otp.c.id == row.id).values(used_at=now))
+    return _pay(conn, order, subscriber, now, keyring, policy.timezone)
+
+
+def _account_of(conn: Connection, order: OrderView) -> int:
+    return int(
+        conn.execute(select(orders.c.account_id).where(orders.c.id == order.id)).scalar_one()
+    )
+
+
+def _pay(
+    conn: Connection,
+    order: OrderView,
+    subscriber: Subscriber,
+    now: int,
+    keyring: Keyring,
+    tz: ZoneInfo,
+) -> Paid:
+    set_status(conn, order, "paid", now)
+    conn.execute(update(orders).where(orders.c.id == order.id).values(paid_at=now))
+    assert order.hold_id is not None
+    captured = ledger.capture_hold(
+        conn,
+        order.hold_id,
+        source="order",
+        key=f"order:{order.no}:pay",
+        reason_key="redeem",
+        reason_args={"zh": order.item_zh, "en": order.item_en, "qty": order.qty, "no": order.no},
+        ref=f"order {order.no}",
+        now=now,
+    )
+    if captured is None:
+        raise IllegalTransition(order.no, "awaiting_otp", "paid")
+    conn.execute(
+        update(item).where(item.c.id == order.item_id).values(sold=item.c.sold + order.qty)
+    )
+    paid = find(conn, subscriber.id, order.no)
+    if order.kind == "credit":
+        face = conn.execute(
+            select(item.c.face_value_cents).where(item.c.id == order.item_id)
+        ).scalar_one()
+        conn.execute(
+            topup.insert().values(
+                order_id=order.id,
+                msisdn=subscriber.msisdn,
+                amount_cents=int(face or 0) * order.qty,
+                status="requested",
+                created_at=now,
+            )
+        )
+        return Paid(paid)
+    if order.kind == "voucher":
+        expires_at = _issue_voucher(conn, paid, subscriber, now, keyring, tz, resend=False)
+        set_status(conn, paid, "voucher_issued", now)
+        return Paid(find(conn, subscriber.id, order.no), expires_at)
+    return Paid(paid)
+
+
+def _issue_voucher(
+    conn: Connection,
+    order: OrderView,
+    subscriber: Subscriber,
+    now: int,
+    keyring: Keyring,
+    tz: ZoneInfo,
+    *,
+    resend: bool,
+) -> int:
+    """Make a voucher password and QR token, store their keyed hashes, queue the SMS."""
+    it = catalog.find_item(conn, order.item_code)
+    assert it is not None and it.merchant_id is not None
+    password = digits(VOUCHER_PASSWORD_DIGITS)
+    qr = token()
+    token_hash = keyring.digest("qr", qr)
+    values: dict[str, object] = {
+        "password_hash": keyring.digest("voucher", order.no, password),
+        "token_hash": token_hash,
+        "status": "issued",
+        "failed_attempts": 0,
+        "issued_at": now,
+    }
+    if resend:
+        expires_at = int(
+            conn.execute(
+                select(voucher.c.expires_at).where(voucher.c.order_id == order.id)
+            ).scalar_one()
+        )
+        conn.execute(
+            update(voucher)
+            .where(and_(voucher.c.order_id == order.id, voucher.c.status == "issued"))
+            .values(**values)
+        )
+    else:
+        expires_at = now + it.voucher_days * DAY
+        conn.execute(
+            voucher.insert().values(
+                order_id=order.id, merchant_id=it.merchant_id, expires_at=expires_at, **values
+            )
+        )
+    lang = subscriber.lang
+    text = notices.notice(
+        lang,
+        "voucher_resent" if resend else "voucher",
+        no=order.no,
+        item=notices.short(order.item_name(lang), lang),
+        password=password,
+        date=notices.day(expires_at - 1, tz),
+        merchant=it.merchant_name(lang) or "",
+    )
+    outbox.enqueue(
+        conn,
+        key=f"voucher:{order.no}:{token_hash[:16]}",
+        recipient=subscriber.msisdn,
+        text=text,
+        now=now,
+    )
+    return expires_at
+
+
+def resend_voucher(
+    conn: Connection,
+    *,
+    subscriber: Subscriber,
+    no: str,
+    now: int,
+    keyring: Keyring,
+    policy: OrderPolicy,
+) -> int:
+    """Replace the voucher's password and token (the old ones stop working) and resend."""
+    order = find(conn, subscriber.id, no)
+    status = conn.execute(
+        select(voucher.c.status).where(voucher.c.order_id == order.id)
+    ).scalar_one_or_none()
+    if order.status != "voucher_issued" or status != "issued":
+        raise CannotCancel(order.no, status or order.status)
+    return _issue_voucher(conn, order, subscriber, now, keyring, policy.timezone, resend=True)
+
+
+def _end_unpaid(conn: Connection, order: OrderView, status: str, now: int, note: str) -> None:
+    set_status(conn, order, status, now, note)
+    if order.hold_id is not None:
+        ledger.release_hold(conn, order.hold_id)
+    _restock(conn, order)
+    conn.execute(
+        update(otp)
+        .where(and_(otp.c.order_id == order.id, otp.c.used_at.is_(None)))
+        .values(used_at=now)
+    )
+
+
+def _restock(conn: Connection, order: OrderView) -> None:
+    conn.execute(
+        update(item)
+        .where(and_(item.c.id == order.item_id, item.c.stock.is_not(None)))
+        .values(stock=item.c.stock + order.qty)
+    )
+
+
+def cancel(conn: Connection, *, subscriber: Subscriber, no: str, now: int) -> str:
+    """Cancel an unpaid order or refund a paid one; return the new status."""
+    order = find(conn, subscriber.id, no)
+    _lock_account(conn, _account_of(conn, order))
+    if order.status in UNPAID:
+        _end_unpaid(conn, order, "cancelled", now, "cancelled by subscriber")
+        return "cancelled"
+    refundable = order.status == "voucher_issued" or (
+        order.status == "paid" and order.kind == "physical"
+    )
+    if not refundable:
+        raise CannotCancel(order.no, order.status)
+    if order.status == "voucher_issued":
+        voided = conn.execute(
+            update(voucher)
+            .where(and_(voucher.c.order_id == order.id, voucher.c.status == "issued"))
+            .values(status="refunded")
+        ).rowcount
+        if voided != 1:
+            raise CannotCancel(order.no, "voucher used or locked")
+    set_status(conn, order, "refunded", now, "refunded at subscriber's request")
+    ledger.refund(
+        conn,
+        paid_key=f"order:{order.no}:pay",
+        key=f"order:{order.no}:refund",
+        source="order",
+        reason_key="refund",
+        reason_args={"zh": order.item_zh, "en": order.item_en, "qty": order.qty, "no": order.no},
+        ref=f"order {order.no}",
+        now=now,
+    )
+    _restock(conn, order)
+    conn.execute(
+        update(item).where(item.c.id == order.item_id).values(sold=item.c.sold - order.qty)
+    )
+    return "refunded"
+
+
+def expire_unpaid(conn: Connection, now: int, limit: int = 500) -> int:
+    """Expire orders not paid in time: release holds and stock. Idempotent."""
+    rows = conn.execute(
+        _order_query()
+        .where(and_(orders.c.status.in_(UNPAID), orders.c.pay_by <= now))
+        .order_by(orders.c.pay_by)
+        .limit(limit)
+    ).all()
+    done = 0
+    for row in rows:
+        order = OrderView(*row)
+        try:
+            _end_unpaid(conn, order, "expired", now, "not paid in time")
+            done += 1
+        except IllegalTransition:
+            continue
+    return done
+
+
+def expire_vouchers(conn: Connection, now: int) -> int:
+    """Mark issued vouchers past their date as expired. Idempotent."""
+    return int(
+        conn.execute(
+            update(voucher)
+            .where(and_(voucher.c.status == "issued", voucher.c.expires_at <= now))
+            .values(status="expired")
+        ).rowcount
+    )
