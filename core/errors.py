@@ -75,9 +75,12 @@ class OutOfStock(DomainError):
 
 
 class ActivityNotOngoing(DomainError):
-    def __init__(self, title: str, starts_at: int, ends_at: int, now: int) -> None:
-        super().__init__(f"activity {title!r} is not running")
-        self.title = title
+    def __init__(
+        self, title_zh: str, title_en: str, starts_at: int, ends_at: int, now: int
+    ) -> None:
+        super().__init__(f"activity {title_en!r} is not running")
+        self.title_zh = title_zh
+        self.title_en = title_en
         self.starts_at = starts_at
         self.ends_at = ends_at
         self.upcoming = now < starts_at
@@ -119,3 +122,9 @@ class CannotCancel(DomainError):
         super().__init__(f"order {no} is {status} and cannot be cancelled")
         self.no = no
         self.status = status
+
+
+class NoVoucherToResend(DomainError):
+    def __init__(self, no: str) -> None:
+        super().__init__(f"order {no} has no voucher that can be resent")
+        self.no = no

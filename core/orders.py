@@ -35,6 +35,7 @@ from core.errors import (
     NeedAddress,
     NoAccount,
     NothingToConfirm,
+    NoVoucherToResend,
     OutOfStock,
     UnknownItem,
     UnknownOrder,
@@ -238,7 +239,7 @@ def _check_limits(
         act = catalog.find_activity(conn, it.activity_id)
         assert act is not None
         if act.state(now) != "ongoing":
-            raise ActivityNotOngoing(act.title_zh, act.starts_at, act.ends_at, now)
+            raise ActivityNotOngoing(act.title_zh, act.title_en, act.starts_at, act.ends_at, now)
         if act.per_account_limit is not None:
             taken = _already(conn, account_id, orders.c.activity_id == act.id)
             if taken + qty > act.per_account_limit:
@@ -556,7 +557,7 @@ def resend_voucher(
         select(voucher.c.status).where(voucher.c.order_id == order.id)
     ).scalar_one_or_none()
     if order.status != "voucher_issued" or status != "issued":
-        raise CannotCancel(order.no, status or order.status)
+        raise NoVoucherToResend(order.no)
     return _issue_voucher(conn, order, subscriber, now, keyring, policy.timezone, resend=True)
 
 

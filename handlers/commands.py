@@ -58,7 +58,104 @@ class BadArguments:
     keyword: str
 
 
-Command = Help | Balance | History | OptOut | OptIn | SetLanguage | More | Unknown | BadArguments
+@dataclass(frozen=True)
+class Activities:
+    """HD [Y|G|A] [page]: promotions running now, upcoming, past or all (§2.2.14)."""
+
+    when: str = "ongoing"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Goods:
+    """SP [category] [sort] [PPbrand] [page]: the goods list (§2.2.2, §2.2.7)."""
+
+    category: str | None = None
+    brand: str | None = None
+    sort: str = "sales"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Search:
+    """SS keyword [page]: goods by name or keyword (§2.2.6)."""
+
+    keyword: str
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Detail:
+    """XQ code: one item in full (§2.2.9)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Redeem:
+    """DH code [qty]: hold the points and ask for the confirm code (§2.2.12)."""
+
+    code: str
+    qty: int = 1
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """<6 digits> or QR code: confirm the waiting redemption."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Orders:
+    """DD [order | page]: my orders, or one with its delivery status (§2.2.15)."""
+
+    no: str | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    """QX order: cancel, or refund when paid and not yet used or shipped."""
+
+    no: str
+
+
+@dataclass(frozen=True)
+class Resend:
+    """CF order: a new voucher password by SMS (the old one stops working)."""
+
+    no: str
+
+
+@dataclass(frozen=True)
+class SetAddress:
+    """DZ text: the delivery address for physical goods (§2.2.20)."""
+
+    text: str
+
+
+Command = (
+    Help
+    | Balance
+    | History
+    | OptOut
+    | OptIn
+    | SetLanguage
+    | More
+    | Unknown
+    | BadArguments
+    | Activities
+    | Goods
+    | Search
+    | Detail
+    | Redeem
+    | Confirm
+    | Orders
+    | CancelOrder
+    | Resend
+    | SetAddress
+)
 
 PRIORITY = (Help, OptOut, OptIn)
 """Commands that always win over a pending confirmation or conversation (DESIGN.md §6)."""

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from core.codes import Keyring
+from core.orders import OrderPolicy
 from core.subscribers import Subscriber
 from handlers.i18n import t
 
@@ -22,6 +24,7 @@ class HallPolicy:
     region: str = "CN"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     more_ttl_seconds: int = 600
+    orders: OrderPolicy = field(default_factory=OrderPolicy)
 
 
 @dataclass
@@ -31,6 +34,10 @@ class Context:
     now: int
     policy: HallPolicy
     lang: str
+    keyring: Keyring
+    request_key: str
+    """``channel:message id`` of the message being answered: the idempotency key of its effects."""
+    channel: str = "sms"
 
     def t(self, key: str, **args: Any) -> str:
         return t(self.lang, key, **args)

@@ -9,18 +9,74 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import DomainError, InsufficientPoints, NoAccount
+from core.errors import (
+    ActivityNotOngoing,
+    BadQuantity,
+    CannotCancel,
+    DomainError,
+    IllegalTransition,
+    InsufficientPoints,
+    LimitReached,
+    NeedAddress,
+    NoAccount,
+    NothingToConfirm,
+    NoVoucherToResend,
+    OutOfStock,
+    UnknownItem,
+    UnknownOrder,
+)
 from handlers.i18n import t
 
-ReplyArgs = Callable[[Any], dict[str, Any]]
+Row = Callable[[Any, str], tuple[str, dict[str, Any]]]
 
-ERROR_REPLIES: dict[type[DomainError], tuple[str, ReplyArgs]] = {
-    NoAccount: ("no_account", lambda _e: {}),
-    InsufficientPoints: (
+
+def _status(lang: str, status: str) -> str:
+    return t(lang, f"status_{status}") if f"status_{status}" in _STATUSES else status
+
+
+_STATUSES = {
+    f"status_{s}"
+    for s in (
+        "created",
+        "awaiting_otp",
+        "paid",
+        "shipped",
+        "delivered",
+        "voucher_issued",
+        "verified",
+        "cancelled",
+        "expired",
+        "refunded",
+    )
+}
+
+ERROR_REPLIES: dict[type[DomainError], Row] = {
+    NoAccount: lambda e, lang: ("no_account", {}),
+    InsufficientPoints: lambda e, lang: (
         "insufficient",
-        lambda e: {"needed": e.needed, "available": e.available},
+        {"needed": e.needed, "available": e.available},
     ),
-    DomainError: ("error", lambda _e: {}),
+    UnknownItem: lambda e, lang: ("unknown_item", {"code": e.code}),
+    BadQuantity: lambda e, lang: ("bad_qty", {"most": e.most}),
+    OutOfStock: lambda e, lang: ("out_of_stock", {"code": e.code, "left": e.left}),
+    ActivityNotOngoing: lambda e, lang: (
+        "activity_upcoming" if e.upcoming else "activity_past",
+        {"title": e.title_en if lang == "en" else e.title_zh},
+    ),
+    LimitReached: lambda e, lang: (f"limit_{e.scope}", {"limit": e.limit}),
+    NeedAddress: lambda e, lang: ("need_address", {}),
+    UnknownOrder: lambda e, lang: ("unknown_order", {"no": e.no}),
+    NothingToConfirm: lambda e, lang: ("nothing_to_confirm", {}),
+    NoVoucherToResend: lambda e, lang: ("no_voucher", {"no": e.no}),
+    CannotCancel: lambda e, lang: (
+        "cannot_cancel",
+        {"no": e.no, "status": _status(lang, e.status)},
+    ),
+    IllegalTransition: lambda e, lang: (
+        "illegal",
+        {"no": e.no, "status": _status(lang, e.current)},
+    ),
+    DomainError: lambda e, lang: ("error", {}),
 }
 
 
@@ -28,6 +84,6 @@ def reply_for(exc: DomainError, lang: str) -> str:
     for cls in type(exc).__mro__:
         row = ERROR_REPLIES.get(cls)
         if row is not None:
-            key, args = row
-            return t(lang, key, **args(exc))
+            key, args = row(exc, lang)
+            return t(lang, key, **args)
     return t(lang, "error")

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from core import conversation, inbound, segments, subscribers
 from core.clock import Clock, epoch
+from core.codes import Keyring
 from core.db import savepoint
 from core.errors import DomainError, InvalidPhoneNumber
 from core.phones import to_e164
@@ -50,9 +51,10 @@ class Outcome:
 
 
 class Hall:
-    def __init__(self, policy: HallPolicy, clock: Clock) -> None:
+    def __init__(self, policy: HallPolicy, clock: Clock, keyring: Keyring) -> None:
         self.policy = policy
         self.clock = clock
+        self.keyring = keyring
 
     def receive(self, conn: Connection, msg: InboundMessage) -> Outcome:
         """Claim, throttle, answer and record ``msg``; safe to call again for a redelivery."""
@@ -84,7 +86,7 @@ class Hall:
             inbound.finish(conn, claim.inbound_id, "throttled", reply)
             return Outcome(reply, status="throttled")
         subscriber = subscribers.get_or_create(conn, msisdn, now, self.policy.home_lang)
-        reply, status = self._answer(conn, subscriber, msg.text, now)
+        reply, status = self._answer(conn, subscriber, msg, now)
         inbound.finish(conn, claim.inbound_id, status, reply)
         return Outcome(reply, status=status)
 
@@ -93,9 +95,19 @@ class Hall:
         return found.lang if found else default_lang(msisdn, self.policy.home_lang)
 
     def _answer(
-        self, conn: Connection, subscriber: Subscriber, text: str, now: int
+        self, conn: Connection, subscriber: Subscriber, msg: InboundMessage, now: int
     ) -> tuple[str, str]:
-        ctx = Context(conn, subscriber, now, self.policy, subscriber.lang)
+        text = msg.text
+        ctx = Context(
+            conn,
+            subscriber,
+            now,
+            self.policy,
+            subscriber.lang,
+            self.keyring,
+            request_key=f"{msg.channel}:{msg.external_id}",
+            channel=msg.channel,
+        )
         try:
             with savepoint(conn, "command"):
                 reply = self.respond(ctx, grammar.parse(text))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from core import ledger, segments
+from core import ledger
 from core.errors import NoAccount
 from core.ledger import EntryView
 from handlers.commands import Balance, History
 from handlers.context import Context
 from handlers.i18n import local_date, short_date, yuan
+from handlers.paging import listing, page_size, pages_of
 from handlers.reply import Reply
 
 
@@ -45,51 +46,42 @@ def reason(ctx: Context, e: EntryView) -> str:
         )
     if e.reason_key == "expire":
         return ctx.t("reason_expire")
+    if e.reason_key in ("redeem", "refund"):
+        a = e.reason_args
+        name = a.get("en" if ctx.lang == "en" else "zh", "")
+        return ctx.t(f"reason_{e.reason_key}", name=name, qty=a.get("qty", 1))
     return ctx.t("reason_other")
 
 
-LINE_WIDTH = {"zh": 44, "en": 76}
-"""Longest history line; longer reasons are clipped so a page always fits its budget."""
-HEAD_ROOM = {"zh": 20, "en": 45}
-"""Characters kept for the page heading and the MORE hint."""
-
-
-def page_size(lang: str, budget: int) -> int:
-    """Entries per MX page: as many full-width lines as the segment budget holds."""
-    enc: segments.Encoding = "UCS-2" if lang == "zh" else "GSM-7"
-    return max(1, (segments.capacity(enc, budget) - HEAD_ROOM[lang]) // (LINE_WIDTH[lang] + 1))
-
-
-def _clip(line: str, lang: str) -> str:
-    width = LINE_WIDTH.get(lang, LINE_WIDTH["zh"])
-    if len(line) <= width:
-        return line
-    mark = "…" if lang == "zh" else "..."
-    return line[: width - len(mark)] + mark
+HISTORY_WIDTH = {"zh": 44, "en": 76}
 
 
 def history(ctx: Context, cmd: History) -> Reply:
     """Answer one page of the journal, newest first."""
     account_id = _account(ctx)
-    size = page_size(ctx.lang, ctx.policy.segment_budget)
+    size = page_size(ctx, HISTORY_WIDTH)
     total = ledger.count_entries(ctx.conn, account_id)
     if total == 0:
         return Reply(ctx.t("history_empty"))
-    pages = -(-total // size)
+    pages = pages_of(total, size)
     if cmd.page > pages:
         return Reply(ctx.t("history_past_end", page=cmd.page, pages=pages))
     entries = ledger.history(ctx.conn, account_id, (cmd.page - 1) * size, size)
-    lines = [ctx.t("history_head", page=cmd.page)]
-    for e in entries:
-        line = ctx.t(
+    lines = [
+        ctx.t(
             "history_line",
             date=short_date(e.created_at, ctx.policy.timezone),
             amount=e.amount,
             reason=reason(ctx, e),
         )
-        lines.append(_clip(line, ctx.lang))
-    more = None
-    if cmd.page < pages:
-        lines.append(ctx.t("more_hint"))
-        more = f"MX {cmd.page + 1}"
-    return Reply("\n".join(lines), more=more)
+        for e in entries
+    ]
+    return listing(
+        ctx,
+        head=ctx.t("history_head", page=cmd.page),
+        lines=lines,
+        width=HISTORY_WIDTH,
+        page=cmd.page,
+        pages=pages,
+        more=f"MX {cmd.page + 1}",
+    )

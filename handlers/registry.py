@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from handlers import points, profile
+from handlers import mall, points, profile, redeem
 from handlers.commands import (
+    Activities,
     BadArguments,
     Balance,
+    CancelOrder,
+    Confirm,
+    Detail,
+    Goods,
     Help,
     History,
     OptIn,
     OptOut,
+    Orders,
+    Redeem,
+    Resend,
+    Search,
+    SetAddress,
     SetLanguage,
     Unknown,
 )
@@ -30,4 +40,14 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     SetLanguage: profile.set_language,
     Unknown: profile.unknown,
     BadArguments: profile.bad_arguments,
+    Activities: mall.activities,
+    Goods: mall.goods,
+    Search: mall.search,
+    Detail: mall.detail,
+    Redeem: redeem.redeem,
+    Confirm: redeem.confirm,
+    Orders: redeem.my_orders,
+    CancelOrder: redeem.cancel,
+    Resend: redeem.resend,
+    SetAddress: redeem.set_address,
 }

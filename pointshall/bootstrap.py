@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from core import app_secrets
 from core.accrual import AccrualRules
 from core.clock import Clock, SystemClock
+from core.codes import Keyring
 from core.db import Database, open_database
+from core.orders import OrderPolicy
 from handlers.context import HallPolicy
 from handlers.hall import Hall
 from pointshall import migrate
@@ -21,19 +24,33 @@ class Services:
     clock: Clock
     hall: Hall
     rules: AccrualRules
+    keyring: Keyring
 
     async def close(self) -> None:
         await self.db.dispose()
 
 
 def policy_from(settings: Settings) -> HallPolicy:
+    zone = ZoneInfo(settings.timezone)
     return HallPolicy(
         segment_budget=settings.segment_budget,
         rate_limit_per_minute=settings.rate_limit_per_minute,
         home_lang=settings.default_lang,
         region=settings.default_region,
-        timezone=ZoneInfo(settings.timezone),
+        timezone=zone,
+        orders=OrderPolicy(
+            pay_seconds=settings.order_timeout_minutes * 60,
+            max_qty=settings.max_quantity,
+            timezone=zone,
+        ),
     )
+
+
+async def keyring_for(settings: Settings, db: Database) -> Keyring:
+    """The configured secret key, or the one generated for this database on first start."""
+    if settings.secret_key is not None:
+        return Keyring(settings.secret_key.get_secret_value().encode())
+    return Keyring(await db.write(app_secrets.load_or_create))
 
 
 async def bootstrap(
@@ -48,5 +65,6 @@ async def bootstrap(
     except BaseException:
         await db.dispose()
         raise
-    hall = Hall(policy_from(settings), clock)
-    return Services(settings, db, clock, hall, settings.accrual_rules())
+    keyring = await keyring_for(settings, db)
+    hall = Hall(policy_from(settings), clock, keyring)
+    return Services(settings, db, clock, hall, settings.accrual_rules(), keyring)

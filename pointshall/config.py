@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 20
     segment_budget: int = 2
     db_pool_size: int = 10
+    order_timeout_minutes: int = 15
+    max_quantity: int = 10
+    expiry_notice_days: int = 30
 
     @field_validator("timezone")
     @classmethod

@@ -17,16 +17,27 @@ from handlers.commands import (
     PRIORITY,
     BadArguments,
     Balance,
+    Activities,
+    CancelOrder,
     Command,
+    Confirm,
+    Detail,
+    Goods,
     Help,
     History,
     More,
     OptIn,
     OptOut,
+    Orders,
+    Redeem,
+    Resend,
+    Search,
+    SetAddress,
     SetLanguage,
     Unknown,
 )
 from handlers.grammar import KEYWORDS, MAX_PAGE, normalize, parse, tokens
+from handlers.i18n import CATALOG
 
 COMMAND_CLASSES = (
     Help,
@@ -38,7 +49,19 @@ COMMAND_CLASSES = (
     More,
     Unknown,
     BadArguments,
+    Activities,
+    Goods,
+    Search,
+    Detail,
+    Redeem,
+    Confirm,
+    Orders,
+    CancelOrder,
+    Resend,
+    SetAddress,
 )
+NEEDS_ARGUMENTS = {"SS", "XQ", "DH", "QR", "QX", "CF", "DZ"}
+USAGES = {key.removeprefix("usage_") for key in CATALOG["zh"] if key.startswith("usage_")}
 
 
 def test_command_classes_cover_the_union() -> None:
@@ -141,13 +164,14 @@ def test_twilio_start_words_opt_in(text: str) -> None:
 
 def test_cancel_with_an_argument_is_not_an_opt_out() -> None:
     """DESIGN §6: ``CANCEL order`` is the cancel command, never a STOP word."""
-    assert parse("CANCEL 123") == Unknown("CANCEL 123")
+    assert parse("CANCEL 123") == BadArguments("QX")
+    assert parse("CANCEL 261120123456") == CancelOrder("261120123456")
     assert parse("cancel 123") != OptOut()
     assert not isinstance(parse("CANCEL#123"), OptOut)
 
 
 def test_info_with_an_argument_is_not_help() -> None:
-    assert parse("INFO 1024") == Unknown("INFO 1024")
+    assert parse("INFO 1024") == Detail("1024")
 
 
 @pytest.mark.parametrize(
@@ -234,8 +258,11 @@ def test_every_keyword_is_already_normalised() -> None:
 
 @pytest.mark.parametrize("keyword", sorted(KEYWORDS))
 def test_every_keyword_alone_is_a_real_command(keyword: str) -> None:
+    """A keyword on its own is its command, or its usage when it needs an argument."""
     result = parse(keyword)
-    assert not isinstance(result, Unknown | BadArguments)
+    assert not isinstance(result, Unknown)
+    if isinstance(result, BadArguments):
+        assert result.keyword in NEEDS_ARGUMENTS
     assert parse(keyword.lower()) == result
 
 
@@ -260,11 +287,17 @@ def _assert_is_command(result: object) -> None:
     if isinstance(result, History):
         assert 1 <= result.page <= MAX_PAGE
     if isinstance(result, BadArguments):
-        assert result.keyword in {"BZ", "JF", "MX", "TD", "START", "EN", "ZH", "MORE"}
+        assert result.keyword in USAGES
     if isinstance(result, SetLanguage):
         assert result.lang in ("zh", "en")
     for f in fields(result):
-        assert getattr(result, f.name) is not None
+        if getattr(result, f.name) is None:
+            assert f.default is None, f"{f.name} may not be empty"
+    if isinstance(result, Goods):
+        assert result.sort in {"sales", "views", "newest", "points", "points_desc"}
+        assert 1 <= result.page <= MAX_PAGE
+    if isinstance(result, Confirm):
+        assert len(result.code) == 6 and result.code.isdigit()
 
 
 @NEVER_RAISES
@@ -321,9 +354,9 @@ def test_case_and_width_do_not_change_a_known_command(
     variants = [text.lower(), _full_width(text), _full_width(text.lower()), f"  {text}  "]
     for variant in variants:
         other = parse(variant)
-        if isinstance(result, Unknown):
-            # Unknown keeps the sender's own text, so only the type must agree.
-            assert isinstance(other, Unknown)
+        if isinstance(result, Unknown | SetAddress):
+            # Unknown and an address keep the sender's own text; only the type must agree.
+            assert type(other) is type(result)
         else:
             assert other == result
 

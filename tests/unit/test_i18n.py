@@ -53,10 +53,11 @@ def test_usage_reply_exists_for_every_bad_arguments_keyword() -> None:
     """handlers.profile answers BadArguments(k) with ``usage_{k}``; it must exist."""
     produced = set()
     for keyword in KEYWORDS:
-        result = parse(f"{keyword} x y")
-        if isinstance(result, BadArguments):
-            produced.add(result.keyword)
-    assert produced == {"BZ", "JF", "MX", "TD", "START", "EN", "ZH", "MORE"}
+        for text in (keyword, f"{keyword} x y", f"{keyword} 0", f"{keyword} 1 2 3"):
+            result = parse(text)
+            if isinstance(result, BadArguments):
+                produced.add(result.keyword)
+    assert {"BZ", "JF", "MX", "TD", "START", "EN", "ZH", "MORE", "DH", "SS", "DZ"} <= produced
     for keyword in produced:
         for lang in LANGS:
             assert f"usage_{keyword}" in CATALOG[lang]
@@ -92,6 +93,30 @@ def worst_args(lang: str) -> dict[str, object]:
         "reward": 10**9,
         "reason": reason,
         "expiry": t(lang, "balance_expiry", points=BIG, date="2099-12-31"),
+        # Catalogue and order values at realistic maxima; longer free text (names,
+        # descriptions, addresses) is shortened by handlers.paging.fit, tested in the
+        # dialog and whole-hall property tests.
+        "code": "A" * 16,
+        "no": "9" * 12,
+        "qty": 10,
+        "most": 10,
+        "limit": 99,
+        "left": 99_999,
+        "name": "名" * 12 if lang == "zh" else "N" * 24,
+        "title": "题" * 12 if lang == "zh" else "T" * 24,
+        "keyword": "K" * 12,
+        "start": "12-31",
+        "end": "12-31",
+        "stock": t(lang, "sp_stock", left=10),
+        "cash": t(lang, "xq_cash", yuan=yuan(MAX_CENTS)),
+        "yuan": yuan(MAX_CENTS),
+        "merchant": "商" * 10 if lang == "zh" else "M" * 20,
+        "description": "",
+        "address": "地" * 20 if lang == "zh" else "A" * 40,
+        "status": t(lang, "status_voucher_issued"),
+        "carrier": "C" * 10,
+        "tracking": "9" * 20,
+        "logistics": t(lang, "dd_logistics", carrier="C" * 10, tracking="9" * 20),
     }
 
 

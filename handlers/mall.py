@@ -1,0 +1,140 @@
+"""HD, SP, SS, XQ: activities, the goods list, search and item detail over SMS (§2.2)."""
+
+from __future__ import annotations
+
+from core import catalog
+from core.catalog import ItemView, Sort, When
+from core.errors import UnknownItem
+from handlers.commands import Activities, Detail, Goods, Search
+from handlers.context import Context
+from handlers.i18n import local_date, short_date, yuan
+from handlers.paging import fit, listing, page_size, pages_of
+from handlers.reply import Reply
+
+ITEM_WIDTH = {"zh": 26, "en": 46}
+ACTIVITY_WIDTH = {"zh": 28, "en": 56}
+WHEN_WORD = {"ongoing": "", "upcoming": "Y", "past": "G", "all": "A"}
+SORT_WORD = {"sales": "XL", "views": "RQ", "newest": "XP", "points": "JF", "points_desc": "JFD"}
+
+
+def activities(ctx: Context, cmd: Activities) -> Reply:
+    """List promotions running now, coming, past or all (§2.2.14)."""
+    when: When = cmd.when  # type: ignore[assignment]
+    size = page_size(ctx, ACTIVITY_WIDTH)
+    found, total = catalog.activities(
+        ctx.conn, when, now=ctx.now, offset=(cmd.page - 1) * size, limit=size
+    )
+    if total == 0:
+        return Reply(ctx.t(f"hd_empty_{when}"))
+    pages = pages_of(total, size)
+    tz = ctx.policy.timezone
+    lines = [
+        ctx.t(
+            f"hd_line_{a.state(ctx.now)}",
+            code=a.code,
+            title=a.title(ctx.lang),
+            start=short_date(a.starts_at, tz),
+            end=short_date(a.ends_at - 1, tz),
+        )
+        for a in found
+    ]
+    more = " ".join(w for w in ("HD", WHEN_WORD[when], str(cmd.page + 1)) if w)
+    return listing(
+        ctx,
+        head=ctx.t(f"hd_head_{when}", page=cmd.page, pages=pages),
+        lines=lines,
+        width=ACTIVITY_WIDTH,
+        page=cmd.page,
+        pages=pages,
+        more=more,
+    )
+
+
+def _item_line(ctx: Context, it: ItemView) -> str:
+    stock = ctx.t("sp_stock", left=it.stock) if it.stock is not None and it.stock <= 10 else ""
+    return ctx.t("sp_line", code=it.code, name=it.name(ctx.lang), points=it.points, stock=stock)
+
+
+def goods(ctx: Context, cmd: Goods) -> Reply:
+    """List goods on sale, by category and brand, sorted (§2.2.2, §2.2.7)."""
+    size = page_size(ctx, ITEM_WIDTH)
+    sort: Sort = cmd.sort  # type: ignore[assignment]
+    found, total = catalog.list_items(
+        ctx.conn,
+        now=ctx.now,
+        category_code=cmd.category,
+        brand_code=cmd.brand,
+        sort=sort,
+        offset=(cmd.page - 1) * size,
+        limit=size,
+    )
+    if total == 0:
+        return Reply(ctx.t("sp_empty"))
+    pages = pages_of(total, size)
+    words = ["SP", cmd.category or "ALL", SORT_WORD[cmd.sort]]
+    if cmd.brand:
+        words.append(f"PP{cmd.brand}")
+    return listing(
+        ctx,
+        head=ctx.t("sp_head", page=cmd.page, pages=pages),
+        lines=[_item_line(ctx, it) for it in found],
+        width=ITEM_WIDTH,
+        page=cmd.page,
+        pages=pages,
+        more=" ".join([*words, str(cmd.page + 1)]),
+        hint=ctx.t("sp_hint"),
+    )
+
+
+def search(ctx: Context, cmd: Search) -> Reply:
+    """Find goods by name or keyword (§2.2.6)."""
+    size = page_size(ctx, ITEM_WIDTH)
+    found, total = catalog.search(
+        ctx.conn, cmd.keyword, now=ctx.now, offset=(cmd.page - 1) * size, limit=size
+    )
+    if total == 0:
+        return Reply(
+            fit(lambda k: ctx.t("ss_empty", keyword=k), cmd.keyword, ctx.policy.segment_budget)
+        )
+    pages = pages_of(total, size)
+    return listing(
+        ctx,
+        head=ctx.t("ss_head", keyword=cmd.keyword[:12], page=cmd.page, pages=pages),
+        lines=[_item_line(ctx, it) for it in found],
+        width=ITEM_WIDTH,
+        page=cmd.page,
+        pages=pages,
+        more=f"SS {cmd.keyword} {cmd.page + 1}",
+        hint=ctx.t("sp_hint"),
+    )
+
+
+def detail(ctx: Context, cmd: Detail) -> Reply:
+    """Show one item in full and count the view (§2.2.9)."""
+    it = catalog.find_item(ctx.conn, cmd.code)
+    if it is None:
+        raise UnknownItem(cmd.code)
+    catalog.count_view(ctx.conn, it.id)
+    cash = ctx.t("xq_cash", yuan=yuan(it.cash_cents)) if it.cash_cents else ""
+    stock = ctx.t("xq_stock", left=it.stock) if it.stock is not None else ""
+    merchant_name = it.merchant_name(ctx.lang)
+    merchant = ctx.t("xq_merchant", merchant=merchant_name) if merchant_name else ""
+    if it.activity_id is not None:
+        act = catalog.find_activity(ctx.conn, it.activity_id)
+        if act is not None:
+            ends = local_date(act.ends_at - 1, ctx.policy.timezone)
+            merchant += f"[{act.title(ctx.lang)} {ends}] "
+
+    def make(description: str) -> str:
+        return ctx.t(
+            "xq",
+            code=it.code,
+            name=it.name(ctx.lang),
+            points=it.points,
+            cash=cash,
+            stock=stock,
+            merchant=merchant,
+            description=f"{description} " if description else "",
+        )
+
+    return Reply(fit(make, it.description(ctx.lang).strip(), ctx.policy.segment_budget))

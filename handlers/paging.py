@@ -1,0 +1,72 @@
+"""Answers that are lists: as many lines per page as the SMS budget holds, and MORE for the next."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core import segments
+from handlers.context import Context
+from handlers.reply import Reply
+
+HEAD_ROOM = {"zh": 22, "en": 50}
+"""Characters kept for a page's heading and its closing hint."""
+
+
+def _encoding(lang: str) -> segments.Encoding:
+    return "UCS-2" if lang == "zh" else "GSM-7"
+
+
+def page_size(ctx: Context, width: dict[str, int]) -> int:
+    """Lines of at most ``width[lang]`` characters that fit one answer."""
+    line = width.get(ctx.lang, width["zh"])
+    room = segments.capacity(_encoding(ctx.lang), ctx.policy.segment_budget)
+    return max(1, (room - HEAD_ROOM.get(ctx.lang, HEAD_ROOM["zh"])) // (line + 1))
+
+
+def clip(text: str, lang: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    mark = "…" if lang == "zh" else "..."
+    return text[: width - len(mark)] + mark
+
+
+def pages_of(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def listing(
+    ctx: Context,
+    *,
+    head: str,
+    lines: list[str],
+    width: dict[str, int],
+    page: int,
+    pages: int,
+    more: str | None,
+    hint: str | None = None,
+) -> Reply:
+    """Put a heading, the clipped lines and a MORE hint (or ``hint`` on the last page) together."""
+    limit = width.get(ctx.lang, width["zh"])
+    body = [head, *(clip(line, ctx.lang, limit) for line in lines)]
+    if page < pages and more is not None:
+        body.append(ctx.t("more_hint"))
+        return Reply("\n".join(body), more=more)
+    if hint:
+        body.append(hint)
+    return Reply("\n".join(body))
+
+
+def fit(make: Callable[[str], str], text: str, budget: int) -> str:
+    """``make(text)``, with ``text`` cut short (and marked) as far as needed to fit ``budget``."""
+    whole = make(text)
+    if segments.fits(whole, budget):
+        return whole
+    mark = "..." if segments.encoding(whole) == "GSM-7" else "…"
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if segments.fits(make(text[:mid] + mark), budget):
+            lo = mid
+        else:
+            hi = mid - 1
+    return make(text[:lo] + mark if lo else "")

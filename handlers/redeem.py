@@ -1,0 +1,152 @@
+"""DH, the confirm code, DD, QX, CF, DZ: redeeming over SMS (§2.2.11–2.2.15, §3.6.2)."""
+
+from __future__ import annotations
+
+from core import orders
+from core.orders import CodeDead, OrderView, Paid, WrongCode
+from handlers.commands import CancelOrder, Confirm, Orders, Redeem, Resend, SetAddress
+from handlers.context import Context
+from handlers.i18n import local_date
+from handlers.paging import fit, listing, page_size, pages_of
+from handlers.reply import Reply
+
+ORDER_WIDTH = {"zh": 30, "en": 56}
+
+
+def redeem(ctx: Context, cmd: Redeem) -> Reply:
+    """Hold the points and reserve the stock; answer with the confirm code (§2.2.12)."""
+    pending = orders.redeem(
+        ctx.conn,
+        subscriber=ctx.subscriber,
+        code=cmd.code,
+        qty=cmd.qty,
+        channel=ctx.channel,
+        key=f"redeem:{ctx.request_key}",
+        now=ctx.now,
+        policy=ctx.policy.orders,
+        keyring=ctx.keyring,
+    )
+    return Reply(
+        fit(
+            lambda name: ctx.t(
+                "dh_pending",
+                no=pending.no,
+                name=name,
+                qty=pending.qty,
+                points=pending.points,
+                code=pending.code,
+            ),
+            pending.item.name(ctx.lang),
+            ctx.policy.segment_budget,
+        )
+    )
+
+
+def confirm(ctx: Context, cmd: Confirm) -> Reply:
+    """Check the confirm code; pay and fulfil the waiting order."""
+    outcome = orders.confirm(
+        ctx.conn,
+        subscriber=ctx.subscriber,
+        code=cmd.code,
+        now=ctx.now,
+        policy=ctx.policy.orders,
+        keyring=ctx.keyring,
+    )
+    if isinstance(outcome, WrongCode):
+        return Reply(ctx.t("wrong_code", left=outcome.tries_left))
+    if isinstance(outcome, CodeDead):
+        return Reply(ctx.t(f"code_{outcome.reason}", no=outcome.no))
+    return _paid(ctx, outcome)
+
+
+def _paid(ctx: Context, paid: Paid) -> Reply:
+    order = paid.order
+    name = order.item_name(ctx.lang)
+    if order.kind == "voucher":
+        assert paid.voucher_expires_at is not None
+        date = local_date(paid.voucher_expires_at - 1, ctx.policy.timezone)
+        return Reply(ctx.t("paid_voucher", no=order.no, date=date))
+    if order.kind == "physical":
+        return Reply(
+            fit(
+                lambda address: ctx.t("paid_physical", no=order.no, address=address),
+                order.address or "",
+                ctx.policy.segment_budget,
+            )
+        )
+    return Reply(ctx.t("paid_credit", no=order.no, name=name))
+
+
+def _status(ctx: Context, order: OrderView) -> str:
+    return ctx.t(f"status_{order.status}")
+
+
+def my_orders(ctx: Context, cmd: Orders) -> Reply:
+    """List my orders, or show one with its delivery status (§2.2.15)."""
+    if cmd.no is not None:
+        order = orders.find(ctx.conn, ctx.subscriber.id, cmd.no)
+        logistics = ""
+        if order.carrier and order.tracking_no:
+            logistics = ctx.t("dd_logistics", carrier=order.carrier, tracking=order.tracking_no)
+        return Reply(
+            fit(
+                lambda name: ctx.t(
+                    "dd_detail",
+                    no=order.no,
+                    name=name,
+                    qty=order.qty,
+                    points=order.points,
+                    status=_status(ctx, order),
+                    logistics=logistics,
+                ),
+                order.item_name(ctx.lang),
+                ctx.policy.segment_budget,
+            )
+        )
+    size = page_size(ctx, ORDER_WIDTH)
+    found, total = orders.recent(ctx.conn, ctx.subscriber.id, (cmd.page - 1) * size, size)
+    if total == 0:
+        return Reply(ctx.t("dd_empty"))
+    pages = pages_of(total, size)
+    lines = [
+        ctx.t("dd_line", no=o.no, name=o.item_name(ctx.lang), status=_status(ctx, o)) for o in found
+    ]
+    return listing(
+        ctx,
+        head=ctx.t("dd_head", page=cmd.page, pages=pages),
+        lines=lines,
+        width=ORDER_WIDTH,
+        page=cmd.page,
+        pages=pages,
+        more=f"DD {cmd.page + 1}",
+    )
+
+
+def cancel(ctx: Context, cmd: CancelOrder) -> Reply:
+    """Cancel a waiting order, or refund a paid one not yet used or shipped."""
+    order = orders.find(ctx.conn, ctx.subscriber.id, cmd.no)
+    outcome = orders.cancel(ctx.conn, subscriber=ctx.subscriber, no=cmd.no, now=ctx.now)
+    if outcome == "refunded":
+        return Reply(ctx.t("refunded", no=order.no, points=order.points))
+    return Reply(ctx.t("cancelled", no=order.no))
+
+
+def resend(ctx: Context, cmd: Resend) -> Reply:
+    """Send a new voucher password; the old one stops working."""
+    orders.resend_voucher(
+        ctx.conn,
+        subscriber=ctx.subscriber,
+        no=cmd.no,
+        now=ctx.now,
+        keyring=ctx.keyring,
+        policy=ctx.policy.orders,
+    )
+    return Reply(ctx.t("resent", no=cmd.no))
+
+
+def set_address(ctx: Context, cmd: SetAddress) -> Reply:
+    """Save the delivery address used for physical goods (§2.2.20)."""
+    orders.set_default_address(ctx.conn, ctx.subscriber.id, cmd.text, ctx.now)
+    return Reply(
+        fit(lambda a: ctx.t("address_set", address=a), cmd.text, ctx.policy.segment_budget)
+    )
