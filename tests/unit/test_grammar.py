@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from handlers.commands import (
     PRIORITY,
+    Activities,
     BadArguments,
     Balance,
-    Activities,
     CancelOrder,
     Command,
     Confirm,
