@@ -275,8 +275,11 @@ class PostgresDatabase(Database):
     def __init__(self, url: URL, *, pool_size: int) -> None:
         self.url = url.set(drivername="postgresql+asyncpg")
         self._async = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            self.url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
         )
+        # Callers wait here, in asyncio, for a connection: a burst of requests queues
+        # without a pool timeout turning it into errors.
+        self._slots = asyncio.Semaphore(pool_size)
 
     @property
     def async_engine(self) -> AsyncEngine:
@@ -285,7 +288,7 @@ class PostgresDatabase(Database):
     async def write(self, fn: UnitOfWork[T]) -> T:
         for attempt in range(PG_MAX_RETRIES):
             try:
-                async with self._async.begin() as conn:
+                async with self._slots, self._async.begin() as conn:
                     return await conn.run_sync(fn)
             except DBAPIError as exc:
                 if not _is_retryable(exc) or attempt == PG_MAX_RETRIES - 1:
@@ -294,7 +297,7 @@ class PostgresDatabase(Database):
         raise AssertionError("unreachable")
 
     async def read(self, fn: UnitOfWork[T]) -> T:
-        async with self._async.connect() as conn:
+        async with self._slots, self._async.connect() as conn:
             try:
                 return await conn.run_sync(fn)
             finally:

@@ -296,11 +296,6 @@ def redeem(
         raise NoAccount(subscriber.msisdn)
     _lock_account(conn, account_id)
     _check_limits(conn, it, account_id, qty, now, policy)
-    shipping = None
-    if it.kind == "physical":
-        shipping = default_address(conn, subscriber.id)
-        if shipping is None:
-            raise NeedAddress()
     points = it.points * qty
     if it.stock is not None:
         reserved = conn.execute(
@@ -311,6 +306,11 @@ def redeem(
         if reserved != 1:
             left = conn.execute(select(item.c.stock).where(item.c.id == it.id)).scalar_one()
             raise OutOfStock(it.code, int(left or 0))
+    shipping = None
+    if it.kind == "physical":
+        shipping = default_address(conn, subscriber.id)
+        if shipping is None:
+            raise NeedAddress()
     order_id, no = _insert_order(
         conn, subscriber, account_id, it, qty, points, channel, key, now, policy, shipping
     )

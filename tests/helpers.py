@@ -61,3 +61,72 @@ async def count(services: Services, table: Table) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
     return await services.db.read(q)
+
+
+async def fund(
+    services: Services, tmp: Path, points: dict[str, int], period: str = "2026-10"
+) -> None:
+    """Give each number exactly these points, through the real accrual path."""
+    rows = [(msisdn, period, 0, 0, amount, "mobile", "") for msisdn, amount in points.items()]
+    await accrue(services, write_feed(tmp / f"fund-{uuid.uuid4().hex}.csv", rows), period)
+
+
+async def seed_catalog(services: Services) -> None:
+    """A small catalogue: phone credit, a gift with little stock, two merchants' vouchers,
+    an item in a running activity limited to one per person, one in an activity that ended."""
+    from core import catalog_admin as admin
+    from core.catalog_admin import ItemSpec
+    from core.clock import epoch
+
+    now = epoch(services.clock.now())
+    day = 86_400
+
+    def unit(conn: Connection) -> None:
+        admin.upsert_category(conn, "HF", "话费", "Phone credit", 1)
+        admin.upsert_category(conn, "LP", "礼品", "Gifts", 2)
+        admin.upsert_category(conn, "SJ", "商家券", "Merchant vouchers", 3)
+        admin.upsert_brand(conn, "TH", "膳魔师", "Thermos")
+        admin.upsert_merchant(conn, "M1", "咖啡时光", "Coffee Time", now)
+        admin.upsert_merchant(conn, "M2", "星光影城", "Starlight Cinema", now)
+        admin.upsert_activity(
+            conn, "A1", "双十一特惠", "Singles Day", now - day, now + 10 * day, per_account_limit=1
+        )
+        admin.upsert_activity(
+            conn, "A0", "国庆特惠", "National Day", now - 60 * day, now - 30 * day
+        )
+        admin.upsert_activity(conn, "A2", "元旦预告", "New Year", now + 30 * day, now + 40 * day)
+        for spec in (
+            ItemSpec(
+                "1001", "50元话费", "50 yuan credit", "HF", "credit", 5000, face_value_cents=5000
+            ),
+            ItemSpec(
+                "2001",
+                "保温杯",
+                "Vacuum flask",
+                "LP",
+                "physical",
+                3000,
+                brand="TH",
+                stock=5,
+                description_zh="不锈钢真空保温杯,500毫升。",
+                description_en="Steel vacuum flask, 500 ml.",
+            ),
+            ItemSpec(
+                "3001", "咖啡券", "Coffee voucher", "SJ", "voucher", 800, merchant="M1", stock=50
+            ),
+            ItemSpec("3002", "电影票", "Cinema ticket", "SJ", "voucher", 1500, merchant="M2"),
+            ItemSpec(
+                "4001",
+                "特惠咖啡券",
+                "Deal coffee",
+                "SJ",
+                "voucher",
+                100,
+                merchant="M1",
+                activity="A1",
+            ),
+            ItemSpec("4002", "国庆话费", "Holiday credit", "HF", "credit", 100, activity="A0"),
+        ):
+            admin.upsert_item(conn, spec, now)
+
+    await services.db.write(unit)
