@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from core.errors import FeedError, InvalidPhoneNumber
-from core.phones import to_e164
+from core.phones import parse_e164
 from core.schema import ACCOUNT_TYPES
 
 REQUIRED = ("msisdn", "period", "spend_cents", "tenure_months", "reward_points")
@@ -170,7 +170,7 @@ class FeedReader:
                 return BadRow(line, "name contains a control character")
         raw_msisdn = fields[self._index["msisdn"]]
         try:
-            msisdn = to_e164(raw_msisdn, self.region)
+            msisdn = parse_e164(raw_msisdn, self.region)
         except InvalidPhoneNumber:
             return BadRow(line, f"msisdn {raw_msisdn.strip()!r} is not a valid phone number")
         return FeedRow(

@@ -67,7 +67,10 @@ feed_stage = Table(
     Column("account_id", BigInteger),
     Column("ikey", String(160)),
     prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
 )
+"""Each chunk's rows; on PostgreSQL emptied by the commit itself (a DELETE would leave dead
+rows that a temporary table never vacuums, and every later chunk would scan them)."""
 
 
 @dataclass
@@ -150,7 +153,8 @@ def _accrue_chunk(
 ) -> _ChunkOutcome:
     st = feed_stage
     conn.execute(CreateTable(st, if_not_exists=True))
-    conn.execute(delete(st))
+    if conn.dialect.name == "sqlite":
+        conn.execute(delete(st))
     conn.execute(insert(st), staged)
     # WHERE line > 0 keeps SQLite's parser from reading ON CONFLICT as a join constraint.
     lang = case((st.c.msisdn.like("+86%"), literal(home_lang)), else_=literal("en"))
