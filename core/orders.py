@@ -427,6 +427,11 @@ def confirm(
     return _pay(conn, order, subscriber, now, keyring, policy.timezone)
 
 
+def _reason_args(order: OrderView) -> dict[str, object]:
+    """What ``MX`` needs to word a redeem or refund entry in either language."""
+    return {"zh": order.item_zh, "en": order.item_en, "qty": order.qty, "no": order.no}
+
+
 def _account_of(conn: Connection, order: OrderView) -> int:
     return int(
         conn.execute(select(orders.c.account_id).where(orders.c.id == order.id)).scalar_one()
@@ -450,7 +455,7 @@ def _pay(
         source="order",
         key=f"order:{order.no}:pay",
         reason_key="redeem",
-        reason_args={"zh": order.item_zh, "en": order.item_en, "qty": order.qty, "no": order.no},
+        reason_args=_reason_args(order),
         ref=f"order {order.no}",
         now=now,
     )
@@ -608,7 +613,7 @@ def cancel(conn: Connection, *, subscriber: Subscriber, no: str, now: int) -> st
         key=f"order:{order.no}:refund",
         source="order",
         reason_key="refund",
-        reason_args={"zh": order.item_zh, "en": order.item_en, "qty": order.qty, "no": order.no},
+        reason_args=_reason_args(order),
         ref=f"order {order.no}",
         now=now,
     )

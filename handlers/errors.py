@@ -25,30 +25,15 @@ from core.errors import (
     UnknownItem,
     UnknownOrder,
 )
+from core.schema import ORDER_STATUSES
 from handlers.i18n import t
 
 Row = Callable[[Any, str], tuple[str, dict[str, Any]]]
 
 
 def _status(lang: str, status: str) -> str:
-    return t(lang, f"status_{status}") if f"status_{status}" in _STATUSES else status
+    return t(lang, f"status_{status}") if status in ORDER_STATUSES else status
 
-
-_STATUSES = {
-    f"status_{s}"
-    for s in (
-        "created",
-        "awaiting_otp",
-        "paid",
-        "shipped",
-        "delivered",
-        "voucher_issued",
-        "verified",
-        "cancelled",
-        "expired",
-        "refunded",
-    )
-}
 
 ERROR_REPLIES: dict[type[DomainError], Row] = {
     NoAccount: lambda e, lang: ("no_account", {}),
