@@ -13,12 +13,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import BigInteger, Connection, and_, bindparam, func, insert, select, update
 
 from core.errors import DuplicateEntry, InsufficientPoints
 from core.prepared import Prepared
 from core.schema import account, entry, hold, lot, lot_use
-from core.sql import for_update, insert_ignoring
+from core.sql import ignoring, insert_ignoring
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,124 @@ _HISTORY = Prepared(
 _COUNT_ENTRIES = Prepared(
     select(func.count()).select_from(entry).where(entry.c.account_id == bindparam("aid"))
 )
+_CLAIM_ENTRY = Prepared(
+    lambda d: (
+        ignoring(d, entry, "idempotency_key")
+        .values(
+            account_id=bindparam("aid"),
+            amount=bindparam("amount"),
+            kind=bindparam("kind"),
+            source=bindparam("source"),
+            idempotency_key=bindparam("key"),
+            reason_key=bindparam("rkey"),
+            reason_args=bindparam("rargs"),
+            ref=bindparam("ref"),
+            created_at=bindparam("now"),
+        )
+        .returning(entry.c.id)
+    )
+)
+_ENTRY_BY_KEY = Prepared(
+    select(entry.c.id, entry.c.account_id, entry.c.amount).where(
+        entry.c.idempotency_key == bindparam("key")
+    )
+)
+_NEW_LOT = Prepared(
+    insert(lot).values(
+        account_id=bindparam("aid"),
+        entry_id=bindparam("eid"),
+        service=bindparam("service"),
+        amount=bindparam("amount"),
+        remaining=bindparam("amount"),
+        earned_at=bindparam("now"),
+        expires_at=bindparam("expires_at"),
+    )
+)
+_ADD_TO_BALANCE = Prepared(
+    update(account)
+    .where(account.c.id == bindparam("aid"))
+    .values(balance=account.c.balance + bindparam("amount", type_=BigInteger))
+)
+_TAKE_AVAILABLE = Prepared(
+    update(account)
+    .where(
+        and_(
+            account.c.id == bindparam("aid"),
+            account.c.balance - account.c.held >= bindparam("amount", type_=BigInteger),
+        )
+    )
+    .values(balance=account.c.balance - bindparam("amount", type_=BigInteger))
+)
+_TAKE_HELD = Prepared(
+    update(account)
+    .where(
+        and_(
+            account.c.id == bindparam("aid"),
+            account.c.held >= bindparam("amount", type_=BigInteger),
+        )
+    )
+    .values(
+        balance=account.c.balance - bindparam("amount", type_=BigInteger),
+        held=account.c.held - bindparam("amount", type_=BigInteger),
+    )
+)
+_HOLD_MORE = Prepared(
+    update(account)
+    .where(
+        and_(
+            account.c.id == bindparam("aid"),
+            account.c.balance - account.c.held >= bindparam("amount", type_=BigInteger),
+        )
+    )
+    .values(held=account.c.held + bindparam("amount", type_=BigInteger))
+)
+_RELEASE_HELD = Prepared(
+    update(account)
+    .where(account.c.id == bindparam("aid"))
+    .values(held=account.c.held - bindparam("amount", type_=BigInteger))
+)
+_BALANCE_AND_HELD = Prepared(
+    select(account.c.balance, account.c.held).where(account.c.id == bindparam("aid"))
+)
+_SPENDABLE_LOTS = (
+    select(lot.c.id, lot.c.remaining)
+    .where(and_(lot.c.account_id == bindparam("aid"), lot.c.remaining > 0))
+    .order_by(lot.c.expires_at, lot.c.id)
+)
+_LOTS_TO_SPEND = Prepared(
+    lambda d: _SPENDABLE_LOTS.with_for_update() if d == "postgresql" else _SPENDABLE_LOTS
+)
+_TAKE_FROM_LOT = Prepared(
+    update(lot)
+    .where(lot.c.id == bindparam("lid"))
+    .values(remaining=lot.c.remaining - bindparam("take", type_=BigInteger))
+)
+_LOT_USE = Prepared(
+    insert(lot_use).values(
+        entry_id=bindparam("eid"), lot_id=bindparam("lid"), amount=bindparam("take")
+    )
+)
+_PLACE_HOLD = Prepared(
+    lambda d: (
+        ignoring(d, hold, "idempotency_key")
+        .values(
+            account_id=bindparam("aid"),
+            amount=bindparam("amount"),
+            status="active",
+            idempotency_key=bindparam("key"),
+            created_at=bindparam("now"),
+            expires_at=bindparam("expires_at"),
+        )
+        .returning(hold.c.id)
+    )
+)
+_HOLD_BY_KEY = Prepared(select(hold.c.id).where(hold.c.idempotency_key == bindparam("key")))
+_END_HOLD = Prepared(
+    update(hold)
+    .where(and_(hold.c.id == bindparam("hid"), hold.c.status == "active"))
+    .values(status=bindparam("status"))
+    .returning(hold.c.account_id, hold.c.amount)
+)
 
 
 def account_id_of(conn: Connection, subscriber_id: int) -> int | None:
@@ -139,29 +257,26 @@ def _claim_entry(
     ref: str,
     now: int,
 ) -> Posted:
-    inserted = conn.execute(
-        insert_ignoring(conn, entry, "idempotency_key")
-        .values(
-            account_id=account_id,
-            amount=amount,
-            kind=kind,
-            source=source,
-            idempotency_key=key,
-            reason_key=reason_key,
-            reason_args=json.dumps(reason_args, ensure_ascii=False, separators=(",", ":")),
-            ref=ref,
-            created_at=now,
-        )
-        .returning(entry.c.id)
-    ).scalar_one_or_none()
+    inserted = _CLAIM_ENTRY.scalar(
+        conn,
+        aid=account_id,
+        amount=amount,
+        kind=kind,
+        source=source,
+        key=key,
+        rkey=reason_key,
+        rargs=json.dumps(reason_args, ensure_ascii=False, separators=(",", ":")),
+        ref=ref,
+        now=now,
+    )
     if inserted is not None:
-        return Posted(inserted, True)
-    first = conn.execute(
-        select(entry.c.id, entry.c.account_id, entry.c.amount).where(entry.c.idempotency_key == key)
-    ).one()
-    if first.account_id != account_id or first.amount != amount:
+        return Posted(int(inserted), True)
+    first = _ENTRY_BY_KEY.first(conn, key=key)
+    assert first is not None
+    first_id, first_account, first_amount = first
+    if first_account != account_id or first_amount != amount:
         raise DuplicateEntry(key)
-    return Posted(first.id, False)
+    return Posted(int(first_id), False)
 
 
 def credit(
@@ -196,44 +311,32 @@ def credit(
     )
     if not posted.created:
         return posted
-    conn.execute(
-        lot.insert().values(
-            account_id=account_id,
-            entry_id=posted.entry_id,
-            service=service,
-            amount=amount,
-            remaining=amount,
-            earned_at=now,
-            expires_at=expires_at,
-        )
+    _NEW_LOT.run(
+        conn,
+        aid=account_id,
+        eid=posted.entry_id,
+        service=service,
+        amount=amount,
+        now=now,
+        expires_at=expires_at,
     )
-    conn.execute(
-        update(account).where(account.c.id == account_id).values(balance=account.c.balance + amount)
-    )
+    _ADD_TO_BALANCE.run(conn, aid=account_id, amount=amount)
     return posted
 
 
 def _available(conn: Connection, account_id: int) -> int:
-    row = conn.execute(
-        select(account.c.balance, account.c.held).where(account.c.id == account_id)
-    ).one()
-    return int(row.balance - row.held)
+    row = _BALANCE_AND_HELD.first(conn, aid=account_id)
+    assert row is not None
+    return int(row[0] - row[1])
 
 
 def _consume_lots(conn: Connection, account_id: int, entry_id: int, amount: int) -> None:
     """Take ``amount`` from the account's lots, first-expiring-first, recording each use."""
-    query = (
-        select(lot.c.id, lot.c.remaining)
-        .where(and_(lot.c.account_id == account_id, lot.c.remaining > 0))
-        .order_by(lot.c.expires_at, lot.c.id)
-    )
-    if for_update(conn):
-        query = query.with_for_update()
     left = amount
-    for lot_id, remaining in conn.execute(query).all():
-        take = min(left, remaining)
-        conn.execute(update(lot).where(lot.c.id == lot_id).values(remaining=lot.c.remaining - take))
-        conn.execute(lot_use.insert().values(entry_id=entry_id, lot_id=lot_id, amount=take))
+    for lot_id, remaining in _LOTS_TO_SPEND.rows(conn, aid=account_id):
+        take = min(left, int(remaining))
+        _TAKE_FROM_LOT.run(conn, lid=lot_id, take=take)
+        _LOT_USE.run(conn, eid=entry_id, lid=lot_id, take=take)
         left -= take
         if left == 0:
             return
@@ -277,19 +380,8 @@ def debit(
     )
     if not posted.created:
         return posted
-    if from_held:
-        stmt = (
-            update(account)
-            .where(and_(account.c.id == account_id, account.c.held >= amount))
-            .values(balance=account.c.balance - amount, held=account.c.held - amount)
-        )
-    else:
-        stmt = (
-            update(account)
-            .where(and_(account.c.id == account_id, account.c.balance - account.c.held >= amount))
-            .values(balance=account.c.balance - amount)
-        )
-    if conn.execute(stmt).rowcount != 1:
+    take = _TAKE_HELD if from_held else _TAKE_AVAILABLE
+    if take.run(conn, aid=account_id, amount=amount) != 1:
         raise InsufficientPoints(_available(conn, account_id), amount)
     _consume_lots(conn, account_id, posted.entry_id, amount)
     return posted
@@ -353,41 +445,20 @@ def place_hold(
     if amount <= 0:
         raise ValueError("a hold must be positive")
     expire_due(conn, account_id, now)
-    hold_id = conn.execute(
-        insert_ignoring(conn, hold, "idempotency_key")
-        .values(
-            account_id=account_id,
-            amount=amount,
-            status="active",
-            idempotency_key=key,
-            created_at=now,
-            expires_at=expires_at,
-        )
-        .returning(hold.c.id)
-    ).scalar_one_or_none()
+    hold_id = _PLACE_HOLD.scalar(
+        conn, aid=account_id, amount=amount, key=key, now=now, expires_at=expires_at
+    )
     if hold_id is None:
-        return int(
-            conn.execute(select(hold.c.id).where(hold.c.idempotency_key == key)).scalar_one()
-        )
-    reserved = conn.execute(
-        update(account)
-        .where(and_(account.c.id == account_id, account.c.balance - account.c.held >= amount))
-        .values(held=account.c.held + amount)
-    ).rowcount
-    if reserved != 1:
+        return int(_HOLD_BY_KEY.scalar(conn, key=key))
+    if _HOLD_MORE.run(conn, aid=account_id, amount=amount) != 1:
         raise InsufficientPoints(_available(conn, account_id), amount)
     return int(hold_id)
 
 
 def _end_hold(conn: Connection, hold_id: int, status: str) -> tuple[int, int] | None:
     """Move an active hold to ``status``; return (account_id, amount) if this call did it."""
-    row = conn.execute(
-        update(hold)
-        .where(and_(hold.c.id == hold_id, hold.c.status == "active"))
-        .values(status=status)
-        .returning(hold.c.account_id, hold.c.amount)
-    ).first()
-    return (int(row.account_id), int(row.amount)) if row else None
+    row = _END_HOLD.first(conn, hid=hold_id, status=status)
+    return (int(row[0]), int(row[1])) if row else None
 
 
 def release_hold(conn: Connection, hold_id: int) -> bool:
@@ -396,9 +467,7 @@ def release_hold(conn: Connection, hold_id: int) -> bool:
     if ended is None:
         return False
     account_id, amount = ended
-    conn.execute(
-        update(account).where(account.c.id == account_id).values(held=account.c.held - amount)
-    )
+    _RELEASE_HELD.run(conn, aid=account_id, amount=amount)
     return True
 
 

@@ -12,7 +12,7 @@ needed (booleans arrive as 0/1 from SQLite and as bool from asyncpg).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,7 +20,10 @@ from sqlalchemy.sql import Executable
 
 
 class Prepared:
-    def __init__(self, statement: Executable) -> None:
+    """``statement`` is a Core statement, or a function of the dialect name that builds one
+    (for ``INSERT … ON CONFLICT``, which each dialect spells with its own construct)."""
+
+    def __init__(self, statement: Executable | Callable[[str], Executable]) -> None:
         self._statement = statement
         self._compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
@@ -28,7 +31,8 @@ class Prepared:
         name = conn.dialect.name
         hit = self._compiled.get(name)
         if hit is None:
-            compiled = self._statement.compile(dialect=conn.dialect)  # type: ignore[attr-defined]
+            statement = self._statement(name) if callable(self._statement) else self._statement
+            compiled = statement.compile(dialect=conn.dialect)  # type: ignore[attr-defined]
             order = tuple(compiled.positiontup or ())
             defaults = compiled.construct_params(_check=False)
             hit = (str(compiled), order, defaults)

@@ -8,6 +8,14 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 
+def ignoring(dialect: str, table: Table, *conflict_columns: str) -> Any:
+    """``insert_ignoring`` for a dialect name, to build a ``Prepared`` statement."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if not conflict_columns:
+        return dialect_insert(table).on_conflict_do_nothing()
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
+
+
 def insert_ignoring(conn: Connection, table: Table, *conflict_columns: str) -> Any:
     """``INSERT … ON CONFLICT (cols) DO NOTHING`` for the connection's dialect (any
     unique constraint when no column is named).
