@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, and_, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, update
 
+from core.prepared import Prepared
 from core.schema import activity, brand, category, item, merchant
 
 Sort = Literal["sales", "views", "newest", "points", "points_desc"]
@@ -131,10 +132,13 @@ def _item(row: Any) -> ItemView:
     return ItemView(*row)
 
 
+_FIND_ITEM = Prepared(
+    _item_query().where(and_(item.c.code == bindparam("code"), item.c.active.is_(True)))
+)
+
+
 def find_item(conn: Connection, code: str) -> ItemView | None:
-    row = conn.execute(
-        _item_query().where(and_(item.c.code == code, item.c.active.is_(True)))
-    ).first()
+    row = _FIND_ITEM.first(conn, code=code)
     return _item(row) if row else None
 
 

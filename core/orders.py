@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import BigInteger, Connection, and_, bindparam, func, insert, select, update
 
 from core import catalog, ledger, notices, outbox
 from core.catalog import ItemView
@@ -40,8 +40,9 @@ from core.errors import (
     UnknownItem,
     UnknownOrder,
 )
+from core.prepared import Prepared
 from core.schema import account, address, item, order_event, orders, otp, topup, voucher
-from core.sql import for_update, insert_ignoring
+from core.sql import for_update, ignoring
 from core.subscribers import Subscriber
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -153,11 +154,108 @@ def _order_query() -> Any:
     return select(*_ORDER_COLUMNS).select_from(orders.join(item, item.c.id == orders.c.item_id))
 
 
+_FIND = Prepared(
+    _order_query().where(
+        and_(orders.c.no == bindparam("no"), orders.c.subscriber_id == bindparam("sid"))
+    )
+)
+_PENDING = Prepared(
+    _order_query()
+    .where(and_(orders.c.subscriber_id == bindparam("sid"), orders.c.status == "awaiting_otp"))
+    .order_by(orders.c.id.desc())
+    .limit(1)
+)
+_MOVE = Prepared(
+    update(orders)
+    .where(and_(orders.c.id == bindparam("oid"), orders.c.status == bindparam("current")))
+    .values(status=bindparam("wanted"), updated_at=bindparam("now"))
+)
+_EVENT = Prepared(
+    insert(order_event).values(
+        order_id=bindparam("oid"),
+        from_status=bindparam("current"),
+        to_status=bindparam("wanted"),
+        at=bindparam("now"),
+        note=bindparam("note"),
+    )
+)
+_STATUS_OF = Prepared(select(orders.c.status).where(orders.c.id == bindparam("oid")))
+_ACCOUNT_OF = Prepared(select(orders.c.account_id).where(orders.c.id == bindparam("oid")))
+_RESERVE = Prepared(
+    update(item)
+    .where(and_(item.c.id == bindparam("iid"), item.c.stock >= bindparam("qty")))
+    .values(stock=item.c.stock - bindparam("qty", type_=BigInteger))
+)
+_SELL = Prepared(
+    update(item)
+    .where(item.c.id == bindparam("iid"))
+    .values(sold=item.c.sold + bindparam("qty", type_=BigInteger))
+)
+_NEW_ORDER = Prepared(
+    lambda d: (
+        ignoring(d, orders)
+        .values(
+            no=bindparam("no"),
+            subscriber_id=bindparam("sid"),
+            account_id=bindparam("aid"),
+            item_id=bindparam("iid"),
+            activity_id=bindparam("activity_id"),
+            qty=bindparam("qty"),
+            points=bindparam("points"),
+            cash_cents=0,
+            status="created",
+            channel=bindparam("channel"),
+            address=bindparam("address"),
+            idempotency_key=bindparam("key"),
+            created_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            pay_by=bindparam("pay_by"),
+            hold_id=bindparam("hold_id"),
+        )
+        .returning(orders.c.id)
+    )
+)
+_NEW_OTP = Prepared(
+    insert(otp).values(
+        order_id=bindparam("oid"),
+        msisdn=bindparam("msisdn"),
+        code_hash=bindparam("code_hash"),
+        expires_at=bindparam("expires_at"),
+        attempts=0,
+    )
+)
+_OTP_OF = Prepared(
+    select(otp.c.id, otp.c.code_hash, otp.c.expires_at, otp.c.attempts, otp.c.used_at).where(
+        otp.c.order_id == bindparam("oid")
+    )
+)
+_OTP_TRIED = Prepared(
+    update(otp).where(otp.c.id == bindparam("otp_id")).values(attempts=bindparam("tries"))
+)
+_OTP_USED = Prepared(
+    update(otp).where(otp.c.id == bindparam("otp_id")).values(used_at=bindparam("now"))
+)
+_PAID_AT = Prepared(
+    update(orders).where(orders.c.id == bindparam("oid")).values(paid_at=bindparam("now"))
+)
+_FACE_VALUE = Prepared(select(item.c.face_value_cents).where(item.c.id == bindparam("iid")))
+_NEW_TOPUP = Prepared(
+    insert(topup).values(
+        order_id=bindparam("oid"),
+        msisdn=bindparam("msisdn"),
+        amount_cents=bindparam("cents"),
+        status="requested",
+        created_at=bindparam("now"),
+    )
+)
+_LOCK_ACCOUNT = Prepared(
+    select(account.c.id).where(account.c.id == bindparam("aid")).with_for_update()
+)
+
+
 def find(conn: Connection, subscriber_id: int, no: str) -> OrderView:
     """The subscriber's order ``no``; someone else's order is as unknown as a missing one."""
-    row = conn.execute(
-        _order_query().where(and_(orders.c.no == no, orders.c.subscriber_id == subscriber_id))
-    ).first()
+    row = _FIND.first(conn, no=no, sid=subscriber_id)
     if row is None:
         raise UnknownOrder(no)
     return OrderView(*row)
@@ -188,24 +286,15 @@ def set_status(conn: Connection, order: OrderView, wanted: str, now: int, note: 
     """Move ``order`` from the status it was read with to ``wanted``, or refuse."""
     if wanted not in TRANSITIONS[order.status]:
         raise IllegalTransition(order.no, order.status, wanted)
-    changed = conn.execute(
-        update(orders)
-        .where(and_(orders.c.id == order.id, orders.c.status == order.status))
-        .values(status=wanted, updated_at=now)
-    ).rowcount
-    if changed != 1:
-        current = conn.execute(select(orders.c.status).where(orders.c.id == order.id)).scalar_one()
-        raise IllegalTransition(order.no, current, wanted)
-    conn.execute(
-        order_event.insert().values(
-            order_id=order.id, from_status=order.status, to_status=wanted, at=now, note=note[:200]
-        )
-    )
+    params = {"oid": order.id, "current": order.status, "wanted": wanted, "now": now}
+    if _MOVE.run(conn, **params) != 1:
+        raise IllegalTransition(order.no, str(_STATUS_OF.scalar(conn, oid=order.id)), wanted)
+    _EVENT.run(conn, note=note[:200], **params)
 
 
 def _lock_account(conn: Connection, account_id: int) -> None:
     if for_update(conn):
-        conn.execute(select(account.c.id).where(account.c.id == account_id).with_for_update())
+        _LOCK_ACCOUNT.rows(conn, aid=account_id)
 
 
 def _day_start(now: int, tz: ZoneInfo) -> int:
@@ -297,41 +386,47 @@ def redeem(
     _lock_account(conn, account_id)
     _check_limits(conn, it, account_id, qty, now, policy)
     points = it.points * qty
-    if it.stock is not None:
-        reserved = conn.execute(
-            update(item)
-            .where(and_(item.c.id == it.id, item.c.stock >= qty))
-            .values(stock=item.c.stock - qty)
-        ).rowcount
-        if reserved != 1:
-            left = conn.execute(select(item.c.stock).where(item.c.id == it.id)).scalar_one()
-            raise OutOfStock(it.code, int(left or 0))
+    if it.stock is not None and _RESERVE.run(conn, iid=it.id, qty=qty) != 1:
+        left = conn.execute(select(item.c.stock).where(item.c.id == it.id)).scalar_one()
+        raise OutOfStock(it.code, int(left or 0))
     shipping = None
     if it.kind == "physical":
         shipping = default_address(conn, subscriber.id)
         if shipping is None:
             raise NeedAddress()
-    order_id, no = _insert_order(
-        conn, subscriber, account_id, it, qty, points, channel, key, now, policy, shipping
-    )
     hold_id = ledger.place_hold(
         conn,
         account_id=account_id,
         amount=points,
-        key=f"order:{no}:hold",
+        key=f"order:{key}:hold",
         now=now,
         expires_at=now + policy.pay_seconds,
     )
-    conn.execute(update(orders).where(orders.c.id == order_id).values(hold_id=hold_id))
+    order_id, no = _insert_order(
+        conn,
+        {
+            "sid": subscriber.id,
+            "aid": account_id,
+            "iid": it.id,
+            "activity_id": it.activity_id,
+            "qty": qty,
+            "points": points,
+            "channel": channel,
+            "address": shipping,
+            "key": key,
+            "now": now,
+            "pay_by": now + policy.pay_seconds,
+            "hold_id": hold_id,
+        },
+        policy,
+    )
     confirm_code = digits(OTP_DIGITS)
-    conn.execute(
-        otp.insert().values(
-            order_id=order_id,
-            msisdn=subscriber.msisdn,
-            code_hash=keyring.digest("otp", no, confirm_code),
-            expires_at=now + policy.otp_seconds,
-            attempts=0,
-        )
+    _NEW_OTP.run(
+        conn,
+        oid=order_id,
+        msisdn=subscriber.msisdn,
+        code_hash=keyring.digest("otp", no, confirm_code),
+        expires_at=now + policy.otp_seconds,
     )
     order = find(conn, subscriber.id, no)
     set_status(conn, order, "awaiting_otp", now)
@@ -339,55 +434,23 @@ def redeem(
 
 
 def _insert_order(
-    conn: Connection,
-    subscriber: Subscriber,
-    account_id: int,
-    it: ItemView,
-    qty: int,
-    points: int,
-    channel: str,
-    key: str,
-    now: int,
-    policy: OrderPolicy,
-    shipping: str | None,
+    conn: Connection, values: dict[str, object], policy: OrderPolicy
 ) -> tuple[int, str]:
+    """Insert with a fresh random order number, retrying on the rare collision."""
     for _ in range(8):
-        no = _new_order_no(now, policy.timezone)
-        order_id = conn.execute(
-            insert_ignoring(conn, orders)
-            .values(
-                no=no,
-                subscriber_id=subscriber.id,
-                account_id=account_id,
-                item_id=it.id,
-                activity_id=it.activity_id,
-                qty=qty,
-                points=points,
-                cash_cents=0,
-                status="created",
-                channel=channel,
-                address=shipping,
-                idempotency_key=key,
-                created_at=now,
-                updated_at=now,
-                pay_by=now + policy.pay_seconds,
-            )
-            .returning(orders.c.id)
-        ).scalar_one_or_none()
+        no = _new_order_no(int(values["now"]), policy.timezone)  # type: ignore[call-overload]
+        order_id = _NEW_ORDER.scalar(conn, no=no, **values)
         if order_id is not None:
             return int(order_id), no
-        if conn.execute(select(orders.c.id).where(orders.c.idempotency_key == key)).first():
-            raise DuplicateEntry(key)
+        if conn.execute(
+            select(orders.c.id).where(orders.c.idempotency_key == values["key"])
+        ).first():
+            raise DuplicateEntry(str(values["key"]))
     raise RuntimeError("could not find a free order number")
 
 
 def pending_order(conn: Connection, subscriber_id: int) -> OrderView | None:
-    row = conn.execute(
-        _order_query()
-        .where(and_(orders.c.subscriber_id == subscriber_id, orders.c.status == "awaiting_otp"))
-        .order_by(orders.c.id.desc())
-        .limit(1)
-    ).first()
+    row = _PENDING.first(conn, sid=subscriber_id)
     return OrderView(*row) if row else None
 
 
@@ -406,24 +469,22 @@ def confirm(
     if order is None or order.status != "awaiting_otp":
         raise NothingToConfirm()
     _lock_account(conn, _account_of(conn, order))
-    row = conn.execute(
-        select(otp.c.id, otp.c.code_hash, otp.c.expires_at, otp.c.attempts, otp.c.used_at).where(
-            otp.c.order_id == order.id
-        )
-    ).one()
-    if row.used_at is not None:
+    found = _OTP_OF.first(conn, oid=order.id)
+    assert found is not None
+    otp_id, code_hash, expires_at, attempts, used_at = found
+    if used_at is not None:
         raise NothingToConfirm()
-    if now >= row.expires_at:
+    if now >= expires_at:
         _end_unpaid(conn, order, "cancelled", now, "confirm code expired")
         return CodeDead(order.no, "expired")
-    if not keyring.matches(row.code_hash, "otp", order.no, code):
-        tries = int(row.attempts) + 1
-        conn.execute(update(otp).where(otp.c.id == row.id).values(attempts=tries))
+    if not keyring.matches(code_hash, "otp", order.no, code):
+        tries = int(attempts) + 1
+        _OTP_TRIED.run(conn, otp_id=otp_id, tries=tries)
         if tries >= policy.otp_tries:
             _end_unpaid(conn, order, "cancelled", now, "too many wrong confirm codes")
             return CodeDead(order.no, "tries")
         return WrongCode(policy.otp_tries - tries)
-    conn.execute(update(otp).where(otp.c.id == row.id).values(used_at=now))
+    _OTP_USED.run(conn, otp_id=otp_id, now=now)
     return _pay(conn, order, subscriber, now, keyring, policy.timezone)
 
 
@@ -433,9 +494,7 @@ def _reason_args(order: OrderView) -> dict[str, object]:
 
 
 def _account_of(conn: Connection, order: OrderView) -> int:
-    return int(
-        conn.execute(select(orders.c.account_id).where(orders.c.id == order.id)).scalar_one()
-    )
+    return int(_ACCOUNT_OF.scalar(conn, oid=order.id))
 
 
 def _pay(
@@ -447,7 +506,7 @@ def _pay(
     tz: ZoneInfo,
 ) -> Paid:
     set_status(conn, order, "paid", now)
-    conn.execute(update(orders).where(orders.c.id == order.id).values(paid_at=now))
+    _PAID_AT.run(conn, oid=order.id, now=now)
     assert order.hold_id is not None
     captured = ledger.capture_hold(
         conn,
@@ -461,22 +520,16 @@ def _pay(
     )
     if captured is None:
         raise IllegalTransition(order.no, "awaiting_otp", "paid")
-    conn.execute(
-        update(item).where(item.c.id == order.item_id).values(sold=item.c.sold + order.qty)
-    )
+    _SELL.run(conn, iid=order.item_id, qty=order.qty)
     paid = find(conn, subscriber.id, order.no)
     if order.kind == "credit":
-        face = conn.execute(
-            select(item.c.face_value_cents).where(item.c.id == order.item_id)
-        ).scalar_one()
-        conn.execute(
-            topup.insert().values(
-                order_id=order.id,
-                msisdn=subscriber.msisdn,
-                amount_cents=int(face or 0) * order.qty,
-                status="requested",
-                created_at=now,
-            )
+        face = _FACE_VALUE.scalar(conn, iid=order.item_id)
+        _NEW_TOPUP.run(
+            conn,
+            oid=order.id,
+            msisdn=subscriber.msisdn,
+            cents=int(face or 0) * order.qty,
+            now=now,
         )
         return Paid(paid)
     if order.kind == "voucher":
