@@ -90,3 +90,23 @@ def test_serve_names_the_missing_setting(tmp_path: Path, transport: str, missing
     )
     assert result.returncode == 2
     assert missing in result.stderr
+
+
+async def test_doctor_exits_non_zero_on_a_tampered_balance(database_url: str) -> None:
+    from sqlalchemy import update
+
+    from core.db import open_database
+    from core.schema import account
+
+    assert pointshall(database_url, "demo").returncode == 0
+    db = open_database(database_url)
+    try:
+        await db.write(
+            lambda conn: conn.execute(update(account).values(balance=account.c.balance + 1))
+        )
+    finally:
+        await db.dispose()
+    result = pointshall(database_url, "doctor")
+    assert result.returncode == 1
+    assert "balance vs entries is" in result.stderr
+    assert "discrepancies in 5 accounts" in result.stderr
