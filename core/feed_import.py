@@ -366,7 +366,7 @@ async def import_feed(
                     result.add_bad(row)
                     report_bad(row)
             if good:
-                staged = _stage_rows(good, rules, period, result.import_id)
+                staged = await asyncio.to_thread(_stage_rows, good, rules, period, result.import_id)
 
                 def unit(
                     conn: Connection, staged: list[dict[str, object]] = staged
