@@ -130,6 +130,16 @@ ITEMS = (
         voucher_days=30,
     ),
     ItemSpec(
+        "3003",
+        "星语咖啡美式小杯券",
+        "StarTalk small americano",
+        "3",
+        "voucher",
+        120,
+        merchant="COFFEE",
+        voucher_days=30,
+    ),
+    ItemSpec(
         "4001",
         "光影影城2D电影票",
         "Lumiere 2D movie ticket",
