@@ -116,6 +116,8 @@ def _print_demo_help(host: str, port: int, periods: list[str]) -> None:
         f"  curl 'http://{host}:{port}/sms/kannel?secret={demo_data.DEMO_KANNEL_SECRET}"
         "&from=%2B8613800138000&text=MX&id=demo-1'"
     )
+    for line in demo_data.TRY_LINES:
+        out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

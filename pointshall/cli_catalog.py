@@ -210,39 +210,28 @@ def list_command() -> None:
 
     found, acts, zone = run_with_services(job)
     table = Table(title=f"{len(found)} items")
-    for column in (
-        "code",
-        "name",
-        "cat",
-        "brand",
-        "kind",
-        "points",
-        "cash ¥",
-        "face ¥",
-        "stock",
-        "sold",
-        "views",
-        "merchant",
-        "activity",
-        "limit",
-    ):
-        table.add_column(column, overflow="fold")
+    table.add_column("code", no_wrap=True)
+    table.add_column("name", min_width=16)
+    for column in ("cat", "kind", "points", "stock", "sold", "views", "by"):
+        table.add_column(column, no_wrap=True)
     for i in found:
+        notes = [f"face ¥{_yuan(i.face_value_cents)}"] if i.face_value_cents else []
+        if i.activity:
+            notes.append(f"activity {i.activity}")
+        if i.per_account_limit is not None:
+            notes.append(f"≤{i.per_account_limit}/day")
+        if not i.active:
+            notes.append("off sale")
         table.add_row(
-            i.code + ("" if i.active else " (off)"),
-            f"{i.name_zh} / {i.name_en}",
+            i.code,
+            "\n".join([i.name_zh, i.name_en, *([", ".join(notes)] if notes else [])]),
             i.category,
-            _opt(i.brand),
-            i.kind,
-            f"{i.points:,}",
-            _yuan(i.cash_cents),
-            _yuan(i.face_value_cents),
+            i.kind[:4],
+            f"{i.points:,}" + ("" if i.cash_cents is None else f"+¥{_yuan(i.cash_cents)}"),
             "∞" if i.stock is None else str(i.stock),
             str(i.sold),
             str(i.views),
-            _opt(i.merchant),
-            _opt(i.activity),
-            _opt(i.per_account_limit),
+            i.merchant or i.brand or "-",
         )
     out.print(table)
     if acts:

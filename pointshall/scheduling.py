@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -13,6 +15,7 @@ from scheduler.jobs import JobContext
 from scheduler.service import build_scheduler
 
 log = logging.getLogger(__name__)
+SCHEDULER_KEY = web.AppKey("scheduler", Any)
 
 
 def job_context(services: Services) -> JobContext:
@@ -27,13 +30,16 @@ def job_context(services: Services) -> JobContext:
 def attach_scheduler(app: web.Application, services: Services) -> None:
     """Run the jobs while ``app`` runs: started on startup, shut down on cleanup."""
 
-    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run is noise
         scheduler = build_scheduler(job_context(services))
         scheduler.start()
+        app[SCHEDULER_KEY] = scheduler
         log.info("scheduler started: %s", ", ".join(j.id for j in scheduler.get_jobs()))
         try:
             yield
         finally:
             scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
 
     app.cleanup_ctx.append(lifecycle)

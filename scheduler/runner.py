@@ -34,5 +34,5 @@ async def run_job(ctx: JobContext, name: str) -> JobResult:
             log.info("job %s: running elsewhere, skipped", name)
             return JobResult(name, False, 0)
         changed = await job.run(ctx)
-    log.info("job %s: %d changed", name, changed)
+    log.log(logging.INFO if changed else logging.DEBUG, "job %s: %d changed", name, changed)
     return JobResult(name, True, changed)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sqlalchemy import Connection, select
 
 from core import catalog_admin, doctor, ledger, subscribers
@@ -14,8 +15,9 @@ from core.catalog_admin import ItemSpec
 from core.clock import ManualClock, epoch
 from core.job_lock import job_lock, lock_key
 from core.schema import account, hold, item, orders, outbox, voucher
+from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from pointshall.scheduling import job_context
+from pointshall.scheduling import SCHEDULER_KEY, attach_scheduler, job_context
 from scheduler.jobs import JOBS
 from scheduler.runner import UnknownJob, run_job
 from scheduler.service import build_scheduler, schedule_jobs
@@ -247,3 +249,17 @@ async def test_job_lock_is_exclusive_on_postgresql(services: Services) -> None:
     async with job_lock(services.db, "lots-expiry") as again:
         assert again
     assert lock_key("a") != lock_key("b")
+
+
+async def test_the_web_app_starts_and_stops_the_scheduler(services: Services) -> None:
+    app = build_app(services)
+    attach_scheduler(app, services)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    scheduler = app[SCHEDULER_KEY]
+    try:
+        assert scheduler.running
+        assert {j.id for j in scheduler.get_jobs()} == {j.name for j in JOBS}
+    finally:
+        await runner.cleanup()
+    assert not scheduler.running
