@@ -1,9 +1,10 @@
 """Reading a catalogue file (DESIGN.md §8) as a stream of good and bad rows.
 
 ``code,name_zh,name_en,category,brand,kind,points,cash_cents,stock,merchant,
-per_account_limit,listed_at[,face_value_cents]``, UTF-8 with a header. Nothing
-here touches the database: references (category, brand, merchant) are checked
-when the row is upserted. Every bad row comes out with its line number.
+per_account_limit,listed_at``, UTF-8 with a header, plus optional columns
+(``OPTIONAL``). Nothing here touches the database: references (category, brand,
+merchant, activity) are checked when the row is upserted. Every bad row comes
+out with its line number.
 """
 
 from __future__ import annotations
@@ -36,12 +37,16 @@ REQUIRED = (
     "per_account_limit",
     "listed_at",
 )
-OPTIONAL = ("face_value_cents",)
+OPTIONAL = ("face_value_cents", "activity", "voucher_days", "description_zh", "description_en")
+KEPT_WHEN_ABSENT = ("activity", "voucher_days", "description_zh", "description_en")
+MAX_VOUCHER_DAYS = 3660
+MAX_DESCRIPTION = 500
 MAX_POINTS = 10**9
 MAX_CENTS = 10**10
 MAX_STOCK = 10**9
 MAX_LIMIT = 10_000
 MAX_CODE = 16
+DEFAULT_VOUCHER_DAYS = 30
 MAX_NAME = 64
 _CODE = re.compile(r"[0-9A-Z][0-9A-Z-]{0,15}")  # what the SMS grammar accepts
 _UNSIGNED = re.compile(r"[0-9]+")
@@ -147,6 +152,7 @@ class CatalogReader:
         repeated = sorted({c for c in columns if columns.count(c) > 1})
         if repeated:
             raise CatalogFileError(f"line {line}: repeated column(s) {', '.join(repeated)}")
+        self.absent = frozenset(c for c in KEPT_WHEN_ABSENT if c not in columns)
         self._width = len(columns)
         self._index = {name: i for i, name in enumerate(columns)}
 
@@ -202,6 +208,12 @@ class CatalogReader:
         if kind == "credit" and face is None:
             raise _BadField("phone credit needs face_value_cents (the amount credited)")
         brand = get("brand") or None
+        activity = get("activity") or None
+        days = _optional(get("voucher_days"), "voucher_days", MAX_VOUCHER_DAYS, minimum=1)
+        descriptions = [get(f"description_{lang}") for lang in ("zh", "en")]
+        for lang, text in zip(("zh", "en"), descriptions, strict=True):
+            if len(text) > MAX_DESCRIPTION:
+                raise _BadField(f"description_{lang} is longer than {MAX_DESCRIPTION} characters")
         return ItemRow(
             line,
             ItemSpec(
@@ -213,6 +225,10 @@ class CatalogReader:
                 points=_number(get("points"), "points", MAX_POINTS, minimum=1),
                 brand=_code(brand, "brand") if brand else None,
                 merchant=_code(merchant, "merchant") if merchant else None,
+                activity=_code(activity, "activity") if activity else None,
+                voucher_days=days or DEFAULT_VOUCHER_DAYS,
+                description_zh=descriptions[0],
+                description_en=descriptions[1],
                 cash_cents=_optional(get("cash_cents"), "cash_cents", MAX_CENTS),
                 face_value_cents=face,
                 stock=_optional(get("stock"), "stock", MAX_STOCK),

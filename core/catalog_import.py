@@ -3,25 +3,28 @@
 The file is read in chunks; each chunk is one unit of work in which every row is
 upserted inside its own savepoint, so a row naming an unknown category, brand or
 merchant is reported and the rest of the chunk still goes in. Upserting never
-touches an item's sales or views, so importing the same file again changes nothing.
+touches an item's sales or views, so importing the same file again changes nothing;
+an optional column the file does not have (activity, voucher days, descriptions)
+keeps the item's current value rather than clearing it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from core.catalog_admin import UnknownReference, upsert_item
+from core.catalog_admin import ItemSpec, UnknownReference, upsert_item
 from core.catalog_file import CatalogReader, ItemRow
 from core.clock import Clock, epoch
 from core.db import Database, savepoint
 from core.feed import BadRow
+from core.schema import activity, item
 
 CHUNK_ROWS = 500
 MAX_KEPT = 100
@@ -42,12 +45,33 @@ class CatalogImportResult:
             self.first_bad.append(bad)
 
 
-def _upsert_chunk(conn: Connection, rows: list[ItemRow], now: int) -> list[BadRow]:
+def _keep(conn: Connection, spec: ItemSpec, absent: frozenset[str]) -> ItemSpec:
+    """Fill the optional fields the file has no column for from the item as it is."""
+    found = conn.execute(
+        select(item.c.voucher_days, item.c.description_zh, item.c.description_en, activity.c.code)
+        .select_from(item.outerjoin(activity, activity.c.id == item.c.activity_id))
+        .where(item.c.code == spec.code)
+    ).first()
+    if found is None:
+        return spec
+    current = {
+        "voucher_days": int(found[0]),
+        "description_zh": found[1],
+        "description_en": found[2],
+        "activity": found[3],
+    }
+    return replace(spec, **{name: current[name] for name in absent})
+
+
+def _upsert_chunk(
+    conn: Connection, rows: list[ItemRow], now: int, absent: frozenset[str]
+) -> list[BadRow]:
     bad: list[BadRow] = []
     for row in rows:
         try:
             with savepoint(conn, "item"):
-                upsert_item(conn, row.spec, now)
+                spec = _keep(conn, row.spec, absent) if absent else row.spec
+                upsert_item(conn, spec, now)
         except UnknownReference as exc:
             bad.append(BadRow(row.line, str(exc)))
     return bad
@@ -86,7 +110,7 @@ async def import_catalog(
             if good:
 
                 def unit(conn: Connection, good: list[ItemRow] = good) -> list[BadRow]:
-                    return _upsert_chunk(conn, good, now)
+                    return _upsert_chunk(conn, good, now, reader.absent)
 
                 refused = await db.write(unit)
                 bad.extend(refused)

@@ -191,3 +191,42 @@ async def test_a_bad_header_refuses_the_file(
     path = write_catalog(tmp_path / "items.csv", [], header=header)
     with pytest.raises(CatalogFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
         await run_import(services, path)
+
+
+async def test_optional_columns_set_and_missing_ones_keep_what_is_there(
+    services: Services, tmp_path: Path
+) -> None:
+    await references(services)
+    now = epoch(services.clock.now())
+
+    def winter(conn: Connection) -> None:
+        catalog_admin.upsert_activity(conn, "WINTER", "冬日", "Winter", now, now + 86_400)
+
+    await services.db.write(winter)
+    header = (*REQUIRED, "activity", "voucher_days", "description_zh", "description_en")
+    base = GOOD[2][:-1]  # 3001, a voucher, without face_value_cents
+    full = write_catalog(
+        tmp_path / "full.csv",
+        [(*base, "winter", "60", "全国通用", "Any store"), (*GOOD[3][:-1], "NOPE", "", "", "")],
+        header=header,
+    )
+    result = await run_import(services, full)
+    assert (result.rows_ok, [str(b) for b in result.first_bad]) == (
+        1,
+        ["line 3: activity 'NOPE' does not exist"],
+    )
+
+    def details(conn: Connection) -> tuple[object, ...]:
+        row = conn.execute(
+            select(
+                item.c.activity_id, item.c.voucher_days, item.c.description_en, item.c.name_en
+            ).where(item.c.code == "3001")
+        ).one()
+        return tuple(row)
+
+    first = await services.db.read(details)
+    assert first[1:] == (60, "Any store", "Coffee")
+    assert first[0] is not None
+    renamed = [(*base[:2], "Coffee, renamed", *base[3:])]
+    await run_import(services, write_catalog(tmp_path / "std.csv", renamed, header=REQUIRED))
+    assert await services.db.read(details) == (*first[:3], "Coffee, renamed")
