@@ -23,7 +23,7 @@ def list_jobs() -> None:
     for column in ("name", "schedule", "does"):
         table.add_column(column)
     for job in JOBS:
-        table.add_row(job.name, job.schedule, job.summary)
+        table.add_row(job.name, str(job.schedule), job.summary)
     out.print(table)
 
 

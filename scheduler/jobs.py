@@ -19,6 +19,7 @@ from core.expiry import expire_lots_batch
 from core.expiry_notices import queue_expiry_notices
 
 DEFAULT_BATCH = 500
+HOUR = 60
 
 
 @dataclass(frozen=True)
@@ -85,29 +86,55 @@ async def expiry_notices(ctx: JobContext) -> int:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """Every ``minutes``, or once a day at ``daily_hour`` (operator time)."""
+
+    minutes: int | None = None
+    daily_hour: int | None = None
+
+    def __str__(self) -> str:
+        if self.daily_hour is not None:
+            return f"daily at {self.daily_hour:02d}:00 local time"
+        if self.minutes == 1:
+            return "every minute"
+        if self.minutes == HOUR:
+            return "hourly"
+        return f"every {self.minutes} minutes"
+
+
+@dataclass(frozen=True)
 class Job:
     name: str
     summary: str
     run: JobFn
-    schedule: str  # human-readable; the trigger itself is built in scheduler.service
+    schedule: Schedule
 
 
+NOTICE_HOUR = 10  # expiry notices go out mid-morning, operator time
 JOBS: tuple[Job, ...] = (
     Job(
         "orders-timeout",
         "expire unpaid orders, release holds and stock",
         orders_timeout,
-        "every minute",
+        Schedule(minutes=1),
     ),
-    Job("lots-expiry", "expire points whose lots have run out", lots_expiry, "hourly"),
     Job(
-        "vouchers-expiry", "mark unused vouchers past their date expired", vouchers_expiry, "hourly"
+        "lots-expiry",
+        "expire points whose lots have run out",
+        lots_expiry,
+        Schedule(minutes=HOUR),
+    ),
+    Job(
+        "vouchers-expiry",
+        "mark unused vouchers past their date expired",
+        vouchers_expiry,
+        Schedule(minutes=HOUR),
     ),
     Job(
         "expiry-notices",
         "SMS each lot's owner N days before it expires",
         expiry_notices,
-        "daily at 10:00 local time",
+        Schedule(daily_hour=NOTICE_HOUR),
     ),
 )
 BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}

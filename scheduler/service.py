@@ -13,26 +13,24 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scheduler.jobs import JOBS, JobContext
+from scheduler.jobs import JOBS, JobContext, Schedule
 from scheduler.runner import run_job
 
-NOTICE_HOUR = 10  # expiry notices go out mid-morning, operator time
 MISFIRE_GRACE_SECONDS = 300
 
 
-def _trigger(name: str, ctx: JobContext) -> Any:
-    if name == "orders-timeout":
-        return IntervalTrigger(minutes=1, timezone=ctx.timezone)
-    if name == "expiry-notices":
-        return CronTrigger(hour=NOTICE_HOUR, minute=0, timezone=ctx.timezone)
-    return IntervalTrigger(hours=1, timezone=ctx.timezone)
+def _trigger(schedule: Schedule, ctx: JobContext) -> Any:
+    if schedule.daily_hour is not None:
+        return CronTrigger(hour=schedule.daily_hour, minute=0, timezone=ctx.timezone)
+    assert schedule.minutes is not None
+    return IntervalTrigger(minutes=schedule.minutes, timezone=ctx.timezone)
 
 
 def schedule_jobs(scheduler: Any, ctx: JobContext) -> None:
     for job in JOBS:
         scheduler.add_job(
             run_job,
-            _trigger(job.name, ctx),
+            _trigger(job.schedule, ctx),
             args=(ctx, job.name),
             id=job.name,
             name=job.name,

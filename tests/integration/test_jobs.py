@@ -260,6 +260,8 @@ async def test_the_web_app_starts_and_stops_the_scheduler(services: Services) ->
     try:
         assert scheduler.running
         assert {j.id for j in scheduler.get_jobs()} == {j.name for j in JOBS}
+        assert "hour='10'" in str(scheduler.get_job("expiry-notices").trigger)
+        assert "interval[0:01:00]" in str(scheduler.get_job("orders-timeout").trigger)
     finally:
         await runner.cleanup()
     assert not scheduler.running
