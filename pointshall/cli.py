@@ -27,11 +27,16 @@ from pointshall import demo as demo_data
 from pointshall import migrate
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
+from pointshall.cli_catalog import catalog_app
+from pointshall.cli_jobs import jobs_app
 from pointshall.config import Settings
+from pointshall.scheduling import attach_scheduler
 
 app = typer.Typer(help="pointshall: the loyalty-points SMS business hall.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(jobs_app, name="jobs")
 
 out = Console()
 err = Console(stderr=True)
@@ -85,11 +90,16 @@ def serve(
             if demo:
                 periods = await demo_data.seed(services)
                 _print_demo_help(host, port, periods)
-            runner = web.AppRunner(build_app(services), access_log=None)
+            web_app = build_app(services)
+            attach_scheduler(web_app, services)
+            runner = web.AppRunner(web_app, access_log=None)
             await runner.setup()
-            await web.TCPSite(runner, host, port).start()
-            out.print(f"pointshall listening on http://{host}:{port} (Ctrl-C to stop)")
-            await asyncio.Event().wait()
+            try:
+                await web.TCPSite(runner, host, port).start()
+                out.print(f"pointshall listening on http://{host}:{port} (Ctrl-C to stop)")
+                await asyncio.Event().wait()
+            finally:
+                await runner.cleanup()  # stops the scheduler before the database closes
         finally:
             await services.close()
 
@@ -106,6 +116,8 @@ def _print_demo_help(host: str, port: int, periods: list[str]) -> None:
         f"  curl 'http://{host}:{port}/sms/kannel?secret={demo_data.DEMO_KANNEL_SECRET}"
         "&from=%2B8613800138000&text=MX&id=demo-1'"
     )
+    for line in demo_data.TRY_LINES:
+        out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -1,14 +1,18 @@
-"""Demo data: a few subscribers with real points, posted through the real accrual path."""
+"""Demo data: a few subscribers with real points, posted through the real accrual path,
+and a demo catalogue (``pointshall.demo_catalog``)."""
 
 from __future__ import annotations
 
 import csv
 import tempfile
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from core.feed_import import import_feed
 from pointshall.bootstrap import Services
+from pointshall.demo_catalog import seed_catalog
 
 DEMO_SUBSCRIBERS = (
     # msisdn, tenure months, monthly spend (cents), reward points, account type, name
@@ -20,6 +24,13 @@ DEMO_SUBSCRIBERS = (
 )
 DEMO_TWILIO_TOKEN = "demo-twilio-auth-token"
 DEMO_KANNEL_SECRET = "demo"
+TRY_LINES = (
+    ".venv/bin/pointshall sms --from +8613800138000 HD        # ongoing activities (HD Y upcoming)",
+    ".venv/bin/pointshall sms --from +8613800138000 SP        # goods; SP 3 = food vouchers",
+    ".venv/bin/pointshall sms --from +8613800138000 'XQ 1001' # one item in detail",
+    ".venv/bin/pointshall sms --from +8613800138000 'DH 3001' # redeem: replies with a code",
+    ".venv/bin/pointshall sms --from +8613800138000 123456    # ...then send that code back",
+)
 
 
 def _recent_periods(now: datetime, count: int) -> list[str]:
@@ -34,7 +45,8 @@ def _recent_periods(now: datetime, count: int) -> list[str]:
 
 
 async def seed(services: Services, months: int = 2) -> list[str]:
-    """Accrue ``months`` of demo billing for the demo subscribers; idempotent."""
+    """Accrue ``months`` of demo billing for the demo subscribers, then seed the demo
+    catalogue; idempotent."""
     periods = _recent_periods(services.clock.now(), months)
     with tempfile.TemporaryDirectory() as tmp:
         for period in periods:
@@ -63,4 +75,7 @@ async def seed(services: Services, months: int = 2) -> list[str]:
                 region=services.settings.default_region,
                 home_lang=services.settings.default_lang,
             )
+    await services.db.write(
+        partial(seed_catalog, now=services.clock.now(), tz=ZoneInfo(services.settings.timezone))
+    )
     return periods

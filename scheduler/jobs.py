@@ -1,0 +1,140 @@
+"""The scheduled jobs: stable names, each a thin loop over a ``core`` service.
+
+Every job reads the time once from the clock it is given, works in batches
+(one unit of work each) and is idempotent: a second run finds nothing to do.
+A job returns how many things it changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from core import orders
+from core.clock import Clock, epoch
+from core.db import Database
+from core.expiry import expire_lots_batch
+from core.expiry_notices import queue_expiry_notices
+
+DEFAULT_BATCH = 500
+HOUR = 60
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What the jobs need, built once by the composition root."""
+
+    db: Database
+    clock: Clock
+    timezone: ZoneInfo
+    expiry_notice_days: int = 30
+    batch: int = DEFAULT_BATCH
+
+    def now(self) -> int:
+        return epoch(self.clock.now())
+
+
+JobFn = Callable[[JobContext], Awaitable[int]]
+
+
+async def orders_timeout(ctx: JobContext) -> int:
+    """Expire unpaid orders past their time: holds released, stock returned."""
+    now, done = ctx.now(), 0
+    while True:
+        n = await ctx.db.write(partial(orders.expire_unpaid, now=now, limit=ctx.batch))
+        done += n
+        if n < ctx.batch:
+            return done
+
+
+async def lots_expiry(ctx: JobContext) -> int:
+    """Expire what is left of lots past their expiry; return the points expired."""
+    now, after, points = ctx.now(), 0, 0
+    while True:
+        batch = await ctx.db.write(
+            partial(expire_lots_batch, now=now, after=after, limit=ctx.batch)
+        )
+        points += batch.points
+        if batch.last_account_id is None:
+            return points
+        after = batch.last_account_id
+
+
+async def vouchers_expiry(ctx: JobContext) -> int:
+    """Mark issued vouchers past their date as expired."""
+    return await ctx.db.write(partial(orders.expire_vouchers, now=ctx.now()))
+
+
+async def expiry_notices(ctx: JobContext) -> int:
+    """Queue one SMS per lot whose points expire within ``expiry_notice_days``."""
+    now, done = ctx.now(), 0
+    while True:
+        n = await ctx.db.write(
+            partial(
+                queue_expiry_notices,
+                now=now,
+                days=ctx.expiry_notice_days,
+                tz=ctx.timezone,
+                limit=ctx.batch,
+            )
+        )
+        done += n
+        if n < ctx.batch:
+            return done
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Every ``minutes``, or once a day at ``daily_hour`` (operator time)."""
+
+    minutes: int | None = None
+    daily_hour: int | None = None
+
+    def __str__(self) -> str:
+        if self.daily_hour is not None:
+            return f"daily at {self.daily_hour:02d}:00 local time"
+        if self.minutes == 1:
+            return "every minute"
+        if self.minutes == HOUR:
+            return "hourly"
+        return f"every {self.minutes} minutes"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    summary: str
+    run: JobFn
+    schedule: Schedule
+
+
+NOTICE_HOUR = 10  # expiry notices go out mid-morning, operator time
+JOBS: tuple[Job, ...] = (
+    Job(
+        "orders-timeout",
+        "expire unpaid orders, release holds and stock",
+        orders_timeout,
+        Schedule(minutes=1),
+    ),
+    Job(
+        "lots-expiry",
+        "expire points whose lots have run out",
+        lots_expiry,
+        Schedule(minutes=HOUR),
+    ),
+    Job(
+        "vouchers-expiry",
+        "mark unused vouchers past their date expired",
+        vouchers_expiry,
+        Schedule(minutes=HOUR),
+    ),
+    Job(
+        "expiry-notices",
+        "SMS each lot's owner N days before it expires",
+        expiry_notices,
+        Schedule(daily_hour=NOTICE_HOUR),
+    ),
+)
+BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}
