@@ -7,7 +7,7 @@ item's sales or views.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select, update
 
@@ -22,6 +22,7 @@ def _id_of(conn: Connection, table: object, code: str) -> int | None:
 
 
 def upsert_category(conn: Connection, code: str, name_zh: str, name_en: str, sort: int = 0) -> int:
+    code = code.upper()
     conn.execute(
         insert_ignoring(conn, category, "code").values(
             code=code, name_zh=name_zh, name_en=name_en, sort=sort
@@ -38,6 +39,7 @@ def upsert_category(conn: Connection, code: str, name_zh: str, name_en: str, sor
 
 
 def upsert_brand(conn: Connection, code: str, name_zh: str, name_en: str) -> int:
+    code = code.upper()
     conn.execute(
         insert_ignoring(conn, brand, "code").values(code=code, name_zh=name_zh, name_en=name_en)
     )
@@ -50,6 +52,7 @@ def upsert_brand(conn: Connection, code: str, name_zh: str, name_en: str) -> int
 def upsert_merchant(
     conn: Connection, code: str, name_zh: str, name_en: str, now: int, status: str = "approved"
 ) -> int:
+    code = code.upper()
     conn.execute(
         insert_ignoring(conn, merchant, "code").values(
             code=code, name_zh=name_zh, name_en=name_en, status=status, created_at=now
@@ -91,6 +94,14 @@ class UnknownReference(ValueError):
 
 def upsert_item(conn: Connection, spec: ItemSpec, now: int) -> int:
     """Create or update the item ``spec.code``; sales and views are never touched."""
+    spec = replace(
+        spec,
+        code=spec.code.upper(),
+        category=spec.category.upper(),
+        brand=spec.brand.upper() if spec.brand else None,
+        merchant=spec.merchant.upper() if spec.merchant else None,
+        activity=spec.activity.upper() if spec.activity else None,
+    )
     category_id = _id_of(conn, category, spec.category)
     if category_id is None:
         raise UnknownReference(f"category {spec.category!r} does not exist")
@@ -107,6 +118,8 @@ def upsert_item(conn: Connection, spec: ItemSpec, now: int) -> int:
                 raise UnknownReference(f"{name.removesuffix('_id')} {code!r} does not exist")
     if spec.kind == "voucher" and refs["merchant_id"] is None:
         raise UnknownReference("a voucher needs a merchant")
+    if spec.kind == "credit" and not spec.face_value_cents:
+        raise ValueError("phone credit needs a face value in cents")
     values = {
         "name_zh": spec.name_zh,
         "name_en": spec.name_en,
@@ -145,6 +158,7 @@ def upsert_activity(
     body_en: str = "",
     per_account_limit: int | None = None,
 ) -> int:
+    code = code.upper()
     if ends_at <= starts_at:
         raise ValueError("an activity must end after it starts")
     values = {

@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, Connection, and_, bindparam, func, insert, se
 from core.errors import DuplicateEntry, InsufficientPoints
 from core.prepared import Prepared
 from core.schema import account, entry, hold, lot, lot_use
-from core.sql import ignoring, insert_ignoring
+from core.sql import for_update, ignoring, insert_ignoring
 
 
 @dataclass(frozen=True)
@@ -230,6 +230,9 @@ _PLACE_HOLD = Prepared(
         .returning(hold.c.id)
     )
 )
+_LOCK_ACCOUNT = Prepared(
+    select(account.c.id).where(account.c.id == bindparam("aid")).with_for_update()
+)
 _HOLD_BY_KEY = Prepared(select(hold.c.id).where(hold.c.idempotency_key == bindparam("key")))
 _END_HOLD = Prepared(
     update(hold)
@@ -396,6 +399,8 @@ def expire_due(conn: Connection, account_id: int, now: int) -> int:
     due = _DUE_LOTS.rows(conn, aid=account_id, now=now)
     if not due:
         return 0
+    if for_update(conn):
+        _LOCK_ACCOUNT.rows(conn, aid=account_id)
     room = _available(conn, account_id)
     expired = 0
     for lot_id, remaining, expires_at in due:
@@ -418,11 +423,8 @@ def expire_due(conn: Connection, account_id: int, now: int) -> int:
             continue
         conn.execute(update(lot).where(lot.c.id == lot_id).values(remaining=lot.c.remaining - take))
         conn.execute(lot_use.insert().values(entry_id=posted.entry_id, lot_id=lot_id, amount=take))
-        conn.execute(
-            update(account)
-            .where(and_(account.c.id == account_id, account.c.balance - account.c.held >= take))
-            .values(balance=account.c.balance - take)
-        )
+        if _TAKE_AVAILABLE.run(conn, aid=account_id, amount=take) != 1:
+            raise AssertionError(f"account {account_id}: expiring {take} overdraws it")
         expired += take
     return expired
 

@@ -97,7 +97,7 @@ class Hall:
     def _answer(
         self, conn: Connection, subscriber: Subscriber, msg: InboundMessage, now: int
     ) -> tuple[str, str]:
-        text = msg.text
+        text = inbound.storable(msg.text, inbound.MAX_TEXT)
         ctx = Context(
             conn,
             subscriber,

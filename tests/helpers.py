@@ -125,7 +125,16 @@ async def seed_catalog(services: Services) -> None:
                 merchant="M1",
                 activity="A1",
             ),
-            ItemSpec("4002", "国庆话费", "Holiday credit", "HF", "credit", 100, activity="A0"),
+            ItemSpec(
+                "4002",
+                "国庆话费",
+                "Holiday credit",
+                "HF",
+                "credit",
+                100,
+                face_value_cents=100,
+                activity="A0",
+            ),
         ):
             admin.upsert_item(conn, spec, now)
 
