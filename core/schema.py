@@ -546,3 +546,13 @@ subscriber_secret = Table(
     Column("failed_attempts", Integer, nullable=False, server_default="0"),
     Column("updated_at", BigInteger, nullable=False),
 )
+
+password_otp = Table(
+    "password_otp",
+    metadata,
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("used_at", BigInteger),
+)

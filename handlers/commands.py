@@ -135,6 +135,23 @@ class SetAddress:
     text: str
 
 
+@dataclass(frozen=True)
+class Verify:
+    """YZ order pwd, or a bare reply ``order pwd``: merchant staff verify a voucher (§3.6.2)."""
+
+    no: str
+    password: str
+
+
+@dataclass(frozen=True)
+class SetPasswords:
+    """MM [code points_pwd second_pwd]: ask for a code, then set both points passwords."""
+
+    code: str | None = None
+    points_password: str = ""
+    second_password: str = ""
+
+
 Command = (
     Help
     | Balance
@@ -155,6 +172,8 @@ Command = (
     | CancelOrder
     | Resend
     | SetAddress
+    | Verify
+    | SetPasswords
 )
 
 PRIORITY = (Help, OptOut, OptIn)

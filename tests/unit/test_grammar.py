@@ -34,7 +34,9 @@ from handlers.commands import (
     Search,
     SetAddress,
     SetLanguage,
+    SetPasswords,
     Unknown,
+    Verify,
 )
 from handlers.grammar import KEYWORDS, MAX_PAGE, normalize, parse, tokens
 from handlers.i18n import CATALOG
@@ -59,8 +61,10 @@ COMMAND_CLASSES = (
     CancelOrder,
     Resend,
     SetAddress,
+    Verify,
+    SetPasswords,
 )
-NEEDS_ARGUMENTS = {"SS", "XQ", "DH", "QR", "QX", "CF", "DZ"}
+NEEDS_ARGUMENTS = {"SS", "XQ", "DH", "QR", "QX", "CF", "DZ", "YZ", "MM"}
 USAGES = {key.removeprefix("usage_") for key in CATALOG["zh"] if key.startswith("usage_")}
 
 
@@ -375,3 +379,40 @@ def test_unicode_normalisation_is_nfkc() -> None:
     # The circled digit and superscript fold to ASCII digits under NFKC.
     assert parse("MX ②") == History(2)
     assert parse("MX²") == History(2)
+
+
+# ---------------------------------------------------------------- YZ (§3.6.2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("YZ 261120123456 12345678", Verify("261120123456", "12345678")),
+        ("yz#261120123456#12345678", Verify("261120123456", "12345678")),
+        ("验证 261120123456 12345678", Verify("261120123456", "12345678")),
+        ("VERIFY 261120123456 12345678", Verify("261120123456", "12345678")),
+        ("ＹＺ２６１１２０１２３４５６　１２３４５６７８", Verify("261120123456", "12345678")),
+        ("261120123456 12345678", Verify("261120123456", "12345678")),
+        (" 261120123456#12345678 ", Verify("261120123456", "12345678")),
+        ("YZ 261120123456", BadArguments("YZ")),
+        ("YZ 261120123456 1234567", BadArguments("YZ")),
+        ("YZ", BadArguments("YZ")),
+        ("261120123456 1234567", Unknown("261120123456 1234567")),
+    ],
+)
+def test_verify(text: str, expected: Command) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("MM", SetPasswords()),
+        ("密码", SetPasswords()),
+        ("mm 123456 135790 246801", SetPasswords("123456", "135790", "246801")),
+        ("MM 123456 13579 246801", BadArguments("MM")),
+        ("MM 123456", BadArguments("MM")),
+    ],
+)
+def test_set_passwords(text: str, expected: Command) -> None:
+    assert parse(text) == expected
