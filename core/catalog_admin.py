@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 
+from core.merchant_errors import MerchantNotApproved
 from core.schema import activity, ad, announcement, banner, brand, category, item, merchant
 from core.sql import insert_ignoring
 
@@ -107,6 +108,12 @@ def upsert_item(conn: Connection, spec: ItemSpec, now: int) -> int:
                 raise UnknownReference(f"{name.removesuffix('_id')} {code!r} does not exist")
     if spec.kind == "voucher" and refs["merchant_id"] is None:
         raise UnknownReference("a voucher needs a merchant")
+    if refs["merchant_id"] is not None:
+        status = conn.execute(
+            select(merchant.c.status).where(merchant.c.id == refs["merchant_id"])
+        ).scalar_one()
+        if status != "approved":  # only approved merchants publish items (§3.5.5)
+            raise MerchantNotApproved(str(spec.merchant), str(status))
     values = {
         "name_zh": spec.name_zh,
         "name_en": spec.name_en,

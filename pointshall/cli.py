@@ -27,11 +27,13 @@ from pointshall import demo as demo_data
 from pointshall import migrate
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
+from pointshall.cli_merchant import merchant_app
 from pointshall.config import Settings
 
 app = typer.Typer(help="pointshall: the loyalty-points SMS business hall.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(merchant_app, name="merchant")
 
 out = Console()
 err = Console(stderr=True)
