@@ -15,11 +15,12 @@ transaction as the request's effect. Answers are JSON: ``{"ok": true, ...}`` or
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ from core.db import Database
 from core.errors import DomainError
 from core.merchants import TerminalView
 from core.phones import to_e164
-from core.pos_payments import PaymentDone, PaymentRequest
+from core.pos_payments import Checked, PaymentDone, PaymentRequest
 from core.verification import Refused
 
 MAX_SKEW_SECONDS = 300
@@ -76,7 +77,8 @@ class Signed:
     body: bytes
 
 
-Effect = Callable[[Connection, TerminalView, dict[str, Any], int], tuple[int, dict[str, Any]]]
+Effect = Callable[[Connection, TerminalView, dict[str, Any], int, Any], tuple[int, dict[str, Any]]]
+Prepare = Callable[[bytes], Awaitable[Any]]
 
 
 class PosApi:
@@ -98,17 +100,25 @@ class PosApi:
 
     async def payments(self, request: web.Request) -> web.Response:
         """Pay with points: phone number, points password, second password, amount, key."""
-        return await self._handle(request, self._pay)
+        return await self._handle(request, self._pay, self._check_passwords)
 
-    async def _handle(self, request: web.Request, effect: Effect) -> web.Response:
+    async def _handle(
+        self, request: web.Request, effect: Effect, prepare: Prepare | None = None
+    ) -> web.Response:
         body = await request.read()
         try:
             signed = self._signed(request, body)
             now = epoch(self._clock.now())
             if abs(now - int(signed.timestamp)) > MAX_SKEW_SECONDS:
                 raise Unauthorized("stale_timestamp")
+            prepared = None
+            if prepare is not None:
+                # Slow work (password hashes) runs outside the unit of work, and only
+                # for a correctly signed request.
+                await self._db.read(lambda conn: self._fresh(conn, signed))
+                prepared = await prepare(body)
             status, answer = await self._db.write(
-                lambda conn: self._authorised(conn, signed, now, effect)
+                lambda conn: self._authorised(conn, signed, now, effect, prepared)
             )
         except Unauthorized as exc:
             return web.json_response({"ok": False, "reason": exc.reason}, status=401)
@@ -126,9 +136,8 @@ class PosApi:
             raise Unauthorized("bad_nonce")
         return Signed(terminal_id, timestamp, nonce, signature, request.method, request.path, body)
 
-    def _authorised(
-        self, conn: Connection, signed: Signed, now: int, effect: Effect
-    ) -> tuple[int, dict[str, Any]]:
+    def _terminal(self, conn: Connection, signed: Signed) -> TerminalView:
+        """The signing terminal, or ``Unauthorized``."""
         terminal = merchants.find_terminal(conn, signed.terminal_id)
         # An unknown terminal is checked against a throwaway key, so both cost the same.
         key = merchants.terminal_secret(
@@ -139,13 +148,25 @@ class PosApi:
         )
         if not hmac.compare_digest(expected, signed.signature.lower()) or terminal is None:
             raise Unauthorized("bad_signature")
+        return terminal
+
+    def _fresh(self, conn: Connection, signed: Signed) -> None:
+        """A read-only look ahead: signed, and its nonce not seen before."""
+        terminal = self._terminal(conn, signed)
+        if merchants.nonce_seen(conn, terminal.id, signed.nonce):
+            raise Unauthorized("replayed_nonce")
+
+    def _authorised(
+        self, conn: Connection, signed: Signed, now: int, effect: Effect, prepared: Any
+    ) -> tuple[int, dict[str, Any]]:
+        terminal = self._terminal(conn, signed)
         if not merchants.claim_nonce(conn, terminal.id, signed.nonce, now):
             raise Unauthorized("replayed_nonce")
         try:
             payload = json.loads(signed.body or b"{}")
             if not isinstance(payload, dict):
                 raise BadRequest("body_not_object")
-            return effect(conn, terminal, payload, now)
+            return effect(conn, terminal, payload, now, prepared)
         except (ValueError, BadRequest) as exc:
             reason = exc.reason if isinstance(exc, BadRequest) else "bad_json"
             return 400, {"ok": False, "reason": reason}
@@ -153,7 +174,12 @@ class PosApi:
             return error_body(exc)
 
     def _verify(
-        self, conn: Connection, terminal: TerminalView, payload: dict[str, Any], now: int
+        self,
+        conn: Connection,
+        terminal: TerminalView,
+        payload: dict[str, Any],
+        now: int,
+        _prepared: Any,
     ) -> tuple[int, dict[str, Any]]:
         actor = merchants.terminal_actor(terminal)
         token, no, password = (payload.get(k) for k in ("qr_token", "order_no", "password"))
@@ -178,9 +204,7 @@ class PosApi:
             "verified_at": outcome.at,
         }
 
-    def _pay(
-        self, conn: Connection, terminal: TerminalView, payload: dict[str, Any], now: int
-    ) -> tuple[int, dict[str, Any]]:
+    def _payment(self, payload: dict[str, Any]) -> PaymentRequest:
         fields = ("msisdn", "points_password", "second_password", "idempotency_key")
         texts = [payload.get(f) for f in fields]
         points = payload.get("points")
@@ -191,10 +215,35 @@ class PosApi:
         msisdn, points_password, second_password, key = (str(v) for v in texts)
         if not KEY.fullmatch(key):
             raise BadRequest("bad_idempotency_key")
-        request = PaymentRequest(
-            to_e164(msisdn, self._region), points_password, second_password, points, key
+        return PaymentRequest(
+            to_e164(msisdn, self._region), points_password[:20], second_password[:20], points, key
         )
-        outcome = pos_payments.pay(conn, terminal, request, now, self._keyring)
+
+    async def _check_passwords(self, body: bytes) -> Checked | None:
+        """Run the slow password hashes in a worker thread, before the unit of work."""
+        try:
+            payload = json.loads(body or b"{}")
+            request = self._payment(payload) if isinstance(payload, dict) else None
+        except (ValueError, BadRequest, DomainError):
+            return None  # the unit of work answers it
+        if request is None:
+            return None
+        stored = await self._db.read(lambda conn: pos_payments.load(conn, request.msisdn))
+        if stored is None:
+            return None
+        return await asyncio.to_thread(pos_payments.check, self._keyring, stored, request)
+
+    def _pay(
+        self,
+        conn: Connection,
+        terminal: TerminalView,
+        payload: dict[str, Any],
+        now: int,
+        prepared: Any,
+    ) -> tuple[int, dict[str, Any]]:
+        request = self._payment(payload)
+        checked = prepared if isinstance(prepared, Checked) else None
+        outcome = pos_payments.pay(conn, terminal, request, now, self._keyring, checked)
         if not isinstance(outcome, PaymentDone):
             return error_body(outcome.error)
         done = outcome.deduction

@@ -231,6 +231,15 @@ def claim_nonce(conn: Connection, terminal_ref: int, nonce: str, now: int) -> bo
     return inserted is not None
 
 
+def nonce_seen(conn: Connection, terminal_ref: int, nonce: str) -> bool:
+    found = conn.execute(
+        select(pos_nonce.c.id).where(
+            and_(pos_nonce.c.terminal_ref == terminal_ref, pos_nonce.c.nonce == nonce)
+        )
+    ).first()
+    return found is not None
+
+
 def prune_nonces(conn: Connection, before: int) -> int:
     """Forget nonces older than any timestamp still accepted. Idempotent."""
     return int(conn.execute(delete(pos_nonce).where(pos_nonce.c.seen_at < before)).rowcount)

@@ -44,14 +44,57 @@ class PaymentFailed:
 PaymentOutcome = PaymentDone | PaymentFailed
 
 
+@dataclass(frozen=True)
+class Checked:
+    """Both passwords checked against these stored hashes, ahead of the unit of work.
+
+    scrypt is slow on purpose; run it (``check``) in a worker thread before the
+    write, so the single SQLite writer never waits for it. ``pay`` uses the result
+    only if the hashes are still the stored ones, and checks again otherwise.
+    """
+
+    points_hash: str
+    second_hash: str
+    points_ok: bool
+    second_ok: bool
+
+
+def load(conn: Connection, msisdn: str) -> passwords.Stored | None:
+    """The stored hashes for ``msisdn`` (a read unit of work), or None."""
+    try:
+        who = points_api.identify(conn, msisdn)
+    except DomainError:
+        return None
+    return passwords.stored(conn, who.subscriber_id)
+
+
+def check(keyring: Keyring, stored: passwords.Stored, request: PaymentRequest) -> Checked:
+    """Run both slow hashes (call it from a worker thread)."""
+    return Checked(
+        stored.points_password_hash,
+        stored.second_password_hash,
+        passwords.check_password(
+            keyring, stored.points_password_hash, "points", request.msisdn, request.points_password
+        ),
+        passwords.check_password(
+            keyring, stored.second_password_hash, "second", request.msisdn, request.second_password
+        ),
+    )
+
+
 def pay(
-    conn: Connection, terminal: TerminalView, request: PaymentRequest, now: int, keyring: Keyring
+    conn: Connection,
+    terminal: TerminalView,
+    request: PaymentRequest,
+    now: int,
+    keyring: Keyring,
+    checked: Checked | None = None,
 ) -> PaymentOutcome:
     """Check both passwords, then deduct ``request.points`` once per ``request.key``."""
     subject = f"pos:{terminal.terminal_id}:{request.key}"[:64]
     try:
         with savepoint(conn, "pos_pay"):
-            done = _pay(conn, terminal, request, now, keyring)
+            done = _pay(conn, terminal, request, now, keyring, checked)
     except DomainError as exc:
         audit.record(
             conn,
@@ -81,7 +124,12 @@ def pay(
 
 
 def _pay(
-    conn: Connection, terminal: TerminalView, request: PaymentRequest, now: int, keyring: Keyring
+    conn: Connection,
+    terminal: TerminalView,
+    request: PaymentRequest,
+    now: int,
+    keyring: Keyring,
+    checked: Checked | None,
 ) -> Deduction:
     if request.points <= 0:
         raise PaymentRefused("bad_amount")
@@ -91,12 +139,13 @@ def _pay(
         raise NoPasswordSet(request.msisdn)
     if secrets.failed_attempts >= passwords.MAX_WRONG:
         raise PaymentRefused("password_locked", 0)
-    for kind, stored, given in (
-        ("points", secrets.points_password_hash, request.points_password),
-        ("second", secrets.second_password_hash, request.second_password),
-    ):
-        if not passwords.check_password(keyring, stored, kind, request.msisdn, given):
-            raise PaymentRefused(f"wrong_{kind}_password")
+    current = (secrets.points_password_hash, secrets.second_password_hash)
+    if checked is None or (checked.points_hash, checked.second_hash) != current:
+        checked = check(keyring, secrets, request)
+    if not checked.points_ok:
+        raise PaymentRefused("wrong_points_password")
+    if not checked.second_ok:
+        raise PaymentRefused("wrong_second_password")
     passwords.reset_wrong(conn, who.subscriber_id)
     shop = merchants.merchant_by_id(conn, terminal.merchant_id)
     done = points_api.deduct(

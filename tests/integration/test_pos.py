@@ -274,3 +274,28 @@ async def test_wrong_passwords_refuse_payment_then_lock(
     )
     assert (status, body["reason"]) == (422, "password_locked")
     assert (await counts(services))[1] == 1  # only the accrual entry
+
+
+async def test_a_replayed_payment_is_refused_and_pays_nothing(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    await set_passwords(services, ALICE, "135790", "246801")
+    payment = {
+        "msisdn": ALICE,
+        "points_password": "135790",
+        "second_password": "246801",
+        "points": 700,
+        "idempotency_key": "receipt-9",
+    }
+    nonce = secrets.token_hex(16)
+    status, body = await call(
+        client, services, PAY, payment, terminal="T-A", key=keys["T-A"], nonce=nonce
+    )
+    assert (status, body["balance"]) == (200, 49_300)
+    for changed in (payment, {**payment, "idempotency_key": "receipt-10"}):
+        status, body = await call(
+            client, services, PAY, changed, terminal="T-A", key=keys["T-A"], nonce=nonce
+        )
+        assert (status, body) == (401, {"ok": False, "reason": "replayed_nonce"})
+    assert (await counts(services))[1] == 2  # the accrual and one payment
