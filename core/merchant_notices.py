@@ -23,6 +23,7 @@ NOTICES: dict[str, dict[str, str]] = {
         "pos_paid": (
             "您在{merchant}用积分支付{points:,}分,余额{balance:,}分。非本人操作请联系客服。"
         ),
+        "staff_added": "您已成为{merchant}的核销员,回复YZ 订单号 券密码即可核销电子券。",
         "password_otp": "您正在设置积分密码,验证码{code},5分钟内有效。如非本人操作请忽略。",
     },
     "en": {
@@ -50,6 +51,9 @@ NOTICES: dict[str, dict[str, str]] = {
         "pos_paid": (
             "You paid {points:,} points at {merchant}; {balance:,} left. If this was not you, "
             "call us."
+        ),
+        "staff_added": (
+            "You can now verify vouchers of {merchant}: text YZ order-number password."
         ),
         "password_otp": (
             "Code {code} to set your points passwords, valid 5 minutes. Ignore it if you did "

@@ -83,7 +83,16 @@ def _approved(conn: Connection, code: str) -> MerchantView:
     return found
 
 
-def add_staff(conn: Connection, code: str, msisdn: str, role: str, by: str, now: int) -> int:
+def add_staff(
+    conn: Connection,
+    code: str,
+    msisdn: str,
+    role: str,
+    by: str,
+    now: int,
+    *,
+    by_kind: str = "operator",
+) -> int:
     """Register (or re-activate with ``role``) a staff phone of an approved merchant."""
     if role not in STAFF_ROLES:
         raise ValueError(f"role must be one of {STAFF_ROLES}")
@@ -100,7 +109,7 @@ def add_staff(conn: Connection, code: str, msisdn: str, role: str, by: str, now:
     )
     audit.record(
         conn,
-        actor_kind="operator",
+        actor_kind=by_kind,
         actor=by,
         action="staff_add",
         subject=f"merchant:{code}",
@@ -111,7 +120,9 @@ def add_staff(conn: Connection, code: str, msisdn: str, role: str, by: str, now:
     return found.id
 
 
-def remove_staff(conn: Connection, code: str, msisdn: str, by: str, now: int) -> bool:
+def remove_staff(
+    conn: Connection, code: str, msisdn: str, by: str, now: int, *, by_kind: str = "operator"
+) -> bool:
     found = find_merchant(conn, code)
     changed = conn.execute(
         update(merchant_staff)
@@ -126,7 +137,7 @@ def remove_staff(conn: Connection, code: str, msisdn: str, by: str, now: int) ->
     ).rowcount
     audit.record(
         conn,
-        actor_kind="operator",
+        actor_kind=by_kind,
         actor=by,
         action="staff_remove",
         subject=f"merchant:{code}",
@@ -147,6 +158,25 @@ def staff_phones(conn: Connection, merchant_id: int) -> list[str]:
             .order_by(merchant_staff.c.role, merchant_staff.c.id)
         ).scalars()
     )
+
+
+def owned_by(conn: Connection, msisdn: str) -> MerchantView | None:
+    """The approved merchant this phone is an active owner of (the first, if several)."""
+    found = conn.execute(
+        select(merchant_staff.c.merchant_id)
+        .join(merchant, merchant.c.id == merchant_staff.c.merchant_id)
+        .where(
+            and_(
+                merchant_staff.c.msisdn == msisdn,
+                merchant_staff.c.role == "owner",
+                merchant_staff.c.active.is_(True),
+                merchant.c.status == "approved",
+            )
+        )
+        .order_by(merchant_staff.c.merchant_id)
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if found is None else merchant_by_id(conn, int(found))
 
 
 def staff_actor(conn: Connection, msisdn: str) -> Actor:

@@ -152,6 +152,14 @@ class SetPasswords:
     second_password: str = ""
 
 
+@dataclass(frozen=True)
+class Staff:
+    """YG [phone | DEL phone]: a merchant owner lists, adds or removes verifier phones."""
+
+    action: str = "list"
+    phone: str = ""
+
+
 Command = (
     Help
     | Balance
@@ -174,6 +182,7 @@ Command = (
     | SetAddress
     | Verify
     | SetPasswords
+    | Staff
 )
 
 PRIORITY = (Help, OptOut, OptIn)

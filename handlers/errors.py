@@ -16,6 +16,7 @@ from core.errors import (
     DomainError,
     IllegalTransition,
     InsufficientPoints,
+    InvalidPhoneNumber,
     LimitReached,
     NeedAddress,
     NoAccount,
@@ -101,6 +102,7 @@ ERROR_REPLIES: dict[type[DomainError], Row] = {
     ),
     MerchantNotApproved: lambda e, lang: ("merchant_not_approved", {}),
     NoPasswordSet: lambda e, lang: ("no_password", {}),
+    InvalidPhoneNumber: lambda e, lang: ("bad_phone", {}),
     DomainError: lambda e, lang: ("error", {}),
 }
 

@@ -35,6 +35,7 @@ from handlers.commands import (
     SetAddress,
     SetLanguage,
     SetPasswords,
+    Staff,
     Unknown,
     Verify,
 )
@@ -218,6 +219,20 @@ def _passwords(args: list[str], _rest: str) -> Command:
     return BadArguments("MM")
 
 
+STAFF_REMOVE = ("DEL", "删除", "删")
+_PHONE = re.compile(r"\+?[0-9]{5,16}")
+
+
+def _staff(args: list[str], _rest: str) -> Command:
+    if not args:
+        return Staff()
+    remove = args[0].upper() in STAFF_REMOVE
+    phones = args[1:] if remove else args
+    if len(phones) == 1 and _PHONE.fullmatch(phones[0]):
+        return Staff("remove" if remove else "add", phones[0])
+    return BadArguments("YG")
+
+
 _HELP = _no_args(Help(), "BZ")
 _OPT_OUT = _no_args(OptOut(), "TD")
 _OPT_IN = _no_args(OptIn(), "START")
@@ -290,6 +305,9 @@ KEYWORDS: dict[str, Parser] = {
     "MM": _passwords,
     "密码": _passwords,
     "PWD": _passwords,
+    "YG": _staff,
+    "员工": _staff,
+    "STAFF": _staff,
 }
 
 _BY_LENGTH = sorted(KEYWORDS, key=len, reverse=True)

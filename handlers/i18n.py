@@ -141,6 +141,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "mm_dead": "验证码错误次数过多已失效,请回复MM重新获取。",
         "mm_none": "没有有效的验证码,请回复MM获取。",
         "usage_MM": "回复MM获取验证码,再回复MM 验证码 积分密码 二次密码(均为6位数字)。",
+        "not_owner": "只有商家店主号码可以管理核销员。",
+        "yg_list": "{merchant}的核销号码:{phones}。回复YG 号码添加,YG DEL 号码删除。",
+        "yg_added": "已添加{phone}为{merchant}的核销员。",
+        "yg_removed": "已删除核销员{phone}。",
+        "yg_not_found": "{phone}不是本商家的核销员。",
+        "usage_YG": "格式:YG查看核销员,YG 号码添加,YG DEL 号码删除",
+        "bad_phone": "号码格式不正确,请检查后重发。",
     },
     "en": {
         "unknown": "Sorry, we did not understand that. Reply BZ for help.",
@@ -290,6 +297,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "usage_MM": (
             "Reply MM for a code, then MM code points-password second-password (6 digits each)."
         ),
+        "not_owner": "Only a merchant owner's phone can manage verifiers.",
+        "yg_list": (
+            "Verifier phones of {merchant}: {phones}. Reply YG number to add, YG DEL number to "
+            "remove."
+        ),
+        "yg_added": "{phone} can now verify vouchers of {merchant}.",
+        "yg_removed": "{phone} no longer verifies vouchers.",
+        "yg_not_found": "{phone} is not a verifier of this merchant.",
+        "usage_YG": "Usage: YG to list verifiers, YG number to add, YG DEL number to remove",
+        "bad_phone": "That phone number is not valid. Please check it and send again.",
     },
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from handlers import mall, passwords, points, profile, redeem, verify
+from handlers import mall, passwords, points, profile, redeem, staff, verify
 from handlers.commands import (
     Activities,
     BadArguments,
@@ -25,6 +25,7 @@ from handlers.commands import (
     SetAddress,
     SetLanguage,
     SetPasswords,
+    Staff,
     Unknown,
     Verify,
 )
@@ -54,4 +55,5 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     SetAddress: redeem.set_address,
     Verify: verify.verify,
     SetPasswords: passwords.set_passwords,
+    Staff: staff.staff,
 }

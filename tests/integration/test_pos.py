@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -299,3 +300,25 @@ async def test_a_replayed_payment_is_refused_and_pays_nothing(
         )
         assert (status, body) == (401, {"ok": False, "reason": "replayed_nonce"})
     assert (await counts(services))[1] == 2  # the accrual and one payment
+
+
+async def test_twenty_concurrent_terminal_verifications_succeed_once(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    bought = await buy(services)
+    results = await asyncio.gather(
+        *(
+            call(
+                client,
+                services,
+                VERIFY,
+                {"qr_token": bought.token},
+                terminal="T-A",
+                key=keys["T-A"],
+            )
+            for _ in range(20)
+        )
+    )
+    assert sorted(status for status, _ in results) == [200] + [409] * 19
+    assert await voucher_status(services, bought.no) == "verified"

@@ -177,3 +177,26 @@ async def test_expired_and_refunded_vouchers_are_refused(
     assert (await send(mall, STAFF_A, "YZ 991231000000 12345678")).reply == (
         "没有找到订单991231000000的电子券,请核对订单号。"
     )
+
+
+async def test_the_owner_manages_verifiers_by_sms(mall: Services) -> None:
+    owner, newcomer = "+8613700137100", "+8613700137101"
+    now = epoch(mall.clock.now())
+    await mall.db.write(lambda conn: merchants.add_staff(conn, "M1", owner, "owner", "test", now))
+    assert (await send(mall, STAFF_A, f"YG {newcomer}")).reply == (
+        "只有商家店主号码可以管理核销员。"
+    )
+    assert (await send(mall, owner, "YG 13700137101")).reply == (
+        f"已添加{newcomer}为咖啡时光的核销员。"
+    )
+    assert any(t.startswith("您已成为咖啡时光的核销员") for t in await texts_to(mall, newcomer))
+    listed = (await send(mall, owner, "YG")).reply
+    assert STAFF_A in listed and newcomer in listed and owner in listed
+    bought = await buy(mall)
+    assert (await send(mall, newcomer, f"YZ {bought.no} {bought.password}")).reply.startswith(OK)
+    assert (await send(mall, owner, f"YG DEL {newcomer}")).reply == f"已删除核销员{newcomer}。"
+    other = await buy(mall)
+    assert (await send(mall, newcomer, f"YZ {other.no} {other.password}")).reply == (
+        "本号码不是登记的商家核销员,不能核销电子券。"
+    )
+    assert (await send(mall, owner, "YG 12345")).reply == "号码格式不正确,请检查后重发。"

@@ -35,6 +35,7 @@ from handlers.commands import (
     SetAddress,
     SetLanguage,
     SetPasswords,
+    Staff,
     Unknown,
     Verify,
 )
@@ -63,6 +64,7 @@ COMMAND_CLASSES = (
     SetAddress,
     Verify,
     SetPasswords,
+    Staff,
 )
 NEEDS_ARGUMENTS = {"SS", "XQ", "DH", "QR", "QX", "CF", "DZ", "YZ", "MM"}
 USAGES = {key.removeprefix("usage_") for key in CATALOG["zh"] if key.startswith("usage_")}
@@ -415,4 +417,21 @@ def test_verify(text: str, expected: Command) -> None:
     ],
 )
 def test_set_passwords(text: str, expected: Command) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("YG", Staff()),
+        ("员工", Staff()),
+        ("YG 13700137009", Staff("add", "13700137009")),
+        ("yg +8613700137009", Staff("add", "+8613700137009")),
+        ("YG DEL 13700137009", Staff("remove", "13700137009")),
+        ("员工 删除 13700137009", Staff("remove", "13700137009")),
+        ("YG DEL", BadArguments("YG")),
+        ("YG abc", BadArguments("YG")),
+    ],
+)
+def test_staff(text: str, expected: Command) -> None:
     assert parse(text) == expected
