@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select, update
 
+from core.merchant_errors import MerchantNotApproved
 from core.schema import activity, ad, announcement, banner, brand, category, item, merchant
 from core.sql import insert_ignoring
 
@@ -120,6 +121,12 @@ def upsert_item(conn: Connection, spec: ItemSpec, now: int) -> int:
         raise UnknownReference("a voucher needs a merchant")
     if spec.kind == "credit" and not spec.face_value_cents:
         raise ValueError("phone credit needs a face value in cents")
+    if refs["merchant_id"] is not None:
+        status = conn.execute(
+            select(merchant.c.status).where(merchant.c.id == refs["merchant_id"])
+        ).scalar_one()
+        if status != "approved":  # only approved merchants publish items (§3.5.5)
+            raise MerchantNotApproved(str(spec.merchant), str(status))
     values = {
         "name_zh": spec.name_zh,
         "name_en": spec.name_en,

@@ -112,6 +112,8 @@ class OrderView:
 class Paid:
     order: OrderView
     voucher_expires_at: int | None = None
+    voucher_token: str | None = None
+    """The QR token, shown once (only its keyed hash is stored): render it with ``core.qr``."""
 
 
 @dataclass(frozen=True)
@@ -533,9 +535,9 @@ def _pay(
         )
         return Paid(paid)
     if order.kind == "voucher":
-        expires_at = _issue_voucher(conn, paid, subscriber, now, keyring, tz, resend=False)
+        expires_at, qr = _issue_voucher(conn, paid, subscriber, now, keyring, tz, resend=False)
         set_status(conn, paid, "voucher_issued", now)
-        return Paid(find(conn, subscriber.id, order.no), expires_at)
+        return Paid(find(conn, subscriber.id, order.no), expires_at, qr)
     return Paid(paid)
 
 
@@ -548,8 +550,11 @@ def _issue_voucher(
     tz: ZoneInfo,
     *,
     resend: bool,
-) -> int:
-    """Make a voucher password and QR token, store their keyed hashes, queue the SMS."""
+) -> tuple[int, str]:
+    """Make a voucher password and QR token, store their keyed hashes, queue the SMS.
+
+    Returns the expiry and the QR token (for an MMS or chat picture).
+    """
     it = catalog.find_item(conn, order.item_code)
     assert it is not None and it.merchant_id is not None
     password = digits(VOUCHER_PASSWORD_DIGITS)
@@ -597,7 +602,7 @@ def _issue_voucher(
         text=text,
         now=now,
     )
-    return expires_at
+    return expires_at, qr
 
 
 def resend_voucher(
@@ -616,7 +621,7 @@ def resend_voucher(
     ).scalar_one_or_none()
     if order.status != "voucher_issued" or status != "issued":
         raise NoVoucherToResend(order.no)
-    return _issue_voucher(conn, order, subscriber, now, keyring, policy.timezone, resend=True)
+    return _issue_voucher(conn, order, subscriber, now, keyring, policy.timezone, resend=True)[0]
 
 
 def _end_unpaid(conn: Connection, order: OrderView, status: str, now: int, note: str) -> None:

@@ -453,3 +453,106 @@ app_secret = Table(
     Column("name", String(32), primary_key=True),
     Column("value", String(128), nullable=False),
 )
+
+# ------------------------------------------------- merchants (§3.4.4, §3.5.5, §3.6)
+
+STAFF_ROLES = ("owner", "verifier")
+APPLICATION_STATUSES = ("submitted", "first_review", "final_review", "approved", "rejected")
+
+merchant_staff = Table(
+    "merchant_staff",
+    metadata,
+    _id(),
+    Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
+    Column("msisdn", String(16), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", BigInteger, nullable=False),
+    CheckConstraint("role IN ('owner', 'verifier')", name="role"),
+    UniqueConstraint("merchant_id", "msisdn"),
+    Index(None, "msisdn"),
+)
+
+terminal = Table(
+    "terminal",
+    metadata,
+    _id(),
+    Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
+    Column("terminal_id", String(32), nullable=False, unique=True),
+    # The HMAC key is never stored: it is derived from the installation's secret key,
+    # the terminal id and this version (core.terminals), so it can be recomputed to
+    # verify a signature; bumping the version rotates it.
+    Column("secret_version", Integer, nullable=False, server_default="1"),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+pos_nonce = Table(
+    "pos_nonce",
+    metadata,
+    _id(),
+    Column("terminal_ref", ID, ForeignKey("terminal.id"), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("seen_at", BigInteger, nullable=False),
+    UniqueConstraint("terminal_ref", "nonce"),
+    Index(None, "seen_at"),
+)
+
+merchant_application = Table(
+    "merchant_application",
+    metadata,
+    _id(),
+    Column("code", String(16), nullable=False),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("applicant_msisdn", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("first_reviewer", String(64)),
+    Column("first_reason", String(200)),
+    Column("final_reviewer", String(64)),
+    Column("final_reason", String(200)),
+    Column("merchant_id", ID, ForeignKey("merchant.id")),
+    Column("submitted_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint(
+        "status IN ('submitted', 'first_review', 'final_review', 'approved', 'rejected')",
+        name="status",
+    ),
+    Index(None, "status"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("result", String(32), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("details", Text, nullable=False, server_default="{}"),
+    Index(None, "subject", "at"),
+    Index(None, "at"),
+)
+
+subscriber_secret = Table(
+    "subscriber_secret",
+    metadata,
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), primary_key=True),
+    # scrypt over a keyed digest (core.passwords): slow and peppered.
+    Column("points_password_hash", String(160), nullable=False),
+    Column("second_password_hash", String(160), nullable=False),
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+password_otp = Table(
+    "password_otp",
+    metadata,
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("used_at", BigInteger),
+)

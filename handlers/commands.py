@@ -135,6 +135,31 @@ class SetAddress:
     text: str
 
 
+@dataclass(frozen=True)
+class Verify:
+    """YZ order pwd, or a bare reply ``order pwd``: merchant staff verify a voucher (§3.6.2)."""
+
+    no: str
+    password: str
+
+
+@dataclass(frozen=True)
+class SetPasswords:
+    """MM [code points_pwd second_pwd]: ask for a code, then set both points passwords."""
+
+    code: str | None = None
+    points_password: str = ""
+    second_password: str = ""
+
+
+@dataclass(frozen=True)
+class Staff:
+    """YG [phone | DEL phone]: a merchant owner lists, adds or removes verifier phones."""
+
+    action: str = "list"
+    phone: str = ""
+
+
 Command = (
     Help
     | Balance
@@ -155,6 +180,9 @@ Command = (
     | CancelOrder
     | Resend
     | SetAddress
+    | Verify
+    | SetPasswords
+    | Staff
 )
 
 PRIORITY = (Help, OptOut, OptIn)

@@ -16,6 +16,7 @@ from core.errors import (
     DomainError,
     IllegalTransition,
     InsufficientPoints,
+    InvalidPhoneNumber,
     LimitReached,
     NeedAddress,
     NoAccount,
@@ -24,6 +25,18 @@ from core.errors import (
     OutOfStock,
     UnknownItem,
     UnknownOrder,
+)
+from core.merchant_errors import (
+    MerchantNotApproved,
+    NoPasswordSet,
+    NotStaff,
+    NotYourVoucher,
+    UnknownVoucher,
+    VoucherAlreadyUsed,
+    VoucherExpired,
+    VoucherLocked,
+    VoucherRefunded,
+    WrongVoucherPassword,
 )
 from core.schema import ORDER_STATUSES
 from handlers.i18n import t
@@ -61,6 +74,20 @@ ERROR_REPLIES: dict[type[DomainError], Row] = {
         "illegal",
         {"no": e.no, "status": _status(lang, e.current)},
     ),
+    NotStaff: lambda e, lang: ("not_staff", {}),
+    UnknownVoucher: lambda e, lang: ("voucher_unknown", {"no": e.no}),
+    NotYourVoucher: lambda e, lang: ("voucher_not_yours", {"no": e.no}),
+    VoucherAlreadyUsed: lambda e, lang: ("voucher_used", {"no": e.no}),
+    VoucherExpired: lambda e, lang: ("voucher_expired", {"no": e.no}),
+    VoucherRefunded: lambda e, lang: ("voucher_refunded", {"no": e.no}),
+    VoucherLocked: lambda e, lang: ("voucher_locked", {"no": e.no}),
+    WrongVoucherPassword: lambda e, lang: (
+        "voucher_wrong_password",
+        {"no": e.no, "left": e.tries_left},
+    ),
+    MerchantNotApproved: lambda e, lang: ("merchant_not_approved", {}),
+    NoPasswordSet: lambda e, lang: ("no_password", {}),
+    InvalidPhoneNumber: lambda e, lang: ("bad_phone", {}),
     DomainError: lambda e, lang: ("error", {}),
 }
 

@@ -34,13 +34,18 @@ from handlers.commands import (
     Search,
     SetAddress,
     SetLanguage,
+    SetPasswords,
+    Staff,
     Unknown,
+    Verify,
 )
 
 MAX_PAGE = 10_000
 CONFIRM_CODE = re.compile(r"[0-9]{6}")
 ORDER_NO = re.compile(r"[0-9]{6,20}")
 ITEM_CODE = re.compile(r"[0-9A-Z][0-9A-Z-]{0,15}")
+VOUCHER_PASSWORD = re.compile(r"[0-9]{8}")
+BARE_VERIFY = re.compile(r"([0-9]{12})[\s#]+([0-9]{8})")
 _SEPARATORS = re.compile(r"[\s#]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -200,6 +205,34 @@ def _address(_args: list[str], rest: str) -> Command:
     return SetAddress(text)
 
 
+def _verify(args: list[str], _rest: str) -> Command:
+    if len(args) == 2 and ORDER_NO.fullmatch(args[0]) and VOUCHER_PASSWORD.fullmatch(args[1]):
+        return Verify(args[0], args[1])
+    return BadArguments("YZ")
+
+
+def _passwords(args: list[str], _rest: str) -> Command:
+    if not args:
+        return SetPasswords()
+    if len(args) == 3 and all(a.isascii() and a.isdigit() and len(a) == 6 for a in args):
+        return SetPasswords(*args)
+    return BadArguments("MM")
+
+
+STAFF_REMOVE = ("DEL", "删除", "删")
+_PHONE = re.compile(r"\+?[0-9]{5,16}")
+
+
+def _staff(args: list[str], _rest: str) -> Command:
+    if not args:
+        return Staff()
+    remove = args[0].upper() in STAFF_REMOVE
+    phones = args[1:] if remove else args
+    if len(phones) == 1 and _PHONE.fullmatch(phones[0]):
+        return Staff("remove" if remove else "add", phones[0])
+    return BadArguments("YG")
+
+
 _HELP = _no_args(Help(), "BZ")
 _OPT_OUT = _no_args(OptOut(), "TD")
 _OPT_IN = _no_args(OptIn(), "START")
@@ -266,6 +299,15 @@ KEYWORDS: dict[str, Parser] = {
     "中文": _no_args(SetLanguage("zh"), "ZH"),
     "MORE": _MORE,
     "更多": _MORE,
+    "YZ": _verify,
+    "验证": _verify,
+    "VERIFY": _verify,
+    "MM": _passwords,
+    "密码": _passwords,
+    "PWD": _passwords,
+    "YG": _staff,
+    "员工": _staff,
+    "STAFF": _staff,
 }
 
 _BY_LENGTH = sorted(KEYWORDS, key=len, reverse=True)
@@ -298,6 +340,8 @@ def parse(text: str) -> Command:
         return Unknown("")
     if CONFIRM_CODE.fullmatch(folded):
         return Confirm(folded)
+    if bare := BARE_VERIFY.fullmatch(folded):
+        return Verify(bare.group(1), bare.group(2))
     parts = _SEPARATORS.split(folded, maxsplit=1)
     head, rest = parts[0], parts[1] if len(parts) > 1 else ""
     parser = KEYWORDS.get(head.upper())

@@ -119,6 +119,35 @@ CATALOG: dict[str, dict[str, str]] = {
         "usage_DZ": "格式:DZ 收货地址(5到200字)",
         "reason_redeem": "兑换{name}×{qty}",
         "reason_refund": "退回{name}×{qty}",
+        "yz_ok": "核销成功:订单{no}「{name}」×{qty}有效,请为顾客提供服务。",
+        "usage_YZ": "格式:YZ 订单号 8位券密码,例如YZ 261120123456 12345678",
+        "not_staff": "本号码不是登记的商家核销员,不能核销电子券。",
+        "voucher_unknown": "没有找到订单{no}的电子券,请核对订单号。",
+        "voucher_not_yours": "订单{no}的电子券不属于本商家,不能核销。",
+        "voucher_used": "订单{no}的电子券已使用过,不能重复核销。",
+        "voucher_expired": "订单{no}的电子券已过期,不能核销。",
+        "voucher_refunded": "订单{no}已退款,电子券已作废。",
+        "voucher_locked": "订单{no}的电子券因密码错误次数过多已锁定,请联系运营解锁。",
+        "voucher_wrong_password": "订单{no}的券密码不正确,还可再试{left}次。",
+        "merchant_not_approved": "商家尚未通过入驻审核。",
+        "no_password": "您还没有设置积分密码,请回复MM设置。",
+        "mm_sent": (
+            "验证码已另发短信。请在5分钟内回复:MM 验证码 积分密码 二次密码"
+            "(密码均为6位数字),例如MM 123456 135790 246801"
+        ),
+        "mm_same": "积分密码和二次密码不能相同,请重新回复MM 验证码 积分密码 二次密码。",
+        "mm_set": "积分密码和二次密码已设置,可在联盟商家POS用积分支付。请勿告诉他人。",
+        "mm_wrong": "验证码不正确,还可再试{left}次。",
+        "mm_dead": "验证码错误次数过多已失效,请回复MM重新获取。",
+        "mm_none": "没有有效的验证码,请回复MM获取。",
+        "usage_MM": "回复MM获取验证码,再回复MM 验证码 积分密码 二次密码(均为6位数字)。",
+        "not_owner": "只有商家店主号码可以管理核销员。",
+        "yg_list": "{merchant}的核销号码:{phones}。回复YG 号码添加,YG DEL 号码删除。",
+        "yg_added": "已添加{phone}为{merchant}的核销员。",
+        "yg_removed": "已删除核销员{phone}。",
+        "yg_not_found": "{phone}不是本商家的核销员。",
+        "usage_YG": "格式:YG查看核销员,YG 号码添加,YG DEL 号码删除",
+        "bad_phone": "号码格式不正确,请检查后重发。",
     },
     "en": {
         "unknown": "Sorry, we did not understand that. Reply BZ for help.",
@@ -238,6 +267,46 @@ CATALOG: dict[str, dict[str, str]] = {
         "usage_DZ": "Usage: DZ your delivery address (5 to 200 characters)",
         "reason_redeem": "redeemed {name} x{qty}",
         "reason_refund": "refund {name} x{qty}",
+        "yz_ok": "Valid: order {no}, {name} x{qty}, is verified. Please serve the customer.",
+        "usage_YZ": "Usage: YZ order number 8-digit password, e.g. YZ 261120123456 12345678",
+        "not_staff": "This number is not registered merchant staff and cannot verify vouchers.",
+        "voucher_unknown": "No voucher found for order {no}. Please check the order number.",
+        "voucher_not_yours": "The voucher of order {no} belongs to another merchant: not verified.",
+        "voucher_used": "The voucher of order {no} has already been used.",
+        "voucher_expired": "The voucher of order {no} has expired.",
+        "voucher_refunded": "Order {no} was refunded; its voucher is void.",
+        "voucher_locked": (
+            "The voucher of order {no} is locked after too many wrong passwords; "
+            "ask the operator to unlock it."
+        ),
+        "voucher_wrong_password": "Wrong password for order {no}; {left} tries left.",
+        "merchant_not_approved": "The merchant has not been approved yet.",
+        "no_password": "You have not set a points password yet. Reply MM to set one.",
+        "mm_sent": (
+            "A code is on its way by SMS. Within 5 minutes reply MM code points-password "
+            "second-password (6 digits each), e.g. MM 123456 135790 246801"
+        ),
+        "mm_same": "The two passwords must differ. Reply MM code points-password second-password.",
+        "mm_set": (
+            "Your points password and second password are set: pay with points at merchant "
+            "tills. Never tell anyone."
+        ),
+        "mm_wrong": "Wrong code; {left} tries left.",
+        "mm_dead": "Too many wrong codes; that code is void. Reply MM for a new one.",
+        "mm_none": "No valid code. Reply MM to get one.",
+        "usage_MM": (
+            "Reply MM for a code, then MM code points-password second-password (6 digits each)."
+        ),
+        "not_owner": "Only a merchant owner's phone can manage verifiers.",
+        "yg_list": (
+            "Verifier phones of {merchant}: {phones}. Reply YG number to add, YG DEL number to "
+            "remove."
+        ),
+        "yg_added": "{phone} can now verify vouchers of {merchant}.",
+        "yg_removed": "{phone} no longer verifies vouchers.",
+        "yg_not_found": "{phone} is not a verifier of this merchant.",
+        "usage_YG": "Usage: YG to list verifiers, YG number to add, YG DEL number to remove",
+        "bad_phone": "That phone number is not valid. Please check it and send again.",
     },
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from handlers import mall, points, profile, redeem
+from handlers import mall, passwords, points, profile, redeem, staff, verify
 from handlers.commands import (
     Activities,
     BadArguments,
@@ -24,7 +24,10 @@ from handlers.commands import (
     Search,
     SetAddress,
     SetLanguage,
+    SetPasswords,
+    Staff,
     Unknown,
+    Verify,
 )
 from handlers.context import Context
 from handlers.reply import Reply
@@ -50,4 +53,7 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     CancelOrder: redeem.cancel,
     Resend: redeem.resend,
     SetAddress: redeem.set_address,
+    Verify: verify.verify,
+    SetPasswords: passwords.set_passwords,
+    Staff: staff.staff,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.health import Health
+from api.pos import PosApi
 from pointshall.bootstrap import Services
 from sms.kannel_inbound import KannelInbound
 from sms.twilio_inbound import TwilioInbound
@@ -29,4 +30,6 @@ def build_app(services: Services) -> web.Application:
     )
     kannel = KannelInbound(services.db, services.hall, secret=_secret(settings.kannel_secret))
     app.add_routes([*twilio.routes(), *kannel.routes(), *Health(services.db).routes()])
+    pos = PosApi(services.db, services.clock, services.keyring, settings.default_region)
+    app.add_routes(pos.routes())
     return app

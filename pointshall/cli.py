@@ -29,6 +29,7 @@ from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_jobs import jobs_app
+from pointshall.cli_merchant import merchant_app
 from pointshall.config import Settings
 from pointshall.scheduling import attach_scheduler
 
@@ -37,6 +38,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(merchant_app, name="merchant")
 
 out = Console()
 err = Console(stderr=True)

@@ -34,7 +34,10 @@ from handlers.commands import (
     Search,
     SetAddress,
     SetLanguage,
+    SetPasswords,
+    Staff,
     Unknown,
+    Verify,
 )
 from handlers.grammar import KEYWORDS, MAX_PAGE, normalize, parse, tokens
 from handlers.i18n import CATALOG
@@ -59,8 +62,11 @@ COMMAND_CLASSES = (
     CancelOrder,
     Resend,
     SetAddress,
+    Verify,
+    SetPasswords,
+    Staff,
 )
-NEEDS_ARGUMENTS = {"SS", "XQ", "DH", "QR", "QX", "CF", "DZ"}
+NEEDS_ARGUMENTS = {"SS", "XQ", "DH", "QR", "QX", "CF", "DZ", "YZ", "MM"}
 USAGES = {key.removeprefix("usage_") for key in CATALOG["zh"] if key.startswith("usage_")}
 
 
@@ -375,3 +381,57 @@ def test_unicode_normalisation_is_nfkc() -> None:
     # The circled digit and superscript fold to ASCII digits under NFKC.
     assert parse("MX ②") == History(2)
     assert parse("MX²") == History(2)
+
+
+# ---------------------------------------------------------------- YZ (§3.6.2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("YZ 261120123456 12345678", Verify("261120123456", "12345678")),
+        ("yz#261120123456#12345678", Verify("261120123456", "12345678")),
+        ("验证 261120123456 12345678", Verify("261120123456", "12345678")),
+        ("VERIFY 261120123456 12345678", Verify("261120123456", "12345678")),
+        ("ＹＺ２６１１２０１２３４５６　１２３４５６７８", Verify("261120123456", "12345678")),
+        ("261120123456 12345678", Verify("261120123456", "12345678")),
+        (" 261120123456#12345678 ", Verify("261120123456", "12345678")),
+        ("YZ 261120123456", BadArguments("YZ")),
+        ("YZ 261120123456 1234567", BadArguments("YZ")),
+        ("YZ", BadArguments("YZ")),
+        ("261120123456 1234567", Unknown("261120123456 1234567")),
+    ],
+)
+def test_verify(text: str, expected: Command) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("MM", SetPasswords()),
+        ("密码", SetPasswords()),
+        ("mm 123456 135790 246801", SetPasswords("123456", "135790", "246801")),
+        ("MM 123456 13579 246801", BadArguments("MM")),
+        ("MM 123456", BadArguments("MM")),
+    ],
+)
+def test_set_passwords(text: str, expected: Command) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("YG", Staff()),
+        ("员工", Staff()),
+        ("YG 13700137009", Staff("add", "13700137009")),
+        ("yg +8613700137009", Staff("add", "+8613700137009")),
+        ("YG DEL 13700137009", Staff("remove", "13700137009")),
+        ("员工 删除 13700137009", Staff("remove", "13700137009")),
+        ("YG DEL", BadArguments("YG")),
+        ("YG abc", BadArguments("YG")),
+    ],
+)
+def test_staff(text: str, expected: Command) -> None:
+    assert parse(text) == expected

@@ -117,6 +117,8 @@ def worst_args(lang: str) -> dict[str, object]:
         "carrier": "C" * 10,
         "tracking": "9" * 20,
         "logistics": t(lang, "dd_logistics", carrier="C" * 10, tracking="9" * 20),
+        "phone": "+" + "9" * 15,
+        "phones": " ".join(["+" + "9" * 13] * 4) + " ...",  # handlers.staff lists what fits
     }
 
 

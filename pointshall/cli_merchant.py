@@ -1,0 +1,161 @@
+"""``pointshall merchant …``: admission, staff, terminals and voucher unlock (§3.5.5, §3.4.4)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy import Connection
+
+from core import admission, merchants, verification
+from core.clock import epoch
+from core.errors import DomainError
+from core.phones import to_e164
+from pointshall.bootstrap import Services, bootstrap
+from pointshall.config import Settings
+
+merchant_app = typer.Typer(help="Merchants: admission, staff, terminals.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff phones of a merchant.", no_args_is_help=True)
+terminal_app = typer.Typer(help="POS terminals of a merchant.", no_args_is_help=True)
+merchant_app.add_typer(staff_app, name="staff")
+merchant_app.add_typer(terminal_app, name="terminal")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+By = Annotated[str, typer.Option("--by", help="Who is doing this (recorded in the audit log).")]
+Reason = Annotated[str, typer.Option(help="Why (the applicant is told).")]
+
+
+def _write(unit: Callable[[Services, Connection, int], T]) -> T:
+    """Run one unit of work against the configured database; domain errors exit 1."""
+
+    async def main() -> T:
+        services = await bootstrap(Settings())
+        try:
+            now = epoch(services.clock.now())
+            return await services.db.write(lambda conn: unit(services, conn, now))
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(main())
+    except (DomainError, ValueError) as exc:
+        err.print(f"[red]refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _phone(raw: str) -> str:
+    try:
+        return to_e164(raw)
+    except DomainError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@merchant_app.command()
+def apply(
+    code: Annotated[str, typer.Argument(help="The merchant code asked for, e.g. M9")],
+    name_zh: Annotated[str, typer.Argument(help="Chinese name")],
+    name_en: Annotated[str, typer.Argument(help="English name")],
+    phone: Annotated[str, typer.Option(help="The applicant's phone (told by SMS).")],
+) -> None:
+    """File a merchant application."""
+    applicant = _phone(phone)
+    app = _write(
+        lambda s, conn, now: admission.apply(
+            conn, code=code, name_zh=name_zh, name_en=name_en, applicant=applicant, now=now
+        )
+    )
+    out.print(f"application {app.id} submitted for {app.code}")
+
+
+@merchant_app.command()
+def review(
+    application: Annotated[int, typer.Argument(help="Application number")],
+    by: By,
+    start: Annotated[bool, typer.Option(help="Only take it up for first review.")] = False,
+    reason: Reason = "",
+) -> None:
+    """First review by a business admin: pass it on to final review (or --start it)."""
+    if start:
+        _write(lambda s, conn, now: admission.start_first_review(conn, application, by, now))
+        out.print(f"application {application} is in first review")
+        return
+    _write(lambda s, conn, now: admission.pass_first_review(conn, application, by, reason, now))
+    out.print(f"application {application} passed first review; now in final review")
+
+
+@merchant_app.command()
+def approve(
+    application: Annotated[int, typer.Argument(help="Application number")],
+    by: By,
+    reason: Reason = "",
+) -> None:
+    """Final review by an admin: approve; the merchant is created with the applicant as owner."""
+    _write(lambda s, conn, now: admission.approve(conn, application, by, reason, now))
+    out.print(f"application {application} approved")
+
+
+@merchant_app.command()
+def reject(
+    application: Annotated[int, typer.Argument(help="Application number")],
+    by: By,
+    reason: Reason,
+) -> None:
+    """Reject an application at either review."""
+    _write(lambda s, conn, now: admission.reject(conn, application, by, reason, now))
+    out.print(f"application {application} rejected")
+
+
+@staff_app.command("add")
+def staff_add(
+    code: Annotated[str, typer.Argument(help="Merchant code")],
+    phone: Annotated[str, typer.Argument(help="Staff phone number")],
+    by: By,
+    role: Annotated[str, typer.Option(help="owner or verifier")] = "verifier",
+) -> None:
+    """Register a staff phone that may verify the merchant's vouchers."""
+    msisdn = _phone(phone)
+    _write(lambda s, conn, now: merchants.add_staff(conn, code, msisdn, role, by, now))
+    out.print(f"{msisdn} is now {role} of {code}")
+
+
+@staff_app.command("remove")
+def staff_remove(
+    code: Annotated[str, typer.Argument(help="Merchant code")],
+    phone: Annotated[str, typer.Argument(help="Staff phone number")],
+    by: By,
+) -> None:
+    """Stop a staff phone from verifying."""
+    msisdn = _phone(phone)
+    removed = _write(lambda s, conn, now: merchants.remove_staff(conn, code, msisdn, by, now))
+    out.print(f"{msisdn} removed from {code}" if removed else f"{msisdn} was not staff of {code}")
+
+
+@terminal_app.command("add")
+def terminal_add(
+    code: Annotated[str, typer.Argument(help="Merchant code")],
+    terminal_id: Annotated[str, typer.Argument(help="Terminal id, e.g. T-0001")],
+    by: By,
+) -> None:
+    """Register a POS terminal (or rotate its key); prints the HMAC key once."""
+    key = _write(
+        lambda s, conn, now: merchants.add_terminal(conn, code, terminal_id, by, now, s.keyring)
+    )
+    out.print(f"terminal {terminal_id} of {code}; HMAC key (shown once):")
+    out.print(key, markup=False, highlight=False)
+
+
+@merchant_app.command()
+def unlock(
+    order: Annotated[str, typer.Argument(help="Order number of the locked voucher")],
+    by: By,
+) -> None:
+    """Unlock a voucher locked by five wrong passwords."""
+    _write(lambda s, conn, now: verification.unlock(conn, order, by, now))
+    out.print(f"voucher of order {order} unlocked")

@@ -1,0 +1,324 @@
+"""POS API (issue 4, §3.6.3, DESIGN §7): signed requests, voucher verification, points payment."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import Connection, func, select
+
+from api.pos import sign
+from core import doctor, passwords, subscribers
+from core.clock import epoch
+from core.schema import entry, pos_nonce, voucher
+from pointshall.app import build_app
+from pointshall.bootstrap import Services
+from tests.merchant_helpers import ALICE, buy, merchant_mall, texts_to
+
+VERIFY = "/pos/v1/vouchers/verify"
+PAY = "/pos/v1/payments"
+
+
+@pytest.fixture
+async def pos(
+    services: Services, tmp_path: Path
+) -> AsyncIterator[tuple[TestClient, dict[str, str]]]:
+    keys = await merchant_mall(services, tmp_path)
+    async with TestClient(TestServer(build_app(services))) as client:
+        yield client, keys
+
+
+async def call(
+    client: TestClient,
+    services: Services,
+    path: str,
+    payload: dict[str, Any],
+    *,
+    terminal: str,
+    key: str,
+    skew: int = 0,
+    nonce: str | None = None,
+    tamper: bool = False,
+) -> tuple[int, dict[str, Any]]:
+    body = json.dumps(payload).encode()
+    ts = str(epoch(services.clock.now()) + skew)
+    nonce = nonce or secrets.token_hex(16)
+    signature = sign(key, "POST", path, ts, nonce, body)
+    if tamper:
+        body = body.replace(b"}", b', "x": 1}')
+    headers = {
+        "X-Terminal-Id": terminal,
+        "X-Timestamp": ts,
+        "X-Nonce": nonce,
+        "X-Signature": signature,
+        "Content-Type": "application/json",
+    }
+    resp = await client.post(path, data=body, headers=headers)
+    return resp.status, await resp.json()
+
+
+async def voucher_status(services: Services, no: str) -> str:
+    def q(conn: Connection) -> str:
+        from core.schema import orders
+
+        return str(
+            conn.execute(
+                select(voucher.c.status)
+                .join(orders, orders.c.id == voucher.c.order_id)
+                .where(orders.c.no == no)
+            ).scalar_one()
+        )
+
+    return await services.db.read(q)
+
+
+async def counts(services: Services) -> tuple[int, int]:
+    def q(conn: Connection) -> tuple[int, int]:
+        nonces = conn.execute(select(func.count()).select_from(pos_nonce)).scalar_one()
+        entries = conn.execute(select(func.count()).select_from(entry)).scalar_one()
+        return int(nonces), int(entries)
+
+    return await services.db.read(q)
+
+
+async def test_terminal_verifies_by_password_and_by_qr(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    first, second = await buy(services), await buy(services)
+    status, body = await call(
+        client,
+        services,
+        VERIFY,
+        {"order_no": first.no, "password": first.password},
+        terminal="T-A",
+        key=keys["T-A"],
+    )
+    assert (status, body["ok"], body["order_no"]) == (200, True, first.no)
+    status, body = await call(
+        client, services, VERIFY, {"qr_token": second.token}, terminal="T-A", key=keys["T-A"]
+    )
+    assert (status, body["ok"], body["order_no"]) == (200, True, second.no)
+    status, body = await call(
+        client, services, VERIFY, {"qr_token": second.token}, terminal="T-A", key=keys["T-A"]
+    )
+    assert (status, body) == (409, {"ok": False, "reason": "already_used", "order_no": second.no})
+
+
+async def test_other_merchants_terminal_gets_nothing(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    bought = await buy(services)  # M1's voucher; T-B belongs to M2
+    for payload in (
+        {"order_no": bought.no, "password": bought.password},
+        {"qr_token": bought.token},
+    ):
+        status, body = await call(
+            client, services, VERIFY, payload, terminal="T-B", key=keys["T-B"]
+        )
+        assert (status, body["reason"]) == (403, "not_your_voucher")
+    # Signing as T-A with T-B's key is a bad signature.
+    status, body = await call(
+        client, services, VERIFY, {"qr_token": bought.token}, terminal="T-A", key=keys["T-B"]
+    )
+    assert (status, body["reason"]) == (401, "bad_signature")
+    assert await voucher_status(services, bought.no) == "issued"
+
+
+async def test_bad_signature_old_timestamp_and_replay_are_refused_without_effect(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    bought = await buy(services)
+    payload = {"qr_token": bought.token}
+    before = await counts(services)
+    for kwargs, reason in (
+        ({"tamper": True}, "bad_signature"),
+        ({"skew": -301}, "stale_timestamp"),
+        ({"skew": 400}, "stale_timestamp"),
+    ):
+        status, body = await call(
+            client, services, VERIFY, payload, terminal="T-A", key=keys["T-A"], **kwargs
+        )
+        assert (status, body) == (401, {"ok": False, "reason": reason})
+    status, body = await call(client, services, VERIFY, payload, terminal="T-X", key=keys["T-A"])
+    assert (status, body["reason"]) == (401, "bad_signature")
+    resp = await client.post(VERIFY, json=payload)
+    assert resp.status == 401
+    assert await counts(services) == before
+    assert await voucher_status(services, bought.no) == "issued"
+    nonce = secrets.token_hex(16)
+    status, _ = await call(
+        client,
+        services,
+        VERIFY,
+        {"order_no": bought.no, "password": "00000000"},
+        terminal="T-A",
+        key=keys["T-A"],
+        nonce=nonce,
+    )
+    assert status == 422
+    status, body = await call(
+        client, services, VERIFY, payload, terminal="T-A", key=keys["T-A"], nonce=nonce
+    )
+    assert (status, body) == (401, {"ok": False, "reason": "replayed_nonce"})
+    assert await voucher_status(services, bought.no) == "issued"
+
+
+async def set_passwords(services: Services, msisdn: str, first: str, second: str) -> None:
+    now = epoch(services.clock.now())
+
+    def unit(conn: Connection) -> None:
+        sub = subscribers.find(conn, msisdn)
+        assert sub is not None
+        passwords.set_passwords(
+            conn,
+            subscriber_id=sub.id,
+            msisdn=msisdn,
+            points_password=first,
+            second_password=second,
+            now=now,
+            keyring=services.keyring,
+        )
+
+    await services.db.write(unit)
+
+
+async def test_points_payment_with_both_passwords_is_idempotent(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    await set_passwords(services, ALICE, "135790", "246801")
+    payment = {
+        "msisdn": "13800138000",
+        "points_password": "135790",
+        "second_password": "246801",
+        "points": 1200,
+        "idempotency_key": "receipt-1",
+    }
+    status, body = await call(client, services, PAY, payment, terminal="T-A", key=keys["T-A"])
+    assert (status, body["ok"], body["points"], body["balance"]) == (200, True, 1200, 48_800)
+    status, body = await call(client, services, PAY, payment, terminal="T-A", key=keys["T-A"])
+    assert (status, body["balance"], body["repeated"]) == (200, 48_800, True)
+    assert any("1,200" in t for t in await texts_to(services, ALICE))
+    status, body = await call(
+        client, services, PAY, {**payment, "points": 5}, terminal="T-A", key=keys["T-A"]
+    )
+    assert (status, body["reason"]) == (409, "idempotency_key_reused")
+    status, body = await call(
+        client,
+        services,
+        PAY,
+        {**payment, "points": 10**6, "idempotency_key": "receipt-2"},
+        terminal="T-A",
+        key=keys["T-A"],
+    )
+    assert (status, body["reason"], body["available"]) == (409, "insufficient_points", 48_800)
+    report = await services.db.read(doctor.examine)
+    assert report.ok
+
+
+async def test_wrong_passwords_refuse_payment_then_lock(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    base = {"msisdn": ALICE, "points": 100}
+    status, body = await call(
+        client,
+        services,
+        PAY,
+        {**base, "points_password": "111111", "second_password": "222222", "idempotency_key": "a"},
+        terminal="T-A",
+        key=keys["T-A"],
+    )
+    assert (status, body["reason"]) == (422, "no_password")
+    await set_passwords(services, ALICE, "135790", "246801")
+    reasons = []
+    for i, (first, second) in enumerate(
+        [("000000", "246801"), ("135790", "000000"), ("000000", "0"), ("1", "2"), ("3", "4")]
+    ):
+        status, body = await call(
+            client,
+            services,
+            PAY,
+            {
+                **base,
+                "points_password": first,
+                "second_password": second,
+                "idempotency_key": f"w{i}",
+            },
+            terminal="T-A",
+            key=keys["T-A"],
+        )
+        reasons.append((status, body["reason"], body["tries_left"]))
+    assert reasons == [
+        (422, "wrong_points_password", 4),
+        (422, "wrong_second_password", 3),
+        (422, "wrong_points_password", 2),
+        (422, "wrong_points_password", 1),
+        (422, "wrong_points_password", 0),
+    ]
+    status, body = await call(
+        client,
+        services,
+        PAY,
+        {**base, "points_password": "135790", "second_password": "246801", "idempotency_key": "ok"},
+        terminal="T-A",
+        key=keys["T-A"],
+    )
+    assert (status, body["reason"]) == (422, "password_locked")
+    assert (await counts(services))[1] == 1  # only the accrual entry
+
+
+async def test_a_replayed_payment_is_refused_and_pays_nothing(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    await set_passwords(services, ALICE, "135790", "246801")
+    payment = {
+        "msisdn": ALICE,
+        "points_password": "135790",
+        "second_password": "246801",
+        "points": 700,
+        "idempotency_key": "receipt-9",
+    }
+    nonce = secrets.token_hex(16)
+    status, body = await call(
+        client, services, PAY, payment, terminal="T-A", key=keys["T-A"], nonce=nonce
+    )
+    assert (status, body["balance"]) == (200, 49_300)
+    for changed in (payment, {**payment, "idempotency_key": "receipt-10"}):
+        status, body = await call(
+            client, services, PAY, changed, terminal="T-A", key=keys["T-A"], nonce=nonce
+        )
+        assert (status, body) == (401, {"ok": False, "reason": "replayed_nonce"})
+    assert (await counts(services))[1] == 2  # the accrual and one payment
+
+
+async def test_twenty_concurrent_terminal_verifications_succeed_once(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    bought = await buy(services)
+    results = await asyncio.gather(
+        *(
+            call(
+                client,
+                services,
+                VERIFY,
+                {"qr_token": bought.token},
+                terminal="T-A",
+                key=keys["T-A"],
+            )
+            for _ in range(20)
+        )
+    )
+    assert sorted(status for status, _ in results) == [200] + [409] * 19
+    assert await voucher_status(services, bought.no) == "verified"
