@@ -25,6 +25,9 @@ NOTICES: dict[str, dict[str, str]] = {
         ),
         "staff_added": "您已成为{merchant}的核销员,回复YZ 订单号 券密码即可核销电子券。",
         "password_otp": "您正在设置积分密码,验证码{code},5分钟内有效。如非本人操作请忽略。",
+        "goods_submitted": "商品{code}「{item}」已提交审核,审核通过后上架。",
+        "goods_approved": "商品{code}「{item}」已通过审核并上架。",
+        "goods_rejected": "商品{code}「{item}」未通过审核:{reason}",
     },
     "en": {
         "voucher_used": "Your voucher of order {no} ({item}) was used at {merchant} on {time}.",
@@ -59,6 +62,9 @@ NOTICES: dict[str, dict[str, str]] = {
             "Code {code} to set your points passwords, valid 5 minutes. Ignore it if you did "
             "not ask."
         ),
+        "goods_submitted": "Item {code} ({item}) is submitted; it is listed once reviewed.",
+        "goods_approved": "Item {code} ({item}) passed review and is now listed.",
+        "goods_rejected": "Item {code} ({item}) was not accepted: {reason}",
     },
 }
 

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from sqlalchemy import Connection
 
-from core import admission, merchants, verification
+from core import admission, merchant_goods, merchants, verification
+from core.catalog_admin import ItemSpec
 from core.clock import epoch
 from core.errors import DomainError
 from core.phones import to_e164
@@ -159,3 +160,69 @@ def unlock(
     """Unlock a voucher locked by five wrong passwords."""
     _write(lambda s, conn, now: verification.unlock(conn, order, by, now))
     out.print(f"voucher of order {order} unlocked")
+
+
+goods_app = typer.Typer(
+    help="Goods a merchant publishes, reviewed before listing.", no_args_is_help=True
+)
+merchant_app.add_typer(goods_app, name="goods")
+
+
+@goods_app.command("submit")
+def goods_submit(
+    merchant: Annotated[str, typer.Argument(help="Merchant code")],
+    code: Annotated[str, typer.Argument(help="Item code, e.g. 3101")],
+    name_zh: Annotated[str, typer.Argument(help="Chinese name")],
+    name_en: Annotated[str, typer.Argument(help="English name")],
+    points: Annotated[int, typer.Argument(help="Points price")],
+    by: By,
+    category: Annotated[str, typer.Option(help="Category code")] = "SJ",
+    stock: Annotated[int | None, typer.Option(help="Stock (default unlimited)")] = None,
+    days: Annotated[int, typer.Option(help="Voucher valid days")] = 30,
+    description_zh: Annotated[str, typer.Option()] = "",
+    description_en: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Submit a bookable voucher item; it is listed once a business admin approves it."""
+    spec = ItemSpec(
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en,
+        category=category,
+        kind="voucher",
+        points=points,
+        stock=stock,
+        voucher_days=days,
+        description_zh=description_zh,
+        description_en=description_en,
+    )
+    _write(lambda s, conn, now: merchant_goods.submit(conn, merchant, spec, by, now))
+    out.print(f"item {code.upper()} submitted for review")
+
+
+@goods_app.command("pending")
+def goods_pending() -> None:
+    """List goods waiting for review."""
+    rows = _write(lambda s, conn, now: merchant_goods.pending(conn))
+    for code, name, merchant_id, points in rows:
+        out.print(f"{code}  {name}  merchant #{merchant_id}  {points:,} points")
+    if not rows:
+        out.print("nothing waiting for review")
+
+
+@goods_app.command("review")
+def goods_review(
+    code: Annotated[str, typer.Argument(help="Item code")],
+    by: By,
+    approve: Annotated[bool, typer.Option("--approve/--reject", help="List it, or refuse it.")],
+    reason: Reason = "",
+) -> None:
+    """A business admin lists (--approve) or refuses (--reject) a submitted item."""
+    if not approve and not reason:
+        err.print("[red]--reject needs a --reason (the merchant is told)[/red]")
+        raise typer.Exit(2)
+    _write(
+        lambda s, conn, now: merchant_goods.review(
+            conn, code, approve=approve, reviewer=by, reason=reason, now=now
+        )
+    )
+    out.print(f"item {code.upper()} {'listed' if approve else 'refused'}")

@@ -1,0 +1,99 @@
+"""Merchants publish bookable goods, listed only after a business admin's review (§3.4.4)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Connection, select
+
+from core import audit, merchant_goods, merchants
+from core.catalog_admin import ItemSpec, upsert_merchant
+from core.clock import epoch
+from core.errors import UnknownItem
+from core.merchant_errors import MerchantNotApproved
+from core.schema import item, outbox
+from pointshall.bootstrap import Services
+from tests.helpers import seed_catalog, send
+
+OWNER = "+8613600136000"
+SPEC = ItemSpec("3101", "拿铁券", "Latte voucher", "SJ", "voucher", 600, stock=20)
+
+
+@pytest.fixture
+async def shop(services: Services) -> Services:
+    await seed_catalog(services)
+    now = epoch(services.clock.now())
+    await services.db.write(
+        lambda conn: merchants.add_staff(conn, "M1", OWNER, "owner", "ops", now)
+    )
+    return services
+
+
+async def submit(services: Services, merchant: str = "M1") -> None:
+    now = epoch(services.clock.now())
+    await services.db.write(lambda conn: merchant_goods.submit(conn, merchant, SPEC, OWNER, now))
+
+
+async def review(services: Services, approve: bool, reason: str = "") -> None:
+    now = epoch(services.clock.now())
+    await services.db.write(
+        lambda conn: merchant_goods.review(
+            conn, "3101", approve=approve, reviewer="biz-admin", reason=reason, now=now
+        )
+    )
+
+
+async def staff_sms(services: Services) -> list[str]:
+    def q(conn: Connection) -> list[str]:
+        return list(
+            conn.execute(
+                select(outbox.c.text).where(outbox.c.recipient == OWNER).order_by(outbox.c.id)
+            ).scalars()
+        )
+
+    return await services.db.read(q)
+
+
+async def test_submitted_goods_are_listed_only_after_approval(shop: Services) -> None:
+    await submit(shop)
+    assert "3101" not in (await send(shop, "+8613800138000", "SP SJ")).reply
+    assert (await send(shop, "+8613800138000", "XQ 3101")).reply.startswith("没有编号为3101的商品")
+    assert await shop.db.read(merchant_goods.pending) == [("3101", "拿铁券", "1", 600)]
+
+    await review(shop, approve=True)
+    assert "3101 拿铁券 600分" in (await send(shop, "+8613800138000", "SP SJ")).reply
+    assert await shop.db.read(merchant_goods.pending) == []
+    assert await staff_sms(shop) == [
+        "商品3101「拿铁券」已提交审核,审核通过后上架。",
+        "商品3101「拿铁券」已通过审核并上架。",
+    ]
+    trail = await shop.db.read(lambda conn: audit.entries(conn, "item 3101"))
+    assert {(a.action, a.result, a.actor) for a in trail} == {
+        ("goods_submit", "pending", OWNER),
+        ("goods_review", "approved", "biz-admin"),
+    }
+
+
+async def test_rejected_goods_stay_unlisted_with_the_reason(shop: Services) -> None:
+    await submit(shop)
+    await review(shop, approve=False, reason="图片不清晰")
+
+    def state(conn: Connection) -> tuple[bool, str, str]:
+        row = conn.execute(
+            select(item.c.active, item.c.review, item.c.review_note).where(item.c.code == "3101")
+        ).one()
+        return bool(row.active), row.review, row.review_note
+
+    assert await shop.db.read(state) == (False, "rejected", "图片不清晰")
+    assert (await staff_sms(shop))[-1] == "商品3101「拿铁券」未通过审核:图片不清晰"
+    with pytest.raises(UnknownItem):
+        await review(shop, approve=True)
+
+
+async def test_a_merchant_not_yet_approved_cannot_submit(shop: Services) -> None:
+    now = epoch(shop.clock.now())
+    await shop.db.write(
+        lambda conn: upsert_merchant(conn, "M9", "新店", "New shop", now, "pending")
+    )
+    with pytest.raises(MerchantNotApproved):
+        await submit(shop, "M9")
+    assert await shop.db.read(merchant_goods.pending) == []
