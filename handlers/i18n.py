@@ -44,7 +44,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason_other": "积分变动",
         "help": (
             "积分营业厅:JF积分 MX明细 HD活动 SP商品 SS搜索 XQ详情 DH兑换 DD订单 "
-            "QX取消 CF重发券码 DZ地址 TD退订 EN English"
+            "QX取消 CF重发券码 DZ地址 MM支付密码 TD退订 EN English"
         ),
         "hd_head_ongoing": "进行中的活动({page}/{pages}):",
         "hd_head_upcoming": "即将开始的活动({page}/{pages}):",
@@ -186,7 +186,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason_other": "points change",
         "help": (
             "Points hall: JF balance, MX history, HD activities, SP goods, SS search, XQ detail, "
-            "DH redeem, DD orders, QX cancel, CF resend voucher, DZ address, TD stop, ZH Chinese"
+            "DH redeem, DD orders, QX cancel, CF resend voucher, DZ address, MM till password, "
+            "TD stop, ZH Chinese"
         ),
         "hd_head_ongoing": "Activities now ({page}/{pages}):",
         "hd_head_upcoming": "Coming soon ({page}/{pages}):",

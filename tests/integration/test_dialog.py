@@ -34,7 +34,7 @@ async def dialog(services: Services, sender: str, script: list[tuple[str, str]])
 
 HELP_ZH = (
     "积分营业厅:JF积分 MX明细 HD活动 SP商品 SS搜索 XQ详情 DH兑换 DD订单 "
-    "QX取消 CF重发券码 DZ地址 TD退订 EN English"
+    "QX取消 CF重发券码 DZ地址 MM支付密码 TD退订 EN English"
 )
 UNKNOWN_ZH = "未识别的指令,回复BZ查看帮助。"
 BALANCE_ZH = "您的积分:可用8,020分,冻结0分。其中8,020分将于2027-12-31到期。"
