@@ -97,3 +97,11 @@ async def test_a_merchant_not_yet_approved_cannot_submit(shop: Services) -> None
     with pytest.raises(MerchantNotApproved):
         await submit(shop, "M9")
     assert await shop.db.read(merchant_goods.pending) == []
+
+
+async def test_staff_phones_may_text_more_than_subscribers(shop: Services) -> None:
+    """A till verifying vouchers all day must not hit the subscribers' 20-a-minute limit."""
+    staff = [(await send(shop, OWNER, "BZ")).reply for _ in range(25)]
+    assert all(r.startswith("积分营业厅") for r in staff)
+    other = [(await send(shop, "+8613800138000", "BZ")).reply for _ in range(22)]
+    assert other[20] == "您发送过于频繁,请一分钟后再试。" and other[21] == ""
