@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from core import audit, merchant_notices, merchants, outbox, passwords, points_api
+from core import audit, merchant_notices, merchants, outbox, passwords, points_api, settlement
 from core.codes import Keyring
 from core.db import savepoint
 from core.errors import DomainError
@@ -157,6 +157,14 @@ def _pay(
         now=now,
     )
     if not done.repeated:
+        settlement.record_line(
+            conn,
+            merchant_id=terminal.merchant_id,
+            source="pos",
+            ref=f"pos:{terminal.terminal_id}:{request.key}",
+            points=done.points,
+            now=now,
+        )
         lang = "zh" if request.msisdn.startswith("+86") else "en"
         outbox.enqueue(
             conn,

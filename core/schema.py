@@ -559,3 +559,67 @@ password_otp = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("used_at", BigInteger),
 )
+
+# ------------------------------------------------------ settlement (§6.3, issue 6)
+
+STATEMENT_STATUSES = ("draft", "confirmed", "disputed", "approved", "paid")
+LINE_SOURCES = ("voucher", "pos")
+
+merchant_rate = Table(
+    "merchant_rate",
+    metadata,
+    _id(),
+    Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
+    # ``cents`` per ``points``: a rational, integers only (the CLI sets cents per 1,000).
+    Column("cents", BigInteger, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("set_at", BigInteger, nullable=False),
+    CheckConstraint("cents >= 0", name="cents_not_negative"),
+    CheckConstraint("points > 0", name="points_positive"),
+    Index(None, "merchant_id", "id"),
+)
+
+statement = Table(
+    "statement",
+    metadata,
+    _id(),
+    Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("cutoff", BigInteger, nullable=False),
+    Column("lines", BigInteger, nullable=False, server_default="0"),
+    Column("points", BigInteger, nullable=False, server_default="0"),
+    Column("amount_cents", BigInteger, nullable=False, server_default="0"),
+    Column("reason", String(200)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    CheckConstraint(
+        "status IN ('draft', 'confirmed', 'disputed', 'approved', 'paid')", name="status"
+    ),
+    UniqueConstraint("merchant_id", "period"),
+    Index(None, "period"),
+)
+
+settlement_line = Table(
+    "settlement_line",
+    metadata,
+    _id(),
+    Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("ref", String(160), nullable=False, unique=True),
+    Column("order_id", ID, ForeignKey("orders.id")),
+    Column("points", BigInteger, nullable=False),
+    Column("rate_cents", BigInteger, nullable=False),
+    Column("rate_points", BigInteger, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("consumed_at", BigInteger, nullable=False),
+    Column("statement_id", ID, ForeignKey("statement.id")),
+    CheckConstraint("source IN ('voucher', 'pos')", name="source"),
+    CheckConstraint("points > 0", name="points_positive"),
+    CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+    Index(None, "merchant_id", "statement_id", "consumed_at"),
+    Index(None, "statement_id"),
+    Index(None, "consumed_at"),
+)

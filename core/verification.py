@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Select, and_, case, select, update
 
-from core import audit, merchant_notices, merchants, notices, orders, outbox
+from core import audit, merchant_notices, merchants, notices, orders, outbox, settlement
 from core.codes import Keyring
 from core.merchant_errors import (
     NotStaff,
@@ -283,6 +283,15 @@ def _use(
     order = orders.by_no(conn, row.no)
     assert order is not None
     orders.set_status(conn, order, "verified", now, f"verified by {actor.kind} {actor.ref}")
+    settlement.record_line(
+        conn,
+        merchant_id=row.merchant_id,
+        source="voucher",
+        ref=f"voucher:{row.no}",
+        points=order.points,
+        now=now,
+        order_id=row.order_id,
+    )
     lang = row.customer_lang
     outbox.enqueue(
         conn,

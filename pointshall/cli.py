@@ -30,6 +30,7 @@ from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_jobs import jobs_app
 from pointshall.cli_merchant import merchant_app
+from pointshall.cli_settle import install as install_settlement
 from pointshall.config import Settings
 from pointshall.scheduling import attach_scheduler
 
@@ -39,6 +40,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(merchant_app, name="merchant")
+install_settlement(app)
 
 out = Console()
 err = Console(stderr=True)

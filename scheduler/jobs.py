@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from core import orders
+from core import orders, settlement
 from core.clock import Clock, epoch
 from core.db import Database
 from core.expiry import expire_lots_batch
@@ -85,6 +85,19 @@ async def expiry_notices(ctx: JobContext) -> int:
             return done
 
 
+async def monthly_settlement(ctx: JobContext) -> int:
+    """Turn last month's unsettled lines into statements (a month already settled: nothing)."""
+    now = ctx.now()
+    made = await settlement.settle(
+        ctx.db,
+        period=settlement.previous_period(now, ctx.timezone),
+        now=now,
+        tz=ctx.timezone,
+        by="scheduler",
+    )
+    return len(made)
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Every ``minutes``, or once a day at ``daily_hour`` (operator time)."""
@@ -111,6 +124,7 @@ class Job:
 
 
 NOTICE_HOUR = 10  # expiry notices go out mid-morning, operator time
+SETTLEMENT_HOUR = 3  # daily; only the first run after a month ends finds work
 JOBS: tuple[Job, ...] = (
     Job(
         "orders-timeout",
@@ -135,6 +149,12 @@ JOBS: tuple[Job, ...] = (
         "SMS each lot's owner N days before it expires",
         expiry_notices,
         Schedule(daily_hour=NOTICE_HOUR),
+    ),
+    Job(
+        "settlement",
+        "make last month's merchant statements (once per merchant and month)",
+        monthly_settlement,
+        Schedule(daily_hour=SETTLEMENT_HOUR),
     ),
 )
 BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}

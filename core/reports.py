@@ -1,0 +1,117 @@
+"""The figures of the finance reports (§6.3): points cost of a month, a statement's lines.
+
+Points consumed in a month, by category and payment method:
+
+* ``credit`` and ``goods``: orders of phone credit / physical goods paid in the
+  month and not refunded; money value = the item's face value × quantity (0 for
+  goods without one).
+* ``merchant``: settlement lines consumed in the month (vouchers verified, POS
+  payments); money value = the frozen settlement amount.
+
+Payment method: ``points`` or ``points_cash`` (an order with a cash part) and
+``pos_points`` for payments at a merchant's terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, case, func, literal, select
+
+from core.schema import item, settlement_line
+from core.schema import orders as orders_table
+from core.settlement import period_bounds
+
+KIND_CATEGORY = {"credit": "credit", "physical": "goods"}
+CATEGORIES = ("credit", "goods", "merchant")
+NOT_CONSUMED = ("created", "awaiting_otp", "cancelled", "expired", "refunded")
+
+
+@dataclass(frozen=True)
+class CostRow:
+    category: str
+    method: str
+    count: int
+    points: int
+    value_cents: int
+
+
+@dataclass(frozen=True)
+class LineRow:
+    id: int
+    consumed_at: int
+    source: str
+    ref: str
+    points: int
+    rate_cents: int
+    rate_points: int
+    amount_cents: int
+
+
+def points_cost(conn: Connection, period: str, tz: ZoneInfo) -> list[CostRow]:
+    start, end = period_bounds(period, tz)
+    order_method = case((orders_table.c.cash_cents > 0, "points_cash"), else_="points")
+    rows: list[CostRow] = []
+    for kind, method, n, points, value in conn.execute(
+        select(
+            item.c.kind,
+            order_method,
+            func.count(),
+            func.sum(orders_table.c.points),
+            func.sum(func.coalesce(item.c.face_value_cents, 0) * orders_table.c.qty),
+        )
+        .select_from(orders_table.join(item, item.c.id == orders_table.c.item_id))
+        .where(
+            and_(
+                item.c.kind.in_(tuple(KIND_CATEGORY)),
+                orders_table.c.paid_at >= start,
+                orders_table.c.paid_at < end,
+                orders_table.c.status.not_in(NOT_CONSUMED),
+            )
+        )
+        .group_by(item.c.kind, order_method)
+    ):
+        rows.append(CostRow(KIND_CATEGORY[kind], method, int(n), int(points), int(value)))
+    line_method = case(
+        (settlement_line.c.source == "pos", literal("pos_points")),
+        (orders_table.c.cash_cents > 0, literal("points_cash")),
+        else_=literal("points"),
+    )
+    for method, n, points, value in conn.execute(
+        select(
+            line_method,
+            func.count(),
+            func.sum(settlement_line.c.points),
+            func.sum(settlement_line.c.amount_cents),
+        )
+        .select_from(
+            settlement_line.outerjoin(orders_table, orders_table.c.id == settlement_line.c.order_id)
+        )
+        .where(and_(settlement_line.c.consumed_at >= start, settlement_line.c.consumed_at < end))
+        .group_by(line_method)
+    ):
+        rows.append(CostRow("merchant", method, int(n), int(points), int(value)))
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    return sorted(rows, key=lambda r: (order[r.category], r.method))
+
+
+def statement_lines(conn: Connection, statement_id: int, batch: int = 5000) -> Iterator[LineRow]:
+    """The statement's lines in consumption order, streamed ``batch`` rows at a time."""
+    result = conn.execution_options(yield_per=batch).execute(
+        select(
+            settlement_line.c.id,
+            settlement_line.c.consumed_at,
+            settlement_line.c.source,
+            settlement_line.c.ref,
+            settlement_line.c.points,
+            settlement_line.c.rate_cents,
+            settlement_line.c.rate_points,
+            settlement_line.c.amount_cents,
+        )
+        .where(settlement_line.c.statement_id == statement_id)
+        .order_by(settlement_line.c.consumed_at, settlement_line.c.id)
+    )
+    for r in result:
+        yield LineRow(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), int(r[5]), int(r[6]), int(r[7]))

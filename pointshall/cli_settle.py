@@ -1,0 +1,253 @@
+"""``pointshall settle | statement … | report … | merchant rate``: settlement and reports (§6.3).
+
+``install(app)`` adds these to the main command line.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy import Connection
+
+from core import report_files, reports, settlement, statements
+from core.clock import epoch
+from core.errors import DomainError
+from core.settlement import StatementView
+from core.settlement_notices import yuan
+from pointshall.bootstrap import Services
+from pointshall.cli_merchant import merchant_app
+from pointshall.cli_support import err, out, run_with_services
+
+statement_app = typer.Typer(help="Merchant statements: list and move along.", no_args_is_help=True)
+report_app = typer.Typer(help="Finance reports as XLSX or CSV.", no_args_is_help=True)
+
+By = Annotated[str, typer.Option("--by", help="Who is doing this (recorded in the audit log).")]
+Period = Annotated[str, typer.Option(help="The month, YYYY-MM (operator time zone).")]
+Out = Annotated[Path, typer.Option("--out", help="FILE.xlsx or FILE.csv")]
+
+
+def _zone(services: Services) -> ZoneInfo:
+    return ZoneInfo(services.settings.timezone)
+
+
+def _refused(exc: Exception) -> typer.Exit:
+    err.print(f"[red]refused:[/red] {exc}", highlight=False)
+    return typer.Exit(1)
+
+
+@merchant_app.command("rate")
+def rate(
+    code: Annotated[str, typer.Argument(help="Merchant code, e.g. M1")],
+    cents_per_1000: Annotated[int, typer.Argument(help="Cents paid per 1,000 points.")],
+    by: By,
+) -> None:
+    """Set a merchant's contract rate; lines already consumed keep the rate they had."""
+
+    async def job(services: Services) -> settlement.Rate:
+        now = epoch(services.clock.now())
+        return await services.db.write(
+            lambda conn: settlement.set_rate(conn, code, cents_per_1000, by, now)
+        )
+
+    try:
+        got = run_with_services(job)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    out.print(f"{code}: {got.cents} cents per {got.points:,} points from now on")
+
+
+def settle(
+    period: Annotated[str | None, typer.Option(help="The month to settle, YYYY-MM.")] = None,
+    now: Annotated[bool, typer.Option("--now", help="Settle this month early, up to now.")] = False,
+    merchant: Annotated[str | None, typer.Option(help="Only this merchant code.")] = None,
+    by: By = "cli",
+) -> None:
+    """Make merchant statements for a month; running it again changes nothing."""
+    if (period is None) == (not now):
+        err.print("give either --period YYYY-MM or --now")
+        raise typer.Exit(2)
+
+    async def job(services: Services) -> list[StatementView]:
+        return await settlement.settle(
+            services.db,
+            period=period,
+            now=epoch(services.clock.now()),
+            tz=_zone(services),
+            by=by,
+            merchant_code=merchant,
+            early=now,
+        )
+
+    try:
+        made = run_with_services(job)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    if not made:
+        out.print("nothing to settle (already settled, or no lines)")
+        return
+    _print_statements(made)
+
+
+def _print_statements(rows: list[StatementView]) -> None:
+    table = Table()
+    for column in ("id", "merchant", "period", "status", "lines", "points", "yuan", "reason"):
+        table.add_column(column)
+    for s in rows:
+        table.add_row(
+            str(s.id),
+            s.merchant_code,
+            s.period,
+            s.status,
+            str(s.lines),
+            f"{s.points:,}",
+            yuan(s.amount_cents),
+            s.reason or "",
+        )
+    out.print(table)
+
+
+@statement_app.command("list")
+def list_statements(
+    period: Annotated[str | None, typer.Option(help="Only this month, YYYY-MM.")] = None,
+    merchant: Annotated[str | None, typer.Option(help="Only this merchant code.")] = None,
+) -> None:
+    """List statements."""
+
+    async def job(services: Services) -> list[StatementView]:
+        return await services.db.read(
+            partial(settlement.statements, period=period, merchant_code=merchant)
+        )
+
+    _print_statements(run_with_services(job))
+
+
+def _move(statement_id: int, action: str, by: str, reason: str | None = None) -> None:
+    async def job(services: Services) -> StatementView:
+        now = epoch(services.clock.now())
+
+        def unit(conn: Connection) -> StatementView:
+            return statements.move(conn, statement_id, action, by=by, now=now, reason=reason)
+
+        return await services.db.write(unit)
+
+    try:
+        done = run_with_services(job)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    out.print(f"statement {done.id} ({done.merchant_code} {done.period}) is {done.status}")
+
+
+Id = Annotated[int, typer.Argument(help="Statement number")]
+
+
+@statement_app.command()
+def confirm(statement_id: Id, by: By) -> None:
+    """The merchant confirms the statement."""
+    _move(statement_id, "confirm", by)
+
+
+@statement_app.command()
+def dispute(
+    statement_id: Id,
+    by: By,
+    reason: Annotated[str, typer.Option(help="What the merchant disputes.")],
+) -> None:
+    """The merchant disputes the statement, with a reason."""
+    _move(statement_id, "dispute", by, reason)
+
+
+@statement_app.command()
+def approve(statement_id: Id, by: By) -> None:
+    """Finance approves a confirmed statement."""
+    _move(statement_id, "approve", by)
+
+
+@statement_app.command()
+def pay(statement_id: Id, by: By) -> None:
+    """Finance records an approved statement as paid."""
+    _move(statement_id, "pay", by)
+
+
+def _check_out(path: Path) -> None:
+    try:
+        report_files.check_path(path)
+    except ValueError as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
+
+
+@report_app.command("points-cost")
+def points_cost(period: Period, out_path: Out) -> None:
+    """Points consumed in the month by category and payment method, with money value."""
+    _check_out(out_path)
+
+    async def job(services: Services) -> list[reports.CostRow]:
+        return await services.db.read(
+            partial(reports.points_cost, period=period, tz=_zone(services))
+        )
+
+    try:
+        rows = run_with_services(job)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    report_files.write_points_cost(out_path, period, rows)
+    out.print(
+        f"{out_path}: {sum(r.points for r in rows):,} points, "
+        f"{yuan(sum(r.value_cents for r in rows))} yuan"
+    )
+
+
+@report_app.command("merchant")
+def merchant_statement(
+    period: Period,
+    out_path: Out,
+    merchant: Annotated[str, typer.Option(help="Merchant code.")],
+) -> None:
+    """One merchant's statement of the month, line by line (progress bar on a terminal)."""
+    _check_out(out_path)
+
+    async def job(services: Services) -> int:
+        found = await services.db.read(
+            partial(settlement.statements, period=period, merchant_code=merchant)
+        )
+        if not found:
+            err.print(f"no statement for {merchant} in {period}")
+            raise typer.Exit(1)
+        view = found[0]
+        with Progress(
+            TextColumn(f"statement {view.id}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=not sys.stderr.isatty(),
+        ) as progress:
+            task = progress.add_task("lines", total=view.lines)
+
+            def unit(conn: Connection) -> int:
+                return report_files.write_statement(
+                    out_path,
+                    view,
+                    reports.statement_lines(conn, view.id),
+                    _zone(services),
+                    lambda n: progress.update(task, completed=n),
+                )
+
+            return await services.db.read(unit)
+
+    n = run_with_services(job)
+    out.print(f"{out_path}: {n:,} lines")
+
+
+def install(app: typer.Typer) -> None:
+    """Add ``settle``, ``statement`` and ``report`` (``merchant rate`` joins ``merchant``)."""
+    app.command("settle")(settle)
+    app.add_typer(statement_app, name="statement")
+    app.add_typer(report_app, name="report")

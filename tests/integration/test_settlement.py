@@ -1,0 +1,358 @@
+"""Settlement (issue 6 §3–4): lines frozen at consumption, statements, reports — both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from sqlalchemy import Connection, and_, func, select
+
+from core import (
+    merchants,
+    orders,
+    pos_payments,
+    report_files,
+    reports,
+    segments,
+    settlement,
+    statements,
+)
+from core.clock import epoch
+from core.schema import entry, merchant, settlement_line, statement, voucher
+from core.schema import orders as orders_table
+from core.settlement import Rate
+from core.settlement_errors import (
+    IllegalStatementMove,
+    PeriodNotOver,
+    ReasonRequired,
+    UnknownStatement,
+)
+from core.subscribers import get_or_create
+from pointshall.bootstrap import Services
+from pointshall.scheduling import job_context
+from scheduler.runner import run_job
+from tests.helpers import send
+from tests.integration.test_pos import set_passwords
+from tests.merchant_helpers import ALICE, STAFF_A, STAFF_B, buy, merchant_mall, texts_to
+
+TZ = ZoneInfo("Asia/Shanghai")
+PERIOD = "2026-11"
+RATES = {"M1": Rate(250, 1000), "M2": Rate(333, 1000)}
+POS_POINTS = (777, 1201)
+DECEMBER = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)  # 03:00 on 2 December in Shanghai
+
+
+async def set_rate(services: Services, code: str, cents: int) -> None:
+    now = epoch(services.clock.now())
+    await services.db.write(lambda conn: settlement.set_rate(conn, code, cents, "test", now))
+
+
+async def verify(services: Services, staff: str, code: str) -> None:
+    bought = await buy(services, code)
+    reply = (await send(services, staff, f"YZ {bought.no} {bought.password}")).reply
+    assert bought.no in reply
+
+
+async def pos_pay(services: Services, terminal: str, points: int) -> None:
+    now = epoch(services.clock.now())
+
+    def unit(conn: Connection) -> pos_payments.PaymentOutcome:
+        view = merchants.find_terminal(conn, terminal)
+        assert view is not None
+        request = pos_payments.PaymentRequest(
+            ALICE, "135790", "246801", points, f"receipt-{uuid.uuid4().hex[:8]}"
+        )
+        return pos_payments.pay(conn, view, request, now, services.keyring)
+
+    assert isinstance(await services.db.write(unit), pos_payments.PaymentDone)
+
+
+async def month_of_consumption(services: Services, tmp_path: Path) -> None:
+    """Two M1 vouchers, one M2 voucher and two POS payments at M2, in November."""
+    await merchant_mall(services, tmp_path)
+    for code, rate in RATES.items():
+        await set_rate(services, code, rate.cents)
+    await set_passwords(services, ALICE, "135790", "246801")
+    await verify(services, STAFF_A, "3001")
+    await verify(services, STAFF_A, "3001")
+    await verify(services, STAFF_B, "3002")
+    for points in POS_POINTS:
+        await pos_pay(services, "T-B", points)
+
+
+async def buy_credit(services: Services) -> None:
+    now = epoch(services.clock.now())
+    policy = services.hall.policy.orders
+
+    def unit(conn: Connection) -> None:
+        sub = get_or_create(conn, ALICE, now)
+        pending = orders.redeem(
+            conn,
+            subscriber=sub,
+            code="1001",
+            qty=1,
+            channel="test",
+            key=f"test:{uuid.uuid4().hex}",
+            now=now,
+            policy=policy,
+            keyring=services.keyring,
+        )
+        paid = orders.confirm(
+            conn,
+            subscriber=sub,
+            code=pending.code,
+            now=now,
+            policy=policy,
+            keyring=services.keyring,
+        )
+        assert isinstance(paid, orders.Paid)
+
+    await services.db.write(unit)
+
+
+async def snapshot(services: Services) -> tuple[list[Any], list[Any]]:
+    def q(conn: Connection) -> tuple[list[Any], list[Any]]:
+        return (
+            [tuple(r) for r in conn.execute(select(statement).order_by(statement.c.id))],
+            [
+                tuple(r)
+                for r in conn.execute(select(settlement_line).order_by(settlement_line.c.id))
+            ],
+        )
+
+    return await services.db.read(q)
+
+
+async def settle_all(services: Services, **kw: Any) -> list[settlement.StatementView]:
+    return await settlement.settle(
+        services.db, now=epoch(services.clock.now()), tz=TZ, by="test", **kw
+    )
+
+
+# ------------------------------------------------------------------------------ tests
+
+
+async def test_lines_freeze_the_rate_and_a_period_settles_once(
+    services: Services, tmp_path: Path
+) -> None:
+    await month_of_consumption(services, tmp_path)
+    await set_rate(services, "M1", 999)  # later contract change: history stays
+    with pytest.raises(PeriodNotOver):
+        await settle_all(services, period=PERIOD)
+    _, lines = await snapshot(services)
+    assert len(lines) == 5
+    assert {(r[5], r[6], r[8]) for r in lines if r[2] == "voucher"} == {
+        (800, 250, 200),
+        (1500, 333, 500),  # 499.5 rounds half up
+    }
+    services.clock.set(DECEMBER)
+    result = await run_job(job_context(services), "settlement")
+    assert (result.ran, result.changed) == (True, 2)
+    before = await snapshot(services)
+    again = await run_job(job_context(services), "settlement")
+    assert again.changed == 0
+    assert await settle_all(services, period=PERIOD) == []
+    assert await snapshot(services) == before
+    made = {s.merchant_code: s for s in await services.db.read(settlement.statements)}
+    assert made["M1"].lines == 2 and made["M1"].points == 1600 and made["M1"].amount_cents == 400
+    assert made["M2"].status == "draft"
+    texts = await texts_to(services, STAFF_B)
+    summary = [t for t in texts if "结算单" in t]
+    assert len(summary) == 1 and segments.count(summary[0]) <= 2
+    assert "2026-11" in summary[0] and f"{made['M2'].points:,}" in summary[0]
+
+
+async def test_statement_amounts_equal_the_ledger(services: Services, tmp_path: Path) -> None:
+    await month_of_consumption(services, tmp_path)
+    services.clock.set(DECEMBER)
+    await settle_all(services, period=PERIOD)
+    start, end = settlement.period_bounds(PERIOD, TZ)
+
+    def independent(conn: Connection) -> dict[str, list[int]]:
+        """Points consumed per merchant, from vouchers/orders and the POS journal entries."""
+        consumed: dict[str, list[int]] = {}
+        for code, points in conn.execute(
+            select(merchant.c.code, orders_table.c.points)
+            .select_from(
+                voucher.join(orders_table, orders_table.c.id == voucher.c.order_id).join(
+                    merchant, merchant.c.id == voucher.c.merchant_id
+                )
+            )
+            .where(
+                and_(
+                    voucher.c.status == "verified",
+                    voucher.c.verified_at >= start,
+                    voucher.c.verified_at < end,
+                )
+            )
+        ):
+            consumed.setdefault(code, []).append(int(points))
+        for amount in conn.execute(
+            select(entry.c.amount).where(
+                and_(
+                    entry.c.idempotency_key.like("pos:T-B:%"),
+                    entry.c.created_at >= start,
+                    entry.c.created_at < end,
+                )
+            )
+        ).scalars():
+            consumed.setdefault("M2", []).append(-int(amount))
+        return consumed
+
+    consumed = await services.db.read(independent)
+    assert sorted(consumed["M2"]) == sorted([1500, *POS_POINTS])
+    made = {s.merchant_code: s for s in await services.db.read(settlement.statements)}
+    for code, points in consumed.items():
+        rate = RATES[code]
+        assert made[code].points == sum(points)
+        assert made[code].amount_cents == sum(rate.amount(p) for p in points)
+    cost = await services.db.read(partial_cost)
+    by_category: dict[str, int] = {}
+    for row in cost:
+        by_category[row.category] = by_category.get(row.category, 0) + row.points
+    assert by_category["merchant"] == sum(sum(p) for p in consumed.values())
+    assert sum(r.value_cents for r in cost if r.category == "merchant") == sum(
+        s.amount_cents for s in made.values()
+    )
+    assert {r.method for r in cost if r.category == "merchant"} == {"points", "pos_points"}
+
+
+def partial_cost(conn: Connection) -> list[reports.CostRow]:
+    return reports.points_cost(conn, PERIOD, TZ)
+
+
+async def test_concurrent_settles_make_one_set_of_statements(
+    services: Services, tmp_path: Path
+) -> None:
+    await month_of_consumption(services, tmp_path)
+    services.clock.set(DECEMBER)
+    runs = await asyncio.gather(
+        settle_all(services, period=PERIOD, merchant_code="M1"),
+        settle_all(services, period=PERIOD, merchant_code="M1"),
+        settle_all(services, period=PERIOD),
+        settle_all(services, period=PERIOD),
+        run_job(job_context(services), "settlement"),
+    )
+    made = [s for run in runs[:4] for s in run]  # type: ignore[union-attr]
+    made_by_job = runs[4].changed  # type: ignore[union-attr]
+    assert len(made) + made_by_job == 2
+
+    def check(conn: Connection) -> tuple[int, int, int]:
+        n_statements = conn.execute(select(func.count()).select_from(statement)).scalar_one()
+        unclaimed = conn.execute(
+            select(func.count()).where(settlement_line.c.statement_id.is_(None))
+        ).scalar_one()
+        summed = conn.execute(select(func.sum(statement.c.lines))).scalar_one()
+        return int(n_statements), int(unclaimed), int(summed)
+
+    assert await services.db.read(check) == (2, 0, 5)
+
+
+async def test_early_settlement_never_pays_a_line_twice(services: Services, tmp_path: Path) -> None:
+    await month_of_consumption(services, tmp_path)
+    early = await asyncio.gather(
+        settle_all(services, period=None, merchant_code="M1", early=True),
+        settle_all(services, period=None, merchant_code="M1", early=True),
+    )
+    assert sorted(len(r) for r in early) == [0, 1]
+    await verify(services, STAFF_A, "3001")  # after the early statement: next month's
+    services.clock.set(DECEMBER)
+    made = await settle_all(services, period=PERIOD)
+    assert [s.merchant_code for s in made] == ["M2"]
+    services.clock.set(datetime(2027, 1, 1, 19, 0, tzinfo=UTC))
+    december = await settle_all(services, period="2026-12")
+    assert [(s.merchant_code, s.lines, s.points) for s in december] == [("M1", 1, 800)]
+
+    def per_line(conn: Connection) -> list[int]:
+        return [int(n) for n in conn.execute(select(settlement_line.c.statement_id)).scalars()]
+
+    ids = await services.db.read(per_line)
+    assert len(ids) == 6 and None not in ids
+
+
+async def test_statement_state_machine_refuses_illegal_moves(
+    services: Services, tmp_path: Path
+) -> None:
+    await month_of_consumption(services, tmp_path)
+    services.clock.set(DECEMBER)
+    made = {s.merchant_code: s for s in await settle_all(services, period=PERIOD)}
+    now = epoch(services.clock.now())
+
+    async def move(sid: int, action: str, reason: str | None = None) -> str:
+        def unit(conn: Connection) -> str:
+            return statements.move(conn, sid, action, by="t", now=now, reason=reason).status
+
+        return await services.db.write(unit)
+
+    one, two = made["M1"].id, made["M2"].id
+    for action in ("approve", "pay"):
+        with pytest.raises(IllegalStatementMove):
+            await move(one, action)
+    with pytest.raises(ReasonRequired):
+        await move(one, "dispute", "  ")
+    with pytest.raises(UnknownStatement):
+        await move(9999, "confirm")
+    assert await move(one, "dispute", "two coffees missing") == "disputed"
+    with pytest.raises(IllegalStatementMove):
+        await move(one, "dispute", "again")
+    with pytest.raises(IllegalStatementMove):
+        await move(one, "approve")
+    assert await move(one, "confirm") == "confirmed"
+    assert await move(one, "approve") == "approved"
+    with pytest.raises(IllegalStatementMove):
+        await move(one, "confirm")
+    assert await move(one, "pay") == "paid"
+    for action in statements.ACTIONS:
+        with pytest.raises(IllegalStatementMove):
+            await move(one, action, "x")
+    assert await move(two, "confirm") == "confirmed"
+    view = await services.db.read(lambda conn: settlement.statement_by_id(conn, one))
+    assert view is not None and view.reason == "two coffees missing"
+
+
+async def test_reports_open_with_openpyxl_and_csv_parses(
+    services: Services, tmp_path: Path
+) -> None:
+    await month_of_consumption(services, tmp_path)
+    await buy_credit(services)  # phone credit: 5,000 points, face value 50 yuan
+    services.clock.set(DECEMBER)
+    made = {s.merchant_code: s for s in await settle_all(services, period=PERIOD)}
+    cost = await services.db.read(partial_cost)
+    assert any(r.category == "credit" and r.value_cents == 5000 for r in cost)
+
+    report_files.write_points_cost(tmp_path / "cost.xlsx", PERIOD, cost)
+    report_files.write_points_cost(tmp_path / "cost.csv", PERIOD, cost)
+    book = openpyxl.load_workbook(tmp_path / "cost.xlsx")
+    assert len(book["points cost"]._charts) == 1
+    with (tmp_path / "cost.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sum(int(r["points"]) for r in rows) == sum(r.points for r in cost)
+
+    view = made["M2"]
+    seen: list[int] = []
+    for name in ("m2.xlsx", "m2.csv"):
+
+        def unit(conn: Connection, name: str = name) -> int:
+            return report_files.write_statement(
+                tmp_path / name, view, reports.statement_lines(conn, view.id), TZ, seen.append
+            )
+
+        assert await services.db.read(unit) == view.lines
+    assert seen and seen[-1] == view.lines
+    book = openpyxl.load_workbook(tmp_path / "m2.xlsx")
+    assert len(book["statement"]._charts) == 1
+    detail = list(book["lines"].iter_rows(min_row=2, values_only=True))
+    assert sum(int(r[7]) for r in detail) == view.amount_cents  # type: ignore[arg-type]
+    with (tmp_path / "m2.csv").open(encoding="utf-8") as f:
+        lines = list(csv.DictReader(f))
+    assert len(lines) == view.lines
+    assert sum(int(r["amount_cents"]) for r in lines) == view.amount_cents
+    with pytest.raises(ValueError):
+        report_files.write_points_cost(tmp_path / "cost.pdf", PERIOD, cost)
