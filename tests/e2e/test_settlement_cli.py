@@ -1,0 +1,74 @@
+"""Settlement from the command line: rate, settle --now, statement moves, reports (§6.3)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+
+from pointshall.bootstrap import Services
+from tests.e2e.test_cli import pointshall
+from tests.helpers import send
+from tests.merchant_helpers import STAFF_A, buy, merchant_mall
+
+
+async def test_operator_settles_early_moves_the_statement_and_writes_reports(
+    services: Services, database_url: str, tmp_path: Path
+) -> None:
+    await merchant_mall(services, tmp_path)
+    rate = pointshall(database_url, "merchant", "rate", "M1", "250", "--by", "ops")
+    assert rate.returncode == 0, rate.stderr
+    assert "250 cents per 1,000 points" in rate.stdout
+    bought = await buy(services, "3001")
+    await send(services, STAFF_A, f"YZ {bought.no} {bought.password}")
+
+    both = pointshall(database_url, "settle", "--period", "2026-11", "--now")
+    assert both.returncode == 2
+    early = pointshall(database_url, "settle", "--now", "--merchant", "M1", "--by", "finance")
+    assert early.returncode == 0, early.stderr
+    assert "M1" in early.stdout and "2.00" in early.stdout
+    again = pointshall(database_url, "settle", "--now", "--merchant", "M1")
+    assert "nothing to settle" in again.stdout
+    listed = pointshall(database_url, "statement", "list", "--merchant", "M1")
+    assert "draft" in listed.stdout
+
+    pay = pointshall(database_url, "statement", "pay", "1", "--by", "finance")
+    assert pay.returncode == 1 and "cannot pay" in pay.stderr
+    for args in (
+        ("dispute", "1", "--by", "m1", "--reason", "short by one"),
+        ("confirm", "1", "--by", "m1"),
+        ("approve", "1", "--by", "finance"),
+        ("pay", "1", "--by", "finance"),
+    ):
+        moved = pointshall(database_url, "statement", *args)
+        assert moved.returncode == 0, moved.stderr
+    assert "paid" in moved.stdout
+
+    period = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    xlsx, lines_csv, cost = tmp_path / "m1.xlsx", tmp_path / "m1.csv", tmp_path / "cost.xlsx"
+    for out in (xlsx, lines_csv):
+        done = pointshall(
+            database_url,
+            "report",
+            "merchant",
+            "--period",
+            period,
+            "--merchant",
+            "M1",
+            "--out",
+            str(out),
+        )
+        assert done.returncode == 0, done.stderr
+    assert len(openpyxl.load_workbook(xlsx)["statement"]._charts) == 1
+    with lines_csv.open(encoding="utf-8") as f:
+        assert [r["amount_cents"] for r in csv.DictReader(f)] == ["200"]
+    done = pointshall(
+        database_url, "report", "points-cost", "--period", "2026-11", "--out", str(cost)
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(openpyxl.load_workbook(cost)["points cost"]._charts) == 1
+    bad = pointshall(database_url, "report", "points-cost", "--period", "2026-11", "--out", "x.pdf")
+    assert bad.returncode == 2
