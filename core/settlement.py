@@ -151,7 +151,10 @@ def record_line(
     """Freeze one settlement line at the merchant's current rate; returns its amount in cents.
 
     Call it inside the unit of work that consumes the points, once per ``ref``.
+    Nothing is recorded for zero points (an order that cost none settles nothing).
     """
+    if points <= 0:
+        return 0
     rate = current_rate(conn, merchant_id)
     amount = rate.amount(points)
     conn.execute(
