@@ -1,0 +1,120 @@
+"""Pacing outbound traffic: a token bucket with burst, capped per sliding second.
+
+A token bucket alone (rate ``r``, capacity ``b``) lets ``b + r`` messages through
+in the first second after an idle spell, which is more than a provider allows
+(Twilio queues or refuses what exceeds the number's rate). So the limiter keeps
+both: the bucket decides the long-run rate and how much may go at once, and a
+log of the last ``floor(r)`` grant times refuses any grant that would put more
+than ``floor(r)`` sends inside one second, whichever second you look at.
+
+One limiter belongs to one transport in one process; pass the same one to every
+drain of that transport. Several processes draining one PostgreSQL outbox each
+pace themselves, so give each ``rate / processes``.
+
+Time comes from a ``Timer`` (monotonic seconds and a sleep), so tests and the
+benchmark can run the same code in virtual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from datetime import timedelta
+from typing import Protocol
+
+from core.clock import ManualClock
+
+WINDOW = 1.0
+MIN_SLEEP = 1e-6
+
+
+class Timer(Protocol):
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemTimer:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class VirtualTimer:
+    """Time that passes only when someone sleeps; moves a ``ManualClock`` along with it."""
+
+    def __init__(self, clock: ManualClock | None = None) -> None:
+        self._now = 0.0
+        self._clock = clock
+
+    def monotonic(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        # Let every task that is ready run first, at the present moment, as it would
+        # in real time where sleeping takes a while.
+        await asyncio.sleep(0)
+        if seconds > 0:
+            self._now += seconds
+            if self._clock is not None:
+                self._clock.advance(timedelta(seconds=seconds))
+
+
+class RateLimiter:
+    """Grant send slots at ``rate`` per second, at most ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int, timer: Timer) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.per_window = max(1, math.floor(rate))
+        self.capacity = float(max(1, min(burst, self.per_window)))
+        self._timer = timer
+        # A new limiter assumes the second before it was full: a drain restarted at
+        # once (another process, a crash) cannot add its burst to its predecessor's.
+        self._stamp = timer.monotonic()
+        self._tokens = 0.0
+        self._granted: deque[float] = deque([self._stamp] * self.per_window)
+        self._lock = asyncio.Lock()
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        while self._granted and self._granted[0] + WINDOW <= now:
+            self._granted.popleft()
+
+    async def acquire(self, most: int = 1, least: int = 1) -> int:
+        """Wait until ``least`` slots are free (fewer if ``most`` is smaller); take up to ``most``.
+
+        Returns how many were taken. Asking for a few at a time (``least``) lets a
+        busy drain claim rows in small batches instead of one by one.
+        """
+        need = max(1, min(least, most, int(self.capacity)))
+        async with self._lock:
+            while True:
+                now = self._timer.monotonic()
+                self._refill(now)
+                room = self.per_window - len(self._granted)
+                take = min(most, math.floor(self._tokens), room)
+                if take >= need:
+                    self._tokens -= take
+                    self._granted.extend([now] * take)
+                    return take
+                wait = 0.0
+                if self._tokens < need:
+                    wait = (need - self._tokens) / self.rate
+                if room < need:
+                    wait = max(wait, self._granted[need - room - 1] + WINDOW - now)
+                await self._timer.sleep(max(wait, MIN_SLEEP))
+
+    def refund(self, count: int) -> None:
+        """Give back slots taken but not used (there was less work than slots)."""
+        for _ in range(min(count, len(self._granted))):
+            self._granted.pop()
+        self._tokens = min(self.capacity, self._tokens + count)
