@@ -241,6 +241,7 @@ class Drain:
 
     async def _attempt(self, message: OutboundMessage) -> None:
         name = self._transport.name
+        await self._limiter.admit()
         try:
             accepted = await self._transport.send(message)
         except RetryableSendError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from core.prepared import Prepared
 from core.schema import OUTBOX_STATUSES, delivery_report, outbox, subscriber
@@ -145,19 +145,33 @@ def claim(
     return messages
 
 
+_MARK_SENT = Prepared(
+    update(outbox)
+    .where(
+        outbox.c.id == bindparam("mid"),
+        or_(outbox.c.status == bindparam("sending"), outbox.c.status == bindparam("dead")),
+    )
+    .values(
+        status=bindparam("sent"),
+        sent_at=bindparam("now"),
+        provider_id=bindparam("pid"),
+        last_error=None,
+    )
+)
+_NOTE_SENT = Prepared(
+    update(outbox)
+    .where(outbox.c.id == bindparam("mid"), outbox.c.sent_at.is_(None))
+    .values(sent_at=bindparam("now"), provider_id=bindparam("pid"))
+)
+
+
 def mark_sent(conn: Connection, message_id: int, *, provider_id: str | None, now: int) -> None:
     """The provider took the message. A delivery report that came first is not undone."""
-    moved = conn.execute(
-        update(outbox)
-        .where(outbox.c.id == message_id, outbox.c.status.in_((SENDING, DEAD)))
-        .values(status=SENT, sent_at=now, provider_id=provider_id, last_error=None)
-    ).rowcount
+    moved = _MARK_SENT.run(
+        conn, mid=message_id, sending=SENDING, dead=DEAD, sent=SENT, now=now, pid=provider_id
+    )
     if not moved:
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id == message_id, outbox.c.sent_at.is_(None))
-            .values(sent_at=now, provider_id=provider_id)
-        )
+        _NOTE_SENT.run(conn, mid=message_id, now=now, pid=provider_id)
 
 
 def mark_retry(

@@ -15,9 +15,9 @@ Text arrives in whatever Kannel holds, percent-encoded byte for byte:
 
 So the query is parsed from its raw bytes and decoded by ``coding``/``charset``;
 an older get-url without them is still understood (UTF-16BE when the octets hold
-NULs or are not UTF-8, else UTF-8). A reply GSM-7 cannot carry goes back with ``X-Kannel-Coding: 2`` and a
-UTF-8 body, which smsbox turns into UCS-2; without the header it would send
-``?`` for every Chinese character.
+NULs or are not UTF-8, else UTF-8). A reply GSM-7 cannot carry goes back with
+``X-Kannel-Coding: 2`` and a UTF-8 body, which smsbox turns into UCS-2; without
+the header it would send ``?`` for every Chinese character.
 """
 
 from __future__ import annotations
