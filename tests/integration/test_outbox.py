@@ -299,3 +299,49 @@ async def test_rate_limiter_burst_then_rate() -> None:
     assert times[:3] == [1.0, 1.0, 1.0]  # a new limiter waits out the second before it
     assert max_in_any_window(times) <= 5
     assert times[-1] == pytest.approx(5.0, abs=0.25)
+
+
+async def test_two_drains_share_one_outbox_and_send_each_message_once(
+    services: Services, clock: ManualClock
+) -> None:
+    await queue(services, 600)
+    timer = VirtualTimer(clock)
+    transport = RecordingTransport(timer)
+    first = drain_for(services, transport, timer, rate=100.0, burst=20)
+    second = drain_for(services, transport, timer, rate=100.0, burst=20)
+    tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
+    try:
+        for _ in range(2000):
+            if await unfinished(services) == 0:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        first.stop()
+        second.stop()
+        await asyncio.gather(*tasks)
+    ids = [sid for _, sid, _ in transport.sent]
+    assert sorted(ids) == list(range(1, 601))
+
+
+async def test_service_messages_still_go_to_an_opted_out_number(
+    services: Services, clock: ManualClock
+) -> None:
+    now = epoch(clock.now())
+
+    def setup(conn: Connection) -> None:
+        conn.execute(
+            insert(subscriber).values(
+                msisdn="+8613800000009", lang="zh", opted_out=True, created_at=now
+            )
+        )
+        outbox.enqueue(conn, key="otp", recipient="+8613800000009", text="OTP 123456", now=now)
+        outbox.enqueue(
+            conn, key="ad", recipient="+8613800000009", text="sale", now=now, kind="marketing"
+        )
+
+    await services.db.write(setup)
+    timer = VirtualTimer(clock)
+    transport = RecordingTransport(timer)
+    await drain_until_done(drain_for(services, transport, timer), services, 1)
+    assert [key for _, _, key in transport.sent] == ["otp"]
+    assert await statuses(services) == Counter({"sent": 1, "suppressed": 1})
