@@ -206,9 +206,17 @@ class Drain:
     async def run(self) -> None:
         """Drain until ``stop()`` or cancellation; sends under way are finished first."""
         try:
-            await self.recover()
+            try:
+                await self.recover()
+            except Exception:
+                log.exception("could not recover stale outbox messages; draining anyway")
             while not self._stopping.is_set():
-                if await self.run_once() == 0:
+                try:
+                    claimed = await self.run_once()
+                except Exception:  # the database is away: keep the drain alive, try again
+                    log.exception("outbox drain cycle failed; trying again")
+                    claimed = 0
+                if claimed == 0:
                     await self._pause()
         finally:
             await self.settle()
