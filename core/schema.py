@@ -450,6 +450,23 @@ outbox = Table(
     Index(None, "provider_id"),
 )
 
+DELIVERY_STATES = ("sent", "delivered", "failed")
+
+delivery_report = Table(
+    "delivery_report",
+    metadata,
+    _id(),
+    Column("outbox_id", ID, ForeignKey("outbox.id"), nullable=False),
+    Column("provider", String(16), nullable=False),
+    Column("part", Integer, nullable=False, server_default="0"),
+    Column("code", String(16), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("error_code", String(16)),
+    Column("received_at", BigInteger, nullable=False),
+    CheckConstraint("state IN ('sent', 'delivered', 'failed')", name="state"),
+    UniqueConstraint("outbox_id", "part", "code"),
+)
+
 app_secret = Table(
     "app_secret",
     metadata,

@@ -1,16 +1,30 @@
-"""The one aiohttp application: SMS webhooks, health; later the bot, POS and admin."""
+"""The one aiohttp application: SMS webhooks and delivery reports, health, metrics; the
+outbox drain runs inside it, started and stopped with the app."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from api.health import Health
+from api.metrics import Metrics
 from api.pos import PosApi
+from core.drain import Drain
+from core.ratelimit import SystemTimer
 from pointshall.bootstrap import Services
+from pointshall.transports import build_transport, drain_policy
+from pointshall.weblog import request_log
+from sms.delivery_reports import KannelDlr, TwilioStatus
 from sms.kannel_inbound import KannelInbound
 from sms.twilio_inbound import TwilioInbound
 
 SERVICES_KEY = web.AppKey("services", Services)
+DRAIN_KEY = web.AppKey("drain", Drain)
+log = logging.getLogger(__name__)
 
 
 def _secret(value: object) -> str | None:
@@ -18,18 +32,49 @@ def _secret(value: object) -> str | None:
     return getter() if getter else None
 
 
-def build_app(services: Services) -> web.Application:
-    settings = services.settings
-    app = web.Application(client_max_size=64 * 1024)
-    app[SERVICES_KEY] = services
-    twilio = TwilioInbound(
-        services.db,
-        services.hall,
-        auth_token=_secret(settings.twilio_auth_token),
-        public_url=settings.public_url,
+async def _outbox_drain(app: web.Application) -> AsyncIterator[None]:
+    """Run the drain for the configured transport while the app runs; finish sends on stop."""
+    services = app[SERVICES_KEY]
+    transport = build_transport(services.settings)
+    drain = Drain(
+        services.db, transport, services.clock, SystemTimer(), drain_policy(services.settings)
     )
-    kannel = KannelInbound(services.db, services.hall, secret=_secret(settings.kannel_secret))
-    app.add_routes([*twilio.routes(), *kannel.routes(), *Health(services.db).routes()])
-    pos = PosApi(services.db, services.clock, services.keyring, settings.default_region)
-    app.add_routes(pos.routes())
+    app[DRAIN_KEY] = drain
+    task = asyncio.create_task(drain.run(), name="outbox-drain")
+    log.info("outbox drain started (%s)", transport.name)
+    try:
+        yield
+    finally:
+        drain.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await transport.close()
+
+
+def build_app(services: Services, *, drain: bool | None = None) -> web.Application:
+    """The web app; ``drain`` (default ``POINTSHALL_OUTBOX_DRAIN``) runs the outbox drain in it."""
+    settings = services.settings
+    app = web.Application(client_max_size=64 * 1024, middlewares=[request_log])
+    app[SERVICES_KEY] = services
+    auth_token, public_url = _secret(settings.twilio_auth_token), settings.public_url
+    kannel_secret = _secret(settings.kannel_secret)
+    twilio = TwilioInbound(services.db, services.hall, auth_token=auth_token, public_url=public_url)
+    status = TwilioStatus(services.db, services.clock, auth_token=auth_token, public_url=public_url)
+    kannel = KannelInbound(services.db, services.hall, secret=kannel_secret)
+    dlr = KannelDlr(services.db, services.clock, secret=kannel_secret)
+    app.add_routes(
+        [
+            *twilio.routes(),
+            *status.routes(),
+            *kannel.routes(),
+            *dlr.routes(),
+            *Health(services.db).routes(),
+            *Metrics(services.db).routes(),
+            *PosApi(
+                services.db, services.clock, services.keyring, settings.default_region
+            ).routes(),
+        ]
+    )
+    if settings.outbox_drain if drain is None else drain:
+        app.cleanup_ctx.append(_outbox_drain)
     return app

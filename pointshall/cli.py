@@ -19,12 +19,14 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from core import doctor as ledger_doctor
+from core import outbox as outbox_core
+from core.clock import epoch
 from core.errors import ConfigurationError, FeedError
 from core.feed import BadRow
 from core.feed_import import import_feed
 from handlers.hall import InboundMessage
 from pointshall import demo as demo_data
-from pointshall import migrate
+from pointshall import migrate, weblog
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_catalog import catalog_app
@@ -41,6 +43,8 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(merchant_app, name="merchant")
 install_settlement(app)
+outbox_app = typer.Typer(help="Outbound messages waiting, sent, dead.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 
 out = Console()
 err = Console(stderr=True)
@@ -72,7 +76,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Listen address [POINTSHALL_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port [POINTSHALL_PORT].")] = None,
 ) -> None:
-    """Run the web service (SMS webhooks, health), upgrading the database first."""
+    """Run the web service (webhooks, delivery reports, outbox drain); upgrade the db first."""
     if demo:
         os.environ.setdefault("POINTSHALL_TWILIO_AUTH_TOKEN", demo_data.DEMO_TWILIO_TOKEN)
         os.environ.setdefault("POINTSHALL_KANNEL_SECRET", demo_data.DEMO_KANNEL_SECRET)
@@ -86,10 +90,11 @@ def serve(
     except ConfigurationError as exc:
         err.print(f"[red]cannot start:[/red] {exc}")
         raise typer.Exit(2) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    weblog.configure(logging.INFO)
 
     async def main() -> None:
         services = await bootstrap(settings)
+        runner: web.AppRunner | None = None
         try:
             if demo:
                 periods = await demo_data.seed(services)
@@ -97,14 +102,15 @@ def serve(
             web_app = build_app(services)
             attach_scheduler(web_app, services)
             runner = web.AppRunner(web_app, access_log=None)
-            await runner.setup()
-            try:
-                await web.TCPSite(runner, host, port).start()
-                out.print(f"pointshall listening on http://{host}:{port} (Ctrl-C to stop)")
-                await asyncio.Event().wait()
-            finally:
-                await runner.cleanup()  # stops the scheduler before the database closes
+            await runner.setup()  # starts the outbox drain and the scheduler
+            await web.TCPSite(runner, host, port).start()
+            out.print(f"pointshall listening on http://{host}:{port} (Ctrl-C to stop)")
+            await asyncio.Event().wait()
         finally:
+            if runner is not None:
+                # Stops the scheduler, and lets the drain finish the sends under way,
+                # before the database closes.
+                await runner.cleanup()
             await services.close()
 
     with contextlib.suppress(KeyboardInterrupt):
@@ -236,6 +242,52 @@ def doctor() -> None:
         err.print(f"{len(report.discrepancies)} discrepancies in {report.accounts} accounts")
         raise typer.Exit(1)
     out.print(f"ledger ok: {report.accounts} accounts, {report.entries} entries")
+
+
+@outbox_app.command("status")
+def outbox_status() -> None:
+    """Count outbox messages by status; show how long the oldest pending one has waited."""
+
+    async def job(services: Services) -> tuple[dict[str, int], int | None, int]:
+        counts = await services.db.read(outbox_core.status_counts)
+        oldest = await services.db.read(outbox_core.oldest_due)
+        return counts, oldest, epoch(services.clock.now())
+
+    counts, oldest, now = _run(job)
+    for status, n in counts.items():
+        out.print(f"{status:<11}{n:>10,}", highlight=False)
+    if oldest is not None:
+        out.print(f"oldest pending due {max(0, now - oldest)} s ago", highlight=False)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Outbox ids to send again.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Retry every message in this status: dead or failed.")
+    ] = None,
+) -> None:
+    """Queue dead (or failed) messages again with a fresh count of attempts."""
+    if not ids and status is None:
+        err.print("name outbox ids or --status dead|failed")
+        raise typer.Exit(2)
+
+    async def job(services: Services) -> int:
+        return await services.db.write(
+            partial(
+                outbox_core.requeue,
+                now=epoch(services.clock.now()),
+                ids=ids or (),
+                status=status,
+            )
+        )
+
+    try:
+        count = _run(job)
+    except ValueError as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
+    out.print(f"{count} message(s) queued again")
 
 
 @app.command("demo")

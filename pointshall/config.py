@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.accrual import DEFAULT_TENURE_RATES, AccrualRules
@@ -13,8 +13,8 @@ from core.errors import ConfigurationError
 
 TRANSPORT_NEEDS: dict[str, tuple[str, ...]] = {
     "console": (),
-    "twilio": ("twilio_account_sid", "twilio_auth_token", "twilio_from"),
-    "kannel": ("kannel_url", "kannel_user", "kannel_pass"),
+    "twilio": ("twilio_account_sid", "twilio_auth_token", "twilio_from", "public_url"),
+    "kannel": ("kannel_url", "kannel_user", "kannel_pass", "kannel_secret"),
 }
 
 
@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     kannel_user: str | None = None
     kannel_pass: SecretStr | None = None
     kannel_secret: SecretStr | None = None
+    kannel_from: str | None = None
+    kannel_dlr_base: str | None = None
+    twilio_api_base: str | None = None
+
+    outbox_rate: float = Field(default=1.0, gt=0)
+    outbox_burst: int = Field(default=1, ge=1)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_backoff: float = Field(default=30.0, gt=0)
+    outbox_max_in_flight: int = Field(default=16, ge=1)
+    outbox_drain: bool = True
     telegram_token: SecretStr | None = None
     telegram_secret: SecretStr | None = None
 

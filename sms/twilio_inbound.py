@@ -17,6 +17,7 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from core import metrics
 from core.db import Database
 from handlers.hall import Hall, InboundMessage
 
@@ -25,6 +26,22 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Signature"
 TWIML = "text/xml"
 EMPTY_TWIML = str(MessagingResponse())
+
+
+def signed(
+    validator: RequestValidator | None,
+    public_url: str | None,
+    request: web.Request,
+    params: object,
+) -> bool:
+    """Whether ``X-Twilio-Signature`` is Twilio's HMAC of our public URL and ``params``."""
+    if validator is None or not public_url:
+        return False
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not signature:
+        return False
+    expected = validator.compute_signature(public_url + request.path_qs, params)
+    return hmac.compare_digest(expected.encode(), signature.encode())
 
 
 def twiml(text: str) -> str:
@@ -50,16 +67,11 @@ class TwilioInbound:
             )
 
     def _signed(self, request: web.Request, params: object) -> bool:
-        if self._validator is None or not self._public_url:
-            return False
-        signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not signature:
-            return False
-        expected = self._validator.compute_signature(self._public_url + request.path_qs, params)
-        return hmac.compare_digest(expected.encode(), signature.encode())
+        return signed(self._validator, self._public_url, request, params)
 
     async def handle(self, request: web.Request) -> web.Response:
         params = await request.post()
+        metrics.INBOUND.labels("twilio").inc()
         if not self._signed(request, params):
             return web.Response(status=403, text="invalid signature")
         sid = params.get("MessageSid") or params.get("SmsSid")

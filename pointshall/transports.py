@@ -1,0 +1,56 @@
+"""Build the outbound SMS transport and the drain from settings (the composition root)."""
+
+from __future__ import annotations
+
+from core.drain import DrainPolicy
+from core.errors import ConfigurationError
+from core.transport import Transport
+from pointshall.config import Settings
+from sms.console_outbound import ConsoleTransport
+from sms.kannel_outbound import KannelTransport
+from sms.twilio_outbound import TwilioTransport
+
+
+def _secret(value: object) -> str:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter()) if getter else ""
+
+
+def drain_policy(settings: Settings) -> DrainPolicy:
+    return DrainPolicy(
+        rate=settings.outbox_rate,
+        burst=settings.outbox_burst,
+        max_attempts=settings.outbox_max_attempts,
+        backoff=settings.outbox_backoff,
+        max_in_flight=settings.outbox_max_in_flight,
+    )
+
+
+def build_transport(settings: Settings) -> Transport:
+    """The transport ``POINTSHALL_SMS_TRANSPORT`` names; call inside the running event loop."""
+    settings.check_transport()
+    if settings.sms_transport == "twilio":
+        assert settings.twilio_account_sid and settings.twilio_from and settings.public_url
+        return TwilioTransport(
+            account_sid=settings.twilio_account_sid,
+            auth_token=_secret(settings.twilio_auth_token),
+            sender=settings.twilio_from,
+            public_url=settings.public_url,
+            api_base=settings.twilio_api_base,
+        )
+    if settings.sms_transport == "kannel":
+        assert settings.kannel_url and settings.kannel_user
+        callback = settings.kannel_dlr_base or settings.public_url
+        if not callback:
+            callback = f"http://{settings.host}:{settings.port}"
+        return KannelTransport(
+            url=settings.kannel_url,
+            username=settings.kannel_user,
+            password=_secret(settings.kannel_pass),
+            callback_url=callback,
+            secret=_secret(settings.kannel_secret),
+            sender=settings.kannel_from,
+        )
+    if settings.sms_transport == "console":
+        return ConsoleTransport()
+    raise ConfigurationError(f"unknown POINTSHALL_SMS_TRANSPORT {settings.sms_transport!r}")
