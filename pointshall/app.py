@@ -6,6 +6,7 @@ from aiohttp import web
 
 from api.health import Health
 from api.pos import PosApi
+from bot.webhook import TelegramWebhook
 from pointshall.bootstrap import Services
 from sms.kannel_inbound import KannelInbound
 from sms.twilio_inbound import TwilioInbound
@@ -32,4 +33,8 @@ def build_app(services: Services) -> web.Application:
     app.add_routes([*twilio.routes(), *kannel.routes(), *Health(services.db).routes()])
     pos = PosApi(services.db, services.clock, services.keyring, settings.default_region)
     app.add_routes(pos.routes())
+    if services.telegram is not None:
+        secret = _secret(settings.telegram_secret)
+        webhook = TelegramWebhook(services.telegram, secret=secret, public_url=settings.public_url)
+        webhook.attach(app)
     return app

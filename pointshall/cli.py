@@ -27,6 +27,7 @@ from pointshall import demo as demo_data
 from pointshall import migrate
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
+from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_jobs import jobs_app
 from pointshall.cli_merchant import merchant_app
@@ -39,6 +40,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(merchant_app, name="merchant")
+app.command()(bot)
 
 out = Console()
 err = Console(stderr=True)
