@@ -9,11 +9,12 @@ short notice and changes nothing.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from functools import partial
 
 from sqlalchemy import Connection
 from telegram import CallbackQuery, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import render, screens
@@ -26,6 +27,11 @@ from handlers.chat import ChatDesk, ChatMessage, ChatReply, guest_lang
 from handlers.chat_texts import ct
 
 log = logging.getLogger(__name__)
+
+update_failures: ContextVar[list[BaseException] | None] = ContextVar(
+    "update_failures", default=None
+)
+"""Set by the webhook around one update: errors that a redelivery could cure are put here."""
 
 DEFAULT_PAGE = 1
 MAX_PAGE = 10_000
@@ -128,5 +134,13 @@ class HallBot:
         return bound.lang if bound else guest_lang(code, self.desk.hall.policy.home_lang)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log what went wrong; the user gets nothing half-done (the unit of work rolled back)."""
+        """Log what went wrong; the user gets nothing half-done (the unit of work rolled back).
+
+        A failure before the answer was committed (the database, a bug) is handed to the
+        webhook, which then asks Telegram to deliver the update again; a failed send is
+        not, since the redelivery would be a duplicate.
+        """
         log.error("telegram update failed: %r", update, exc_info=context.error)
+        failures = update_failures.get()
+        if failures is not None and not isinstance(context.error, TelegramError | None):
+            failures.append(context.error)

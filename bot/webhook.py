@@ -2,7 +2,9 @@
 
 Both the path secret and the ``X-Telegram-Bot-Api-Secret-Token`` header must
 match the configured secret, otherwise 403 and nothing happens. The update is
-processed before we answer, so Telegram's retries back off while we are slow.
+processed before we answer, so Telegram's retries back off while we are slow,
+and an update whose unit of work failed gets a 500 so Telegram delivers it again
+(the ``update_id`` claim makes that safe).
 The application starts and stops with the web app (python-telegram-bot's
 ``customwebhookbot`` example); with a public URL the webhook is registered at start.
 """
@@ -17,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from telegram import Update
 
+from bot.adapter import update_failures
 from bot.types import TelegramApp
 from core.errors import ConfigurationError
 
@@ -58,7 +61,14 @@ class TelegramWebhook:
             update = Update.de_json(data, self.application.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400, text="not an update")
-        await self.application.process_update(update)
+        failures: list[BaseException] = []
+        token = update_failures.set(failures)
+        try:
+            await self.application.process_update(update)
+        finally:
+            update_failures.reset(token)
+        if failures:  # nothing was committed: Telegram delivers it again later
+            return web.Response(status=500, text="failed, deliver again")
         return web.Response(text="ok")
 
     async def _startup(self, _app: web.Application) -> None:

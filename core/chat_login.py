@@ -73,11 +73,17 @@ def pending_number(conn: Connection, chat_id: int, now: int) -> str | None:
 def send_code(
     conn: Connection, chat_id: int, msisdn: str, now: int, keyring: Keyring, home_lang: str
 ) -> bool:
-    """Queue a new code by SMS to ``msisdn``; False (nothing sent) within a minute of the last."""
-    last = conn.execute(
-        select(chat_login.c.msisdn, chat_login.c.sent_at).where(chat_login.c.chat_id == chat_id)
+    """Queue a new code by SMS to ``msisdn``; False (nothing sent) within a minute of the last
+    code for this chat or to this number, so no chat can make the hall bomb a phone."""
+    recent = conn.execute(
+        select(chat_login.c.chat_id)
+        .where(
+            ((chat_login.c.chat_id == chat_id) | (chat_login.c.msisdn == msisdn))
+            & (chat_login.c.sent_at > now - RESEND_SECONDS)
+        )
+        .limit(1)
     ).first()
-    if last is not None and last.msisdn == msisdn and now - last.sent_at < RESEND_SECONDS:
+    if recent is not None:
         return False
     code = digits(OTP_DIGITS)
     conn.execute(delete(chat_login).where(chat_login.c.chat_id == chat_id))

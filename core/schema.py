@@ -580,4 +580,5 @@ chat_login = Table(
     Column("sent_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    Index(None, "msisdn"),
 )

@@ -45,9 +45,11 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("chat_id", name=op.f("pk_chat_login")),
     )
+    op.create_index(op.f("ix_chat_login_msisdn"), "chat_login", ["msisdn"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_chat_login_msisdn"), table_name="chat_login")
     op.drop_table("chat_login")
     op.drop_index(op.f("ix_chat_binding_subscriber_id"), table_name="chat_binding")
     op.drop_table("chat_binding")

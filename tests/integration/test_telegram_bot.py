@@ -304,3 +304,40 @@ async def test_a_forged_or_stale_callback_changes_nothing(chat: Chat, forgery: s
     assert answers and "过期" in answers[-1]["text"]
     assert await count(chat.services, inbound) == inbound_before
     assert chat.fake.messages[home.message_id].text == home.text
+
+
+async def test_a_guest_pages_with_a_more_button(chat: Chat) -> None:
+    await seed_catalog(chat.services)
+    first = (await chat.say("SP"))[0]
+    assert "MORE" not in first.text
+    [(label, _data)] = buttons(first)
+    assert label == "更多 ▶"
+    second = (await chat.press(first, "更多"))[0]
+    assert second.text.startswith("商品(2/")
+    assert first.text.splitlines()[1] not in second.text
+
+
+async def test_one_code_a_minute_per_number_across_chats(chat: Chat) -> None:
+    await chat.share_contact(PHONE)
+    other = Chat(chat.client, chat.fake, chat.services, chat_id=CHAT + 1, next_update=5000)
+    assert "稍候" in (await other.share_contact(PHONE))[0].text
+    assert await count(chat.services, outbox) == 1
+
+
+async def test_a_failed_unit_of_work_asks_telegram_to_deliver_again(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers.chat import ChatDesk
+
+    real = ChatDesk.receive
+
+    def broken(self: ChatDesk, conn: Connection, msg: object) -> object:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ChatDesk, "receive", broken)
+    update = contact_update(555, CHAT, PHONE)
+    assert await chat.post(update) == 500
+    assert await count(chat.services, outbox) == 0
+    monkeypatch.setattr(ChatDesk, "receive", real)
+    assert await chat.post(update) == 200
+    assert await count(chat.services, outbox) == 1
