@@ -7,6 +7,7 @@ other answers 404 like the real server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -44,6 +45,10 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     messages: dict[int, Shown] = field(default_factory=dict)
     webhook: dict[str, Any] | None = None
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    """What ``getUpdates`` hands out (polling mode)."""
+    shown: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set whenever a message is shown to a chat."""
     _next_id: int = 1
 
     def app(self) -> web.Application:
@@ -59,6 +64,8 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await _params(request)
         self.calls.append((method, params))
+        if method == "getUpdates":
+            return web.json_response({"ok": True, "result": await self._poll(params)})
         answer: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_{method}", None)
         if answer is None:
             return web.json_response(
@@ -67,6 +74,13 @@ class FakeTelegram:
         return web.json_response({"ok": True, "result": answer(params)})
 
     # ------------------------------------------------------------------ methods
+
+    async def _poll(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(p.get("offset") or 0)
+        pending = [u for u in self.updates if u["update_id"] >= offset]
+        if not pending:
+            await asyncio.sleep(0.1)  # a short long-poll
+        return pending
 
     def _getMe(self, _p: dict[str, Any]) -> dict[str, Any]:
         return BOT_USER
@@ -101,6 +115,7 @@ class FakeTelegram:
         shown = Shown(self._next_id, chat_id, text, markup, photo)
         self._next_id += 1
         self.messages[shown.message_id] = shown
+        self.shown.set()
         return self._json(shown)
 
     @staticmethod
