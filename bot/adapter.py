@@ -45,7 +45,11 @@ class HallBot:
         self.clock = clock
 
     def register(self, application: TelegramApp) -> None:
-        application.add_handler(MessageHandler(filters.TEXT | filters.CONTACT, self.on_message))
+        # Only private chats: a group bound to a number would let every member spend it.
+        private = filters.ChatType.PRIVATE
+        application.add_handler(
+            MessageHandler((filters.TEXT | filters.CONTACT) & private, self.on_message)
+        )
         application.add_handler(CallbackQueryHandler(self.on_callback))
         application.add_error_handler(self.on_error)
 
@@ -63,7 +67,7 @@ class HallBot:
             lang=user.language_code if user else None,
         )
         reply = await self.db.write(partial(self.desk.receive, msg=msg))
-        if reply.duplicate or not reply.text:
+        if reply.duplicate or not reply.text:  # a redelivery was answered the first time
             return
         await self._send(message, reply)
 

@@ -341,3 +341,11 @@ async def test_a_failed_unit_of_work_asks_telegram_to_deliver_again(
     monkeypatch.setattr(ChatDesk, "receive", real)
     assert await chat.post(update) == 200
     assert await count(chat.services, outbox) == 1
+
+
+async def test_group_chats_are_ignored(chat: Chat) -> None:
+    update = text_update(1, -100123, "/start")
+    update["message"]["chat"]["type"] = "group"
+    assert await chat.post(update) == 200
+    assert chat.fake.called("sendMessage") == []
+    assert await count(chat.services, inbound) == 0
