@@ -640,3 +640,26 @@ settlement_line = Table(
     Index(None, "statement_id"),
     Index(None, "consumed_at"),
 )
+
+# ------------------------------------------------------------ Telegram chats (§2.2.8)
+
+chat_binding = Table(
+    "chat_binding",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("bound_at", BigInteger, nullable=False),
+    Index(None, "subscriber_id"),
+)
+
+chat_login = Table(
+    "chat_login",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("msisdn", String(16), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("sent_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index(None, "msisdn"),
+)

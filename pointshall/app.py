@@ -13,6 +13,7 @@ from aiohttp import web
 from api.health import Health
 from api.metrics import Metrics
 from api.pos import PosApi
+from bot.webhook import TelegramWebhook
 from core.drain import Drain
 from core.ratelimit import SystemTimer
 from pointshall.bootstrap import Services
@@ -77,4 +78,8 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
     )
     if settings.outbox_drain if drain is None else drain:
         app.cleanup_ctx.append(_outbox_drain)
+    if services.telegram is not None:
+        secret = _secret(settings.telegram_secret)
+        webhook = TelegramWebhook(services.telegram, secret=secret, public_url=settings.public_url)
+        webhook.attach(app)
     return app

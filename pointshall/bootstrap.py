@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.build import build_application
+from bot.types import TelegramApp
 from core import app_secrets
 from core.accrual import AccrualRules
 from core.clock import Clock, SystemClock
@@ -25,6 +27,8 @@ class Services:
     hall: Hall
     rules: AccrualRules
     keyring: Keyring
+    telegram: TelegramApp | None = None
+    """The bot, when ``POINTSHALL_TELEGRAM_TOKEN`` is set; started by the web app or ``bot``."""
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -67,4 +71,15 @@ async def bootstrap(
         raise
     keyring = await keyring_for(settings, db)
     hall = Hall(policy_from(settings), clock, keyring)
-    return Services(settings, db, clock, hall, settings.accrual_rules(), keyring)
+    telegram = None
+    if settings.telegram_token is not None:
+        telegram = build_application(
+            settings.telegram_token.get_secret_value(),
+            db=db,
+            hall=hall,
+            keyring=keyring,
+            clock=clock,
+            api_url=settings.telegram_api_url,
+            file_url=settings.telegram_file_url,
+        )
+    return Services(settings, db, clock, hall, settings.accrual_rules(), keyring, telegram)

@@ -29,6 +29,7 @@ from pointshall import demo as demo_data
 from pointshall import migrate, weblog
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
+from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_jobs import jobs_app
 from pointshall.cli_merchant import merchant_app
@@ -45,6 +46,7 @@ app.add_typer(merchant_app, name="merchant")
 install_settlement(app)
 outbox_app = typer.Typer(help="Outbound messages waiting, sent, dead.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+app.command()(bot)
 
 out = Console()
 err = Console(stderr=True)

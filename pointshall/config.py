@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     outbox_drain: bool = True
     telegram_token: SecretStr | None = None
     telegram_secret: SecretStr | None = None
+    telegram_api_url: str | None = None
+    """Another Bot API server (a local one, or a fake in tests), e.g. ``http://host:8081/bot``."""
+    telegram_file_url: str | None = None
 
     timezone: str = "Asia/Shanghai"
     default_region: str = "CN"
@@ -88,6 +91,10 @@ class Settings(BaseSettings):
                     f"POINTSHALL_{name.upper()} must be set when "
                     f"POINTSHALL_SMS_TRANSPORT={self.sms_transport}"
                 )
+        if self.telegram_token is not None and self.telegram_secret is None:
+            raise ConfigurationError(
+                "POINTSHALL_TELEGRAM_SECRET must be set when POINTSHALL_TELEGRAM_TOKEN is"
+            )
         try:
             self.accrual_rules()
         except ValueError as exc:

@@ -1,0 +1,150 @@
+"""The bot's handlers: each update becomes one unit of work in ``handlers.chat`` or a screen.
+
+Text and shared contacts go to ``ChatDesk.receive`` (the SMS pipeline for a
+bound chat); inline buttons carry signed payloads (``bot.callbacks``) and show
+the mall screens (``bot.screens``). A forged or stale button is answered with a
+short notice and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from functools import partial
+
+from sqlalchemy import Connection
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot import render, screens
+from bot.callbacks import CallbackCodec
+from bot.types import TelegramApp
+from core import chat_login
+from core.clock import Clock, epoch
+from core.db import Database
+from handlers.chat import ChatDesk, ChatMessage, ChatReply, guest_lang
+from handlers.chat_texts import ct
+
+log = logging.getLogger(__name__)
+
+update_failures: ContextVar[list[BaseException] | None] = ContextVar(
+    "update_failures", default=None
+)
+"""Set by the webhook around one update: errors that a redelivery could cure are put here."""
+
+DEFAULT_PAGE = 1
+MAX_PAGE = 10_000
+
+
+class HallBot:
+    def __init__(self, db: Database, desk: ChatDesk, codec: CallbackCodec, clock: Clock) -> None:
+        self.db = db
+        self.desk = desk
+        self.codec = codec
+        self.clock = clock
+
+    def register(self, application: TelegramApp) -> None:
+        # Only private chats: a group bound to a number would let every member spend it.
+        private = filters.ChatType.PRIVATE
+        application.add_handler(
+            MessageHandler((filters.TEXT | filters.CONTACT) & private, self.on_message)
+        )
+        application.add_handler(CallbackQueryHandler(self.on_callback))
+        application.add_error_handler(self.on_error)
+
+    async def on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a typed text or a shared contact."""
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None:
+            return
+        user = update.effective_user
+        msg = ChatMessage(
+            update_id=update.update_id,
+            chat_id=chat.id,
+            text=message.text or "",
+            contact=message.contact.phone_number if message.contact else None,
+            lang=user.language_code if user else None,
+        )
+        reply = await self.db.write(partial(self.desk.receive, msg=msg))
+        if reply.duplicate or not reply.text:  # a redelivery was answered the first time
+            return
+        await self._send(message, reply)
+
+    async def _send(self, message: Message, reply: ChatReply) -> None:
+        await message.reply_text(reply.text, reply_markup=render.reply_markup(reply, self.codec))
+        if reply.screen in ("home", "ask_contact"):  # guests may browse before logging in
+            screen = await self.db.read(partial(self._home, lang=reply.lang))
+            await message.reply_text(screen.text, reply_markup=render.inline(screen, self.codec))
+
+    async def on_callback(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Show the screen a signed button asks for; refuse anything else, harmlessly."""
+        query = update.callback_query
+        chat = update.effective_chat
+        if query is None or chat is None:
+            return
+        code = query.from_user.language_code if query.from_user else None
+        lang = await self.db.read(partial(self._lang, chat_id=chat.id, code=code))
+        payload = self.codec.decode(query.data or "")
+        if payload is None:
+            await query.answer(ct(lang, "stale"))
+            return
+        kind, _, rest = payload.partition(" ")
+        if kind in ("x", "c"):
+            text = f"XQ {rest}" if kind == "x" else rest
+            msg = ChatMessage(update.update_id, chat.id, text, lang=code)
+            reply = await self.db.write(partial(self.desk.press, msg=msg))
+            await query.answer()
+            if not reply.duplicate and reply.text and isinstance(query.message, Message):
+                await self._send(query.message, reply)
+            return
+        screen = await self._screen(kind, rest, lang)
+        if screen is None:
+            await query.answer(ct(lang, "stale"))
+            return
+        await query.answer()
+        await self._edit(query, screen)
+
+    async def _screen(self, kind: str, rest: str, lang: str) -> screens.Screen | None:
+        if kind == "h":
+            return await self.db.read(partial(self._home, lang=lang))
+        if kind == "g":
+            category, _, page_word = rest.partition(" ")
+            page = int(page_word) if page_word.isdigit() else DEFAULT_PAGE
+            if not category or not DEFAULT_PAGE <= page <= MAX_PAGE:
+                return None
+            return await self.db.read(partial(self._goods, lang=lang, category=category, page=page))
+        return None
+
+    async def _edit(self, query: CallbackQuery, screen: screens.Screen) -> None:
+        try:
+            markup = render.inline(screen, self.codec)
+            await query.edit_message_text(screen.text, reply_markup=markup)
+        except BadRequest as exc:  # pressed twice: "message is not modified"
+            if "not modified" not in str(exc).lower():
+                raise
+
+    def _now(self) -> int:
+        return epoch(self.clock.now())
+
+    def _home(self, conn: Connection, lang: str) -> screens.Screen:
+        return screens.home(conn, lang, self._now())
+
+    def _goods(self, conn: Connection, lang: str, category: str, page: int) -> screens.Screen:
+        return screens.goods(conn, lang, self._now(), category, page)
+
+    def _lang(self, conn: Connection, chat_id: int, code: str | None) -> str:
+        bound = chat_login.bound_subscriber(conn, chat_id)
+        return bound.lang if bound else guest_lang(code, self.desk.hall.policy.home_lang)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log what went wrong; the user gets nothing half-done (the unit of work rolled back).
+
+        A failure before the answer was committed (the database, a bug) is handed to the
+        webhook, which then asks Telegram to deliver the update again; a failed send is
+        not, since the redelivery would be a duplicate.
+        """
+        log.error("telegram update failed: %r", update, exc_info=context.error)
+        failures = update_failures.get()
+        if failures is not None and not isinstance(context.error, TelegramError | None):
+            failures.append(context.error)

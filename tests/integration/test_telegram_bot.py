@@ -1,0 +1,351 @@
+"""The Telegram bot end to end: the real Application behind ``POST /tg/{secret}``, speaking to
+a fake Bot API, on both databases (issue 5, first slice)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import Connection, select
+
+from core.catalog_admin import ItemSpec, upsert_item
+from core.clock import ManualClock, epoch
+from core.schema import chat_binding, inbound, outbox
+from pointshall.app import build_app
+from pointshall.bootstrap import Services, bootstrap
+from tests.conftest import PUBLIC_URL, make_settings
+from tests.helpers import count, fund, seed_catalog, send
+from tests.telegram_fake import (
+    FakeTelegram,
+    Shown,
+    callback_update,
+    contact_update,
+    text_update,
+)
+
+TOKEN = "123456:TEST-token_for-the-fake"
+SECRET = "tg-webhook-secret_1"
+CHAT = 424242
+PHONE = "+8613800138000"
+
+
+@dataclass
+class Chat:
+    """One Telegram user talking to the hall through the webhook."""
+
+    client: TestClient
+    fake: FakeTelegram
+    services: Services
+    chat_id: int = CHAT
+    next_update: int = 1000
+
+    async def post(self, update: dict[str, Any], secret: str = SECRET) -> int:
+        resp = await self.client.post(
+            f"/tg/{SECRET}",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+        )
+        return resp.status
+
+    def _uid(self) -> int:
+        self.next_update += 1
+        return self.next_update
+
+    async def say(self, text: str) -> list[Shown]:
+        before = len(self.fake.shown_to(self.chat_id))
+        assert await self.post(text_update(self._uid(), self.chat_id, text)) == 200
+        return self.fake.shown_to(self.chat_id)[before:]
+
+    async def share_contact(self, phone: str) -> list[Shown]:
+        before = len(self.fake.shown_to(self.chat_id))
+        assert await self.post(contact_update(self._uid(), self.chat_id, phone)) == 200
+        return self.fake.shown_to(self.chat_id)[before:]
+
+    async def press(self, shown: Shown, label_part: str) -> list[Shown]:
+        before = len(self.fake.shown_to(self.chat_id))
+        data = button(shown, label_part)
+        assert await self.post(callback_update(self._uid(), self.chat_id, shown, data)) == 200
+        return self.fake.shown_to(self.chat_id)[before:]
+
+    async def log_in(self, phone: str = PHONE) -> None:
+        await self.share_contact(phone)
+        shown = await self.say(await last_code(self.services, phone))
+        assert "登录成功" in shown[0].text
+
+
+def buttons(shown: Shown) -> list[tuple[str, str]]:
+    markup = shown.reply_markup or {}
+    return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+
+
+def button(shown: Shown, label_part: str) -> str:
+    return next(data for text, data in buttons(shown) if label_part in text)
+
+
+async def last_code(services: Services, phone: str) -> str:
+    def q(conn: Connection) -> str:
+        text = conn.execute(
+            select(outbox.c.text)
+            .where(outbox.c.recipient == phone)
+            .order_by(outbox.c.id.desc())
+            .limit(1)
+        ).scalar_one()
+        found = re.search(r"[0-9]{6}", text)
+        assert found is not None
+        return found.group(0)
+
+    return await services.db.read(q)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[tuple[FakeTelegram, str]]:
+    telegram = FakeTelegram(TOKEN)
+    server = TestServer(telegram.app())
+    await server.start_server()
+    try:
+        yield telegram, str(server.make_url("/bot"))
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def chat(
+    database_url: str, clock: ManualClock, fake: tuple[FakeTelegram, str]
+) -> AsyncIterator[Chat]:
+    telegram, api_url = fake
+    settings = make_settings(
+        database_url,
+        telegram_token=TOKEN,
+        telegram_secret=SECRET,
+        telegram_api_url=api_url,
+    )
+    services = await bootstrap(settings, clock=clock, upgrade=False)
+    try:
+        async with TestClient(TestServer(build_app(services))) as client:
+            yield Chat(client, telegram, services)
+    finally:
+        await services.close()
+
+
+async def test_startup_registers_the_webhook_with_its_secret(chat: Chat) -> None:
+    assert chat.fake.webhook is not None
+    assert chat.fake.webhook["url"] == f"{PUBLIC_URL}/tg/{SECRET}"
+    assert chat.fake.webhook["secret_token"] == SECRET
+
+
+@pytest.mark.parametrize("where", ["header", "path", "missing"])
+async def test_a_bad_secret_is_refused_with_no_effect(chat: Chat, where: str) -> None:
+    update = text_update(1, CHAT, "/start")
+    if where == "header":
+        status = await chat.post(update, secret="wrong")
+    elif where == "path":
+        resp = await chat.client.post(
+            "/tg/wrong", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        )
+        status = resp.status
+    else:
+        resp = await chat.client.post(f"/tg/{SECRET}", json=update)
+        status = resp.status
+    assert status == 403
+    assert await count(chat.services, inbound) == 0
+    assert chat.fake.called("sendMessage") == []
+
+
+async def test_not_an_update_is_a_400(chat: Chat) -> None:
+    resp = await chat.client.post(
+        f"/tg/{SECRET}", data=b"nope", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    assert resp.status == 400
+
+
+async def test_start_asks_for_the_contact_and_shows_the_home_screen(chat: Chat) -> None:
+    await seed_catalog(chat.services)
+    ask, home = await chat.say("/start")
+    assert "分享" in ask.text
+    assert ask.reply_markup is not None
+    assert ask.reply_markup["keyboard"][0][0]["request_contact"] is True
+    labels = [text for text, _ in buttons(home)]
+    assert {"话费", "礼品", "商家券", "全部商品"} <= set(labels)
+    assert any("保温杯" in label or "50元话费" in label for label in labels)  # best sellers
+    assert all(len(data.encode()) <= 64 for _, data in buttons(home))
+
+
+async def test_login_by_contact_and_sms_code_binds_the_chat(chat: Chat) -> None:
+    shown = await chat.share_contact("13800138000")
+    assert "+86138****8000" in shown[0].text
+    code = await last_code(chat.services, PHONE)
+    shown = await chat.say(code)
+    assert "登录成功" in shown[0].text
+    assert buttons(shown[1])  # the home screen follows
+
+    def bound(conn: Connection) -> list[int]:
+        return list(conn.execute(select(chat_binding.c.chat_id)).scalars())
+
+    assert await chat.services.db.read(bound) == [CHAT]
+    welcome, _home = await chat.say("/start")
+    assert "欢迎回来" in welcome.text
+
+
+async def test_login_by_typed_number_and_wrong_codes(chat: Chat) -> None:
+    shown = await chat.say("138 0013 8000")
+    assert "验证码已通过短信发送" in shown[0].text
+    code = await last_code(chat.services, PHONE)
+    wrong = "000000" if code != "000000" else "111111"
+    for left in (4, 3, 2, 1):
+        assert f"{left}次" in (await chat.say(wrong))[0].text
+    assert "过多" in (await chat.say(wrong))[0].text
+    assert "需要登录" in (await chat.say(code))[0].text  # the code is dead: a guest's 6 digits
+    assert await count(chat.services, chat_binding) == 0
+
+
+async def test_a_second_code_waits_a_minute(chat: Chat) -> None:
+    await chat.share_contact(PHONE)
+    assert "稍候" in (await chat.share_contact(PHONE))[0].text
+    assert await count(chat.services, outbox) == 1
+    assert isinstance(chat.services.clock, ManualClock)
+    chat.services.clock.advance(timedelta(seconds=61))
+    await chat.share_contact(PHONE)
+    assert await count(chat.services, outbox) == 2
+
+
+async def test_jf_in_the_chat_answers_like_the_sms(chat: Chat, tmp_path: Path) -> None:
+    await fund(chat.services, tmp_path, {PHONE: 4200})
+    await chat.log_in()
+    in_chat = (await chat.say("JF"))[0].text
+    assert in_chat == (await send(chat.services, PHONE, "JF")).reply
+    assert "4,200" in in_chat
+    assert (await chat.say("/jf"))[0].text == in_chat
+
+
+async def test_unbound_chats_browse_but_must_log_in_for_an_account(chat: Chat) -> None:
+    await seed_catalog(chat.services)
+    for text in ("JF", "MX", "DH 1001", "DD"):
+        assert "/start" in (await chat.say(text))[0].text
+    assert "保温杯" in (await chat.say("XQ 2001"))[0].text
+    assert "活动" in (await chat.say("HD"))[0].text
+    assert "2001" in (await chat.say("SS 保温"))[0].text
+    assert "JF" in (await chat.say("BZ"))[0].text
+
+
+async def test_the_same_update_50_times_has_one_effect(chat: Chat, tmp_path: Path) -> None:
+    await fund(chat.services, tmp_path, {PHONE: 4200})
+    contact = contact_update(77, CHAT, PHONE)
+    statuses = await asyncio.gather(*(chat.post(contact) for _ in range(50)))
+    assert set(statuses) == {200}
+    assert await count(chat.services, outbox) == 1  # one code sent
+    await chat.say(await last_code(chat.services, PHONE))
+    sent_before = len(chat.fake.called("sendMessage"))
+    jf = text_update(78, CHAT, "JF")
+    assert set(await asyncio.gather(*(chat.post(jf) for _ in range(50)))) == {200}
+    assert len(chat.fake.called("sendMessage")) == sent_before + 1
+
+    def rows(conn: Connection) -> int:
+        return len(conn.execute(select(inbound.c.id).where(inbound.c.external_id == "78")).all())
+
+    assert await chat.services.db.read(rows) == 1
+
+
+async def test_goods_list_pages_with_signed_buttons(chat: Chat) -> None:
+    await seed_catalog(chat.services)
+    now = epoch(chat.services.clock.now())
+
+    def more_gifts(conn: Connection) -> None:
+        for n in range(7):
+            spec = ItemSpec(f"25{n:02d}", f"礼品{n}", f"Gift {n}", "LP", "physical", 100 + n)
+            upsert_item(conn, spec, now)
+
+    await chat.services.db.write(more_gifts)
+    _ask, home = await chat.say("/start")
+    edits = len(chat.fake.called("editMessageText"))
+    await chat.press(home, "礼品")
+    page1 = chat.fake.messages[home.message_id]
+    assert len(chat.fake.called("editMessageText")) == edits + 1
+    assert page1.text == "礼品(1/2):"
+    labels = [text for text, _ in buttons(page1)]
+    assert "下一页 ▶" in labels and "◀ 上一页" not in labels
+    await chat.press(page1, "下一页")
+    page2 = chat.fake.messages[home.message_id]
+    assert page2.text == "礼品(2/2):"
+    assert "◀ 上一页" in [text for text, _ in buttons(page2)]
+    await chat.press(page2, "首页")
+    assert chat.fake.messages[home.message_id].text.startswith("积分商城首页")
+    detail = await chat.press(chat.fake.messages[home.message_id], "保温杯")
+    assert "2001" in detail[0].text and "保温杯" in detail[0].text
+
+
+@pytest.mark.parametrize("forgery", ["signature", "payload", "stale", "garbage"])
+async def test_a_forged_or_stale_callback_changes_nothing(chat: Chat, forgery: str) -> None:
+    await seed_catalog(chat.services)
+    _ask, home = await chat.say("/start")
+    data = button(home, "礼品")
+    sig, stamp, payload = data.split(".", 2)
+    if forgery == "signature":
+        data = f"{'0' * len(sig)}.{stamp}.{payload}"
+    elif forgery == "payload":
+        data = f"{sig}.{stamp}.g SJ 1"
+    elif forgery == "garbage":
+        data = "x 2001"
+    else:
+        assert isinstance(chat.services.clock, ManualClock)
+        chat.services.clock.advance(timedelta(days=8))
+    inbound_before = await count(chat.services, inbound)
+    edits = len(chat.fake.called("editMessageText"))
+    update = callback_update(9001, CHAT, home, data)
+    assert await chat.post(update) == 200
+    assert len(chat.fake.called("editMessageText")) == edits
+    answers = chat.fake.called("answerCallbackQuery")
+    assert answers and "过期" in answers[-1]["text"]
+    assert await count(chat.services, inbound) == inbound_before
+    assert chat.fake.messages[home.message_id].text == home.text
+
+
+async def test_a_guest_pages_with_a_more_button(chat: Chat) -> None:
+    await seed_catalog(chat.services)
+    first = (await chat.say("SP"))[0]
+    assert "MORE" not in first.text
+    [(label, _data)] = buttons(first)
+    assert label == "更多 ▶"
+    second = (await chat.press(first, "更多"))[0]
+    assert second.text.startswith("商品(2/")
+    assert first.text.splitlines()[1] not in second.text
+
+
+async def test_one_code_a_minute_per_number_across_chats(chat: Chat) -> None:
+    await chat.share_contact(PHONE)
+    other = Chat(chat.client, chat.fake, chat.services, chat_id=CHAT + 1, next_update=5000)
+    assert "稍候" in (await other.share_contact(PHONE))[0].text
+    assert await count(chat.services, outbox) == 1
+
+
+async def test_a_failed_unit_of_work_asks_telegram_to_deliver_again(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers.chat import ChatDesk
+
+    real = ChatDesk.receive
+
+    def broken(self: ChatDesk, conn: Connection, msg: object) -> object:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ChatDesk, "receive", broken)
+    update = contact_update(555, CHAT, PHONE)
+    assert await chat.post(update) == 500
+    assert await count(chat.services, outbox) == 0
+    monkeypatch.setattr(ChatDesk, "receive", real)
+    assert await chat.post(update) == 200
+    assert await count(chat.services, outbox) == 1
+
+
+async def test_group_chats_are_ignored(chat: Chat) -> None:
+    update = text_update(1, -100123, "/start")
+    update["message"]["chat"]["type"] = "group"
+    assert await chat.post(update) == 200
+    assert chat.fake.called("sendMessage") == []
+    assert await count(chat.services, inbound) == 0

@@ -1,0 +1,204 @@
+"""A fake Telegram Bot API: a small aiohttp app answering python-telegram-bot in the real JSON.
+
+It records every call and keeps what each chat was shown, so tests read the
+conversation the way the user would. Only the methods the bot uses exist; any
+other answers 404 like the real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 7_000_000_001
+BOT_USER = {
+    "id": BOT_ID,
+    "is_bot": True,
+    "first_name": "Points Hall",
+    "username": "pointshall_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+
+@dataclass
+class Shown:
+    """One message as the chat sees it now (edits replace text and keyboard)."""
+
+    message_id: int
+    chat_id: int
+    text: str
+    reply_markup: dict[str, Any] | None = None
+    photo: bool = False
+
+
+@dataclass
+class FakeTelegram:
+    token: str
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    messages: dict[int, Shown] = field(default_factory=dict)
+    webhook: dict[str, Any] | None = None
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    """What ``getUpdates`` hands out (polling mode)."""
+    shown: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set whenever a message is shown to a chat."""
+    _next_id: int = 1
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = await _params(request)
+        self.calls.append((method, params))
+        if method == "getUpdates":
+            return web.json_response({"ok": True, "result": await self._poll(params)})
+        answer: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_{method}", None)
+        if answer is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        return web.json_response({"ok": True, "result": answer(params)})
+
+    # ------------------------------------------------------------------ methods
+
+    async def _poll(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(p.get("offset") or 0)
+        pending = [u for u in self.updates if u["update_id"] >= offset]
+        if not pending:
+            await asyncio.sleep(0.1)  # a short long-poll
+        return pending
+
+    def _getMe(self, _p: dict[str, Any]) -> dict[str, Any]:
+        return BOT_USER
+
+    def _setWebhook(self, p: dict[str, Any]) -> bool:
+        self.webhook = p
+        return True
+
+    def _deleteWebhook(self, _p: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    def _answerCallbackQuery(self, _p: dict[str, Any]) -> bool:
+        return True
+
+    def _sendMessage(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._show(int(p["chat_id"]), p["text"], p.get("reply_markup"))
+
+    def _sendPhoto(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._show(int(p["chat_id"]), p.get("caption", ""), p.get("reply_markup"), True)
+
+    def _editMessageText(self, p: dict[str, Any]) -> dict[str, Any]:
+        shown = self.messages[int(p["message_id"])]
+        shown.text, shown.reply_markup = p["text"], p.get("reply_markup")
+        return self._json(shown)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _show(
+        self, chat_id: int, text: str, markup: dict[str, Any] | None, photo: bool = False
+    ) -> dict[str, Any]:
+        shown = Shown(self._next_id, chat_id, text, markup, photo)
+        self._next_id += 1
+        self.messages[shown.message_id] = shown
+        self.shown.set()
+        return self._json(shown)
+
+    @staticmethod
+    def _json(shown: Shown) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": shown.message_id,
+            "date": int(time.time()),
+            "chat": {"id": shown.chat_id, "type": "private"},
+            "from": BOT_USER,
+        }
+        if shown.photo:
+            message["photo"] = [
+                {"file_id": f"p{shown.message_id}", "file_unique_id": "u", "width": 1, "height": 1}
+            ]
+            message["caption"] = shown.text
+        else:
+            message["text"] = shown.text
+        if shown.reply_markup and "inline_keyboard" in shown.reply_markup:
+            message["reply_markup"] = shown.reply_markup
+        return message
+
+    def shown_to(self, chat_id: int) -> list[Shown]:
+        return [m for m in self.messages.values() if m.chat_id == chat_id]
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [p for m, p in self.calls if m == method]
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        body: dict[str, Any] = await request.json()
+        return body
+    form = await request.post()
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            params[key] = json.loads(value)
+        else:
+            params[key] = value
+    return params
+
+
+# ---------------------------------------------------------------- updates, as Telegram sends
+
+
+def user(chat_id: int, lang: str = "zh-hans") -> dict[str, Any]:
+    return {"id": chat_id, "is_bot": False, "first_name": "Wei", "language_code": lang}
+
+
+def text_update(update_id: int, chat_id: int, text: str, lang: str = "zh-hans") -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "private"},
+        "from": user(chat_id, lang),
+        "text": text,
+    }
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"update_id": update_id, "message": message}
+
+
+def contact_update(update_id: int, chat_id: int, phone: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": user(chat_id),
+            "contact": {"phone_number": phone, "first_name": "Wei", "user_id": chat_id},
+        },
+    }
+
+
+def callback_update(update_id: int, chat_id: int, shown: Shown, data: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cb{update_id}",
+            "from": user(chat_id),
+            "chat_instance": f"ci{chat_id}",
+            "data": data,
+            "message": FakeTelegram._json(shown),
+        },
+    }
