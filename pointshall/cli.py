@@ -8,14 +8,12 @@ import logging
 import os
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from aiohttp import web
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from core import doctor as ledger_doctor
@@ -34,7 +32,7 @@ from pointshall.cli_catalog import catalog_app
 from pointshall.cli_jobs import jobs_app
 from pointshall.cli_merchant import merchant_app
 from pointshall.cli_settle import install as install_settlement
-from pointshall.config import Settings
+from pointshall.cli_support import err, load_settings, out, run_with_services
 from pointshall.scheduling import attach_scheduler
 
 app = typer.Typer(help="pointshall: the loyalty-points SMS business hall.", no_args_is_help=True)
@@ -48,29 +46,6 @@ outbox_app = typer.Typer(help="Outbound messages waiting, sent, dead.", no_args_
 app.add_typer(outbox_app, name="outbox")
 app.command()(bot)
 
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable
-        err.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-
-def _run(job: Callable[[Services], Awaitable[T]], *, upgrade: bool = True) -> T:
-    async def main() -> T:
-        services = await bootstrap(_settings(), upgrade=upgrade)
-        try:
-            return await job(services)
-        finally:
-            await services.close()
-
-    return asyncio.run(main())
-
 
 @app.command()
 def serve(
@@ -82,7 +57,7 @@ def serve(
     if demo:
         os.environ.setdefault("POINTSHALL_TWILIO_AUTH_TOKEN", demo_data.DEMO_TWILIO_TOKEN)
         os.environ.setdefault("POINTSHALL_KANNEL_SECRET", demo_data.DEMO_KANNEL_SECRET)
-    settings = _settings()
+    settings = load_settings()
     host = host or settings.host
     port = port or settings.port
     if demo and not settings.public_url:
@@ -144,7 +119,7 @@ def sms(
         outcome = await services.db.write(partial(services.hall.receive, msg=msg))
         return outcome.reply
 
-    out.print(_run(job) or "(no reply)", markup=False, highlight=False)
+    out.print(run_with_services(job) or "(no reply)", markup=False, highlight=False)
 
 
 @app.command()
@@ -164,7 +139,7 @@ def chat(
             outcome = await services.db.write(partial(services.hall.receive, msg=msg))
             out.print(outcome.reply or "(no reply)", markup=False, highlight=False)
 
-    _run(job)
+    run_with_services(job)
 
 
 def _prompt() -> str | None:
@@ -181,7 +156,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     async def job(services: Services) -> None:
         await migrate.upgrade(services.db, revision)
 
-    _run(job, upgrade=False)
+    run_with_services(job, upgrade=False)
     out.print(f"database at {revision}")
 
 
@@ -224,7 +199,7 @@ def accrue(
         )
 
     try:
-        _run(job)
+        run_with_services(job)
     except FeedError as exc:
         err.print(f"[red]feed refused:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -237,7 +212,7 @@ def doctor() -> None:
     async def job(services: Services) -> ledger_doctor.DoctorReport:
         return await services.db.read(ledger_doctor.examine)
 
-    report = _run(job)
+    report = run_with_services(job)
     for problem in report.discrepancies:
         err.print(f"[red]{problem}[/red]")
     if not report.ok:
@@ -255,7 +230,7 @@ def outbox_status() -> None:
         oldest = await services.db.read(outbox_core.oldest_due)
         return counts, oldest, epoch(services.clock.now())
 
-    counts, oldest, now = _run(job)
+    counts, oldest, now = run_with_services(job)
     for status, n in counts.items():
         out.print(f"{status:<11}{n:>10,}", highlight=False)
     if oldest is not None:
@@ -285,7 +260,7 @@ def outbox_retry(
         )
 
     try:
-        count = _run(job)
+        count = run_with_services(job)
     except ValueError as exc:
         err.print(str(exc))
         raise typer.Exit(2) from None
@@ -299,7 +274,7 @@ def demo_command() -> None:
     async def job(services: Services) -> list[str]:
         return await demo_data.seed(services)
 
-    out.print(f"demo data loaded for {', '.join(_run(job))}")
+    out.print(f"demo data loaded for {', '.join(run_with_services(job))}")
 
 
 def main() -> None:
