@@ -12,7 +12,7 @@ from rich.console import Console
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.config import Settings
 
-out = Console()
+out = Console(soft_wrap=True)  # commands it prints must stay copy-pastable
 err = Console(stderr=True)
 T = TypeVar("T")
 
