@@ -12,7 +12,6 @@ from core.schema import activity, brand, category, item, merchant
 
 Sort = Literal["sales", "views", "newest", "points", "points_desc"]
 When = Literal["ongoing", "upcoming", "past", "all"]
-SORTS: tuple[Sort, ...] = ("sales", "views", "newest", "points", "points_desc")
 
 
 @dataclass(frozen=True)
@@ -249,12 +248,5 @@ def categories(conn: Connection) -> list[Named]:
         select(category.c.id, category.c.code, category.c.name_zh, category.c.name_en).order_by(
             category.c.sort, category.c.code
         )
-    ).all()
-    return [Named(*r) for r in rows]
-
-
-def brands(conn: Connection) -> list[Named]:
-    rows = conn.execute(
-        select(brand.c.id, brand.c.code, brand.c.name_zh, brand.c.name_en).order_by(brand.c.code)
     ).all()
     return [Named(*r) for r in rows]

@@ -18,10 +18,6 @@ def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def from_epoch(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)

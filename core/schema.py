@@ -38,7 +38,6 @@ metadata = MetaData(
 ID = BigInteger().with_variant(Integer(), "sqlite")
 
 ACCOUNT_TYPES = ("mobile", "fixed", "broadband")
-ENTRY_KINDS = ("earn", "redeem", "expire", "refund", "adjust")
 
 
 def _id() -> Column[int]:

@@ -10,7 +10,3 @@ class Reply:
     text: str
     more: str | None = None
     """The command that ``MORE`` continues with, when the answer has another page."""
-
-    @classmethod
-    def none(cls) -> Reply:
-        return cls("")
