@@ -662,3 +662,18 @@ chat_login = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Index(None, "msisdn"),
 )
+
+# ------------------------------------------------- merchant console logins (§3.4.3)
+
+staff_login = Table(
+    "staff_login",
+    metadata,
+    _id(),
+    Column("msisdn", String(16), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("sent_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("used_at", BigInteger),
+    Index(None, "msisdn", "sent_at"),
+)

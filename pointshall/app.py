@@ -14,6 +14,8 @@ from api.health import Health
 from api.metrics import Metrics
 from api.pos import PosApi
 from bot.webhook import TelegramWebhook
+from console.web import PREFIX as CONSOLE_PREFIX
+from console.web import build_console, settings_from
 from core.drain import Drain
 from core.ratelimit import SystemTimer
 from pointshall.bootstrap import Services
@@ -75,6 +77,13 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
                 services.db, services.clock, services.keyring, settings.default_region
             ).routes(),
         ]
+    )
+    console_settings = settings_from(
+        settings.timezone, settings.default_region, settings.default_lang, settings.public_url
+    )
+    app.add_subapp(
+        CONSOLE_PREFIX,
+        build_console(services.db, services.clock, services.keyring, console_settings),
     )
     if settings.outbox_drain if drain is None else drain:
         app.cleanup_ctx.append(_outbox_drain)

@@ -1,0 +1,1 @@
+"""The merchant self-service web console (§3.4.3, §3.4.4), mounted at /console."""
