@@ -340,7 +340,7 @@ class Console:
 
     # ---------------------------------------------------------------- orders
 
-    def _day(self, text: str) -> int | None:
+    def _day(self, text: str) -> int:
         day = date.fromisoformat(text)
         return int(
             datetime(day.year, day.month, day.day, tzinfo=self.settings.timezone).timestamp()
