@@ -33,6 +33,7 @@ from pointshall.cli_jobs import jobs_app
 from pointshall.cli_merchant import merchant_app
 from pointshall.cli_settle import install as install_settlement
 from pointshall.cli_support import err, load_settings, out, run_with_services
+from pointshall.demo_console import DEMO_MERCHANT, DEMO_OWNER
 from pointshall.scheduling import attach_scheduler
 
 app = typer.Typer(help="pointshall: the loyalty-points SMS business hall.", no_args_is_help=True)
@@ -105,6 +106,12 @@ def _print_demo_help(host: str, port: int, periods: list[str]) -> None:
     )
     for line in demo_data.TRY_LINES:
         out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        f"Merchant console: http://{host}:{port}/console (log in as {DEMO_OWNER}, owner of "
+        f"{DEMO_MERCHANT}; the login code is printed here as an SMS)",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from core.feed_import import import_feed
 from pointshall.bootstrap import Services
 from pointshall.demo_catalog import seed_catalog
+from pointshall.demo_console import seed_console
 
 DEMO_SUBSCRIBERS = (
     # msisdn, tenure months, monthly spend (cents), reward points, account type, name
@@ -78,4 +79,5 @@ async def seed(services: Services, months: int = 2) -> list[str]:
     await services.db.write(
         partial(seed_catalog, now=services.clock.now(), tz=ZoneInfo(services.settings.timezone))
     )
+    await seed_console(services)
     return periods

@@ -1,0 +1,88 @@
+"""Demo data for the merchant console: staff phones of the demo coffee chain, a voucher
+used at it and the month's statement, all made through the real core services."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
+
+from core import merchants, orders, settlement, verification
+from core.clock import epoch
+from core.orders import Paid
+from core.schema import outbox
+from core.subscribers import get_or_create
+from pointshall.bootstrap import Services
+
+DEMO_MERCHANT = "COFFEE"
+DEMO_OWNER = "+8613500135000"
+DEMO_VERIFIER = "+8613500135008"
+DEMO_CUSTOMER = "+8613800138000"
+DEMO_ITEM = "3001"
+RATE_CENTS_PER_1000 = 250
+_PASSWORD = re.compile(r"(?:密码|password )(\d{8})")
+
+
+def _staffed(conn: Connection) -> bool:
+    shop = merchants.find_merchant(conn, DEMO_MERCHANT)
+    return DEMO_OWNER in merchants.staff_phones(conn, shop.id)
+
+
+def _staff_and_a_used_voucher(conn: Connection, services: Services, now: int) -> None:
+    merchants.add_staff(conn, DEMO_MERCHANT, DEMO_OWNER, "owner", "demo", now)
+    merchants.add_staff(conn, DEMO_MERCHANT, DEMO_VERIFIER, "verifier", "demo", now)
+    settlement.set_rate(conn, DEMO_MERCHANT, RATE_CENTS_PER_1000, "demo", now)
+    policy = services.hall.policy.orders
+    customer = get_or_create(conn, DEMO_CUSTOMER, now)
+    pending = orders.redeem(
+        conn,
+        subscriber=customer,
+        code=DEMO_ITEM,
+        qty=1,
+        channel="demo",
+        key=f"demo:{uuid.uuid4().hex}",
+        now=now,
+        policy=policy,
+        keyring=services.keyring,
+    )
+    paid = orders.confirm(
+        conn,
+        subscriber=customer,
+        code=pending.code,
+        now=now,
+        policy=policy,
+        keyring=services.keyring,
+    )
+    assert isinstance(paid, Paid)
+    text = conn.execute(
+        select(outbox.c.text)
+        .where(outbox.c.idempotency_key.like(f"voucher:{paid.order.no}:%"))
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+    ).scalar_one()
+    match = _PASSWORD.search(text)
+    assert match, text
+    actor = merchants.staff_actor(conn, DEMO_VERIFIER)
+    verification.verify_by_password(
+        conn, actor, paid.order.no, match.group(1), now, keyring=services.keyring
+    )
+
+
+async def seed_console(services: Services) -> None:
+    """Give the demo coffee chain an owner and a verifier, one used voucher and a draft
+    statement for this month; does nothing the second time."""
+    if await services.db.read(_staffed):
+        return
+    now = epoch(services.clock.now())
+    await services.db.write(lambda conn: _staff_and_a_used_voucher(conn, services, now))
+    await settlement.settle(
+        services.db,
+        period=None,
+        now=now,
+        tz=ZoneInfo(services.settings.timezone),
+        by="demo",
+        merchant_code=DEMO_MERCHANT,
+        early=True,
+    )
