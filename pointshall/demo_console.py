@@ -19,7 +19,7 @@ from pointshall.bootstrap import Services
 DEMO_MERCHANT = "COFFEE"
 DEMO_OWNER = "+8613500135000"
 DEMO_VERIFIER = "+8613500135008"
-DEMO_CUSTOMER = "+8613800138000"
+DEMO_CUSTOMER = "+8613900139000"  # 李娜; +8613800138000 keeps its 4,200 points
 DEMO_ITEM = "3001"
 RATE_CENTS_PER_1000 = 250
 _PASSWORD = re.compile(r"(?:密码|password )(\d{8})")
