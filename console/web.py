@@ -81,6 +81,8 @@ class Staff:
 
     login: Login
     role: staff_login.StaffRole
+    shops: tuple[staff_login.StaffRole, ...] = ()
+    """Every merchant this phone is staff of (a phone may serve several)."""
 
     @property
     def owner(self) -> bool:
@@ -175,13 +177,12 @@ class Console:
                 sessions.end(session)
                 target = f"{PREFIX}/login" + ("?expired=1" if expired else "")
                 raise web.HTTPFound(target)
-            role = await self.db.read(
-                partial(staff_login.role_at, msisdn=login.msisdn, merchant_id=login.merchant_id)
-            )
+            shops = await self.db.read(partial(staff_login.roles, msisdn=login.msisdn))
+            role = next((r for r in shops if r.merchant_id == login.merchant_id), None)
             if role is None:
                 sessions.end(session)
                 raise web.HTTPFound(f"{PREFIX}/login?expired=1")
-            staff = Staff(login, role)
+            staff = Staff(login, role, tuple(shops))
             if request.method == "POST":
                 posted = await request.post()
                 if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
@@ -205,6 +206,7 @@ class Console:
             web.get("/login/code", self.code_form),
             web.post("/login/code", self.code_check),
             web.post("/logout", self.logout),
+            web.post("/merchant", page(self.switch_merchant)),
             web.get("/orders", page(self.orders)),
             web.get("/verify", page(self.verify_form)),
             web.post("/verify", page(self.verify)),
@@ -337,6 +339,16 @@ class Console:
             return self.page_error(request, session, 403, "csrf")
         sessions.end(session)
         return self.render(request, session, "login.html", message="logged_out", phone="")
+
+    async def switch_merchant(
+        self, request: web.Request, session: Session, staff: Staff
+    ) -> web.StreamResponse:
+        """Act for another merchant this phone is also staff of."""
+        form = await request.post()
+        wanted = str(form.get("merchant_id", ""))
+        if any(str(shop.merchant_id) == wanted for shop in staff.shops):
+            session["merchant_id"] = int(wanted)
+        raise web.HTTPFound(f"{PREFIX}/orders")
 
     # ---------------------------------------------------------------- orders
 
@@ -546,6 +558,7 @@ class Console:
                     by=f"console:{staff.login.msisdn}",
                     now=self.now(),
                     reason=reason or None,
+                    by_kind="staff",
                 )
             )
         except ReasonRequired:

@@ -33,6 +33,7 @@ def move(
     by: str,
     now: int,
     reason: str | None = None,
+    by_kind: str = "operator",
 ) -> StatementView:
     """Apply ``action`` to statement ``statement_id``; the new view."""
     if action not in MOVES:
@@ -58,7 +59,7 @@ def move(
         raise IllegalStatementMove(statement_id, fresh.status if fresh else "?", action)
     audit.record(
         conn,
-        actor_kind="operator",
+        actor_kind=by_kind,
         actor=by,
         action=f"statement_{action}",
         subject=f"statement:{statement_id}",

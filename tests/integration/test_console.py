@@ -387,7 +387,7 @@ async def test_statements_chart_dispute_and_confirm(
     assert await statement_status(services, shops.statement_a) == "confirmed"
     rows = await services.db.read(lambda c: audit.entries(c, f"statement:{shops.statement_a}"))
     assert [r.action for r in rows][-2:] == ["statement_dispute", "statement_confirm"]
-    assert rows[-1].actor == f"console:{OWNER_A}"
+    assert rows[-1].actor == f"console:{OWNER_A}" and rows[-1].actor_kind == "staff"
 
 
 async def test_bills_download_as_xlsx_and_csv(
@@ -516,3 +516,29 @@ async def test_unknown_pages_and_bad_ids_are_answered_politely(
     for path in ("/console/nowhere", "/console/statements/999999", "/console/statements/abc"):
         resp = await client.get(path)
         assert resp.status == 404 and "没有找到" in await resp.text()
+
+
+async def test_a_phone_serving_two_merchants_switches_between_them(
+    client: TestClient, services: Services, shops: Shops
+) -> None:
+    from core import merchants
+    from core.clock import epoch
+
+    now = epoch(services.clock.now())
+    await services.db.write(
+        lambda c: merchants.add_staff(c, "M2", VERIFIER_A, "verifier", "test", now)
+    )
+    await login(client, services, VERIFIER_A)
+    text = await (await client.get("/console/orders")).text()
+    assert 'name="merchant_id"' in text and shops.open_a.no in text
+    for wanted, shown, hidden in (
+        ("2", shops.open_b.no, shops.open_a.no),
+        ("999", shops.open_b.no, shops.open_a.no),  # not staff there: nothing changes
+        ("1", shops.open_a.no, shops.open_b.no),
+    ):
+        status, _ = await post(
+            client, "/console/merchant", {"merchant_id": wanted}, page="/console/orders"
+        )
+        assert status == 302
+        text = await (await client.get("/console/orders")).text()
+        assert shown in text and hidden not in text

@@ -50,6 +50,7 @@ def routes(s: Shops) -> list[Route]:
     sid = s.statement_a
     a = s.open_a
     return [
+        Route("POST", "/console/merchant", {"merchant_id": "1"}),  # A's id: no switch
         Route("GET", "/console/orders", {}),
         Route("GET", "/console/orders?status=issued&from=2026-01-01&to=2027-01-01", {}),
         Route("GET", "/console/verify", {}),
@@ -75,8 +76,8 @@ def routes(s: Shops) -> list[Route]:
 
 # What each kind of caller must get on each route (by path prefix and method).
 def expected(who: str, route: Route) -> set[int]:
-    if who == "anonymous":
-        return {LOGIN}
+    if who == "anonymous" or route.path == "/console/merchant":
+        return {LOGIN}  # a redirect: to the login, or back to the orders without switching
     owner_page = not route.path.startswith(("/console/orders", "/console/verify"))
     if who == "verifier_a":
         return {OWNER_ONLY} if owner_page else ({REFUSED} if route.method == "POST" else {OK})
@@ -153,7 +154,7 @@ async def call(client: TestClient, route: Route) -> tuple[int, str]:
             route.path, data={**route.form, "csrf": token}, allow_redirects=False
         )
     if resp.status == LOGIN:
-        assert resp.headers["Location"].startswith("/console/login")
+        assert resp.headers["Location"].startswith(("/console/login", "/console/orders"))
     body = await resp.read()
     return resp.status, body.decode("utf-8", errors="replace")
 
@@ -207,4 +208,5 @@ async def test_the_owner_reaches_every_route(services: Services, tmp_path: Path)
     assert got[f"POST /console/statements/{sid}/dispute"] == 409  # already confirmed
     assert got["POST /console/staff/remove"] == REFUSED  # an owner is not removed here
     assert got["POST /console/goods"] == OK  # A's own item 3001, resubmitted for review
+    assert got.pop("POST /console/merchant") == LOGIN  # back to the orders, as A
     assert all(s in (OK, REFUSED, 409) for s in got.values()), got
