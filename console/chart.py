@@ -25,7 +25,7 @@ def _bar(x: float, height: float, width: float, colour: str, label: str) -> str:
     return (
         f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{width:.1f}" '
         f'height="{height:.1f}" fill="{colour}"><title>{escape(label)}</title></rect>'
-        f'<text x="{x + width / 2:.1f}" y="{base - height - 3:.1f}" font-size="9" '
+        f'<text x="{x + width / 2:.1f}" y="{base - height - 3:.1f}" font-size="8" '
         f'text-anchor="middle">{escape(label)}</text>'
     )
 

@@ -542,3 +542,23 @@ async def test_a_phone_serving_two_merchants_switches_between_them(
         assert status == 302
         text = await (await client.get("/console/orders")).text()
         assert shown in text and hidden not in text
+
+
+async def test_the_demo_gives_the_console_an_owner_and_a_statement(
+    services: Services, tmp_path: Path
+) -> None:
+    from pointshall import demo
+    from pointshall.demo_console import DEMO_OWNER
+
+    await demo.seed(services)
+    await demo.seed(services)  # the second time changes nothing
+
+    def q(conn: Connection) -> list[str]:
+        return list(conn.execute(select(statement.c.status)).scalars())
+
+    assert await services.db.read(q) == ["draft"]
+    services.settings.public_url = None
+    async with TestClient(TestServer(build_app(services, drain=False))) as c:
+        await login(c, services, DEMO_OWNER)
+        text = await (await c.get("/console/statements")).text()
+    assert "待确认" in text and "星语咖啡" in text
