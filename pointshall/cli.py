@@ -18,10 +18,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from core import doctor as ledger_doctor
 from core import outbox as outbox_core
+from core import outbox_listing
 from core.clock import epoch
-from core.errors import ConfigurationError, FeedError
+from core.errors import ConfigurationError, FeedError, InvalidPhoneNumber
 from core.feed import BadRow
 from core.feed_import import import_feed
+from core.phones import to_e164
 from handlers.hall import InboundMessage
 from pointshall import demo as demo_data
 from pointshall import migrate, weblog
@@ -272,6 +274,32 @@ def outbox_retry(
         err.print(str(exc))
         raise typer.Exit(2) from None
     out.print(f"{count} message(s) queued again")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    to: Annotated[str | None, typer.Option("--to", help="Only messages to this number.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 10,
+) -> None:
+    """Show the newest outbound messages (e.g. a console login code in development)."""
+
+    async def job(services: Services) -> list[outbox_listing.OutboxLine]:
+        recipient = to_e164(to, services.settings.default_region) if to else None
+        return await services.db.read(
+            partial(outbox_listing.newest, recipient=recipient, limit=limit)
+        )
+
+    try:
+        lines = run_with_services(job)
+    except InvalidPhoneNumber:
+        err.print(f"not a phone number: {to}")
+        raise typer.Exit(2) from None
+    for line in lines:
+        out.print(
+            f"{line.id:>6} {line.status:<10} {line.recipient:<16} {line.text}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command("demo")

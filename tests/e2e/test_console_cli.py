@@ -1,0 +1,33 @@
+"""What the README tells a developer trying the console (issue 8): after `pointshall demo`
+the demo owner exists, and `pointshall outbox list --to` shows the login code sent to it."""
+
+from __future__ import annotations
+
+import re
+
+from core import staff_login
+from core.clock import SystemClock, epoch
+from pointshall.bootstrap import bootstrap
+from pointshall.demo_console import DEMO_OWNER
+from tests.conftest import make_settings
+from tests.e2e.test_cli import pointshall
+
+
+async def test_the_demo_owner_gets_a_login_code_shown_by_outbox_list(database_url: str) -> None:
+    assert pointshall(database_url, "demo").returncode == 0
+    services = await bootstrap(make_settings(database_url), clock=SystemClock(), upgrade=False)
+    try:
+        now = epoch(services.clock.now())
+        sent = await services.db.write(
+            lambda conn: staff_login.send_code(conn, DEMO_OWNER, now, services.keyring)
+        )
+    finally:
+        await services.close()
+    assert sent == "sent"
+    listed = pointshall(database_url, "outbox", "list", "--to", "13500135000", "--limit", "1")
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(
+        r"pending\s+\+8613500135000\s+您正在登录商户自助平台,验证码\d{6}", listed.stdout
+    )
+    bad = pointshall(database_url, "outbox", "list", "--to", "12")
+    assert bad.returncode == 2 and "not a phone number" in bad.stderr
