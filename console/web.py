@@ -211,9 +211,11 @@ class Console:
             web.get("/verify", page(self.verify_form)),
             web.post("/verify", page(self.verify)),
             web.get("/statements", page(self.statement_list, owner=True)),
-            web.get(r"/statements/{id:\d+}", page(self.statement_detail, owner=True)),
-            web.post(r"/statements/{id:\d+}/{action:confirm|dispute}", page(self.move, owner=True)),
-            web.get(r"/statements/{id:\d+}/bill.{fmt:xlsx|csv}", page(self.bill, owner=True)),
+            web.get(r"/statements/{id:\d{1,12}}", page(self.statement_detail, owner=True)),
+            web.post(
+                r"/statements/{id:\d{1,12}}/{action:confirm|dispute}", page(self.move, owner=True)
+            ),
+            web.get(r"/statements/{id:\d{1,12}}/bill.{fmt:xlsx|csv}", page(self.bill, owner=True)),
             web.get("/staff", page(self.staff_list, owner=True)),
             web.post("/staff/add", page(self.staff_add, owner=True)),
             web.post("/staff/remove", page(self.staff_remove, owner=True)),

@@ -513,7 +513,13 @@ async def test_unknown_pages_and_bad_ids_are_answered_politely(
     client: TestClient, services: Services, shops: Shops
 ) -> None:
     await login(client, services, OWNER_A)
-    for path in ("/console/nowhere", "/console/statements/999999", "/console/statements/abc"):
+    for path in (
+        "/console/nowhere",
+        "/console/statements/999999",
+        "/console/statements/abc",
+        "/console/statements/99999999999999999999999",
+        "/console/statements/99999999999999999999999/bill.csv",
+    ):
         resp = await client.get(path)
         assert resp.status == 404 and "没有找到" in await resp.text()
 
