@@ -34,7 +34,8 @@ def monthly_svg(months: list[MonthFigures], points_label: str, amount_label: str
     """An SVG of ``months``: a blue bar (points) and an orange bar (yuan) per month."""
     plot = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - 2 * LEFT) / max(1, len(months))
-    bar = slot * 0.35
+    bar = slot * 0.32
+    gap = slot * 0.08
     most_points = max((m.points for m in months), default=0) or 1
     most_cents = max((m.settled_cents for m in months), default=0) or 1
     parts = [
@@ -54,7 +55,7 @@ def monthly_svg(months: list[MonthFigures], points_label: str, amount_label: str
         )
         parts.append(
             _bar(
-                x + bar,
+                x + bar + gap,
                 plot * month.settled_cents / most_cents,
                 bar,
                 AMOUNT_COLOUR,
@@ -62,7 +63,7 @@ def monthly_svg(months: list[MonthFigures], points_label: str, amount_label: str
             )
         )
         parts.append(
-            f'<text x="{x + bar:.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="10" '
+            f'<text x="{x + bar + gap / 2:.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="10" '
             f'text-anchor="middle">{escape(month.period)}</text>'
         )
     parts.append("</svg>")
