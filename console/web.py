@@ -42,6 +42,7 @@ from core.codes import Keyring
 from core.db import Database
 from core.errors import DomainError, InvalidPhoneNumber
 from core.merchant_errors import (
+    ItemCodeTaken,
     NotStaff,
     NotYourVoucher,
     UnknownVoucher,
@@ -805,7 +806,7 @@ class Console:
                     now=self.now(),
                 )
             )
-        except mc.ItemCodeTaken:
+        except ItemCodeTaken:
             return await self.goods_list(
                 request,
                 session,

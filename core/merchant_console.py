@@ -14,7 +14,6 @@ from sqlalchemy import Connection, and_, func, select
 
 from core import merchant_goods, merchants
 from core.catalog_admin import ItemSpec
-from core.errors import DomainError
 from core.schema import (
     category,
     item,
@@ -29,14 +28,6 @@ from core.settlement import StatementView, period_bounds, period_of, statement_b
 
 VOUCHER_STATUSES = ("issued", "verified", "locked", "expired", "refunded")
 PAGE_SIZE = 20
-
-
-class ItemCodeTaken(DomainError):
-    """The item code is used by another merchant's item or by the operator's catalogue."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(f"item code {code} is taken")
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -252,8 +243,4 @@ def categories(conn: Connection) -> list[tuple[str, str, str]]:
 def submit_goods(conn: Connection, merchant_id: int, spec: ItemSpec, by: str, now: int) -> int:
     """Submit a voucher item of this merchant for review; a code of anyone else's is refused."""
     shop = merchants.merchant_by_id(conn, merchant_id)
-    code = spec.code.upper()
-    owner = conn.execute(select(item.c.merchant_id).where(item.c.code == code)).first()
-    if owner is not None and (owner[0] is None or int(owner[0]) != merchant_id):
-        raise ItemCodeTaken(code)
     return merchant_goods.submit(conn, shop.code, replace(spec, kind="voucher"), by, now)

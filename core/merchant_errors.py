@@ -17,6 +17,14 @@ class NotStaff(DomainError):
         self.actor = actor
 
 
+class ItemCodeTaken(DomainError):
+    """The item code is used by another merchant's item or by the operator's catalogue."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"item code {code} is taken")
+        self.code = code
+
+
 class VoucherError(DomainError):
     """A voucher cannot be verified; ``no`` is its order number ('' when unknown)."""
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, select, update
 from core import audit, merchant_notices, merchants, outbox, subscribers
 from core.catalog_admin import ItemSpec, upsert_item
 from core.errors import UnknownItem
+from core.merchant_errors import ItemCodeTaken
 from core.schema import item
 from core.subscribers import default_lang
 
@@ -39,8 +40,15 @@ def _tell_staff(
 
 
 def submit(conn: Connection, merchant_code: str, spec: ItemSpec, by: str, now: int) -> int:
-    """Create or update the merchant's item, unlisted until a business admin approves it."""
+    """Create or update the merchant's item, unlisted until a business admin approves it.
+
+    A code already used by another merchant's item or by the operator's own catalogue is
+    refused: submitting must never take over (and unlist) someone else's goods.
+    """
     merchant = merchants.find_merchant(conn, merchant_code)
+    owner = conn.execute(select(item.c.merchant_id).where(item.c.code == spec.code.upper())).first()
+    if owner is not None and (owner[0] is None or int(owner[0]) != merchant.id):
+        raise ItemCodeTaken(spec.code.upper())
     spec = replace(spec, merchant=merchant.code, active=False)
     item_id = upsert_item(conn, spec, now)
     conn.execute(

@@ -9,7 +9,7 @@ from core import audit, merchant_goods, merchants
 from core.catalog_admin import ItemSpec, upsert_merchant
 from core.clock import epoch
 from core.errors import UnknownItem
-from core.merchant_errors import MerchantNotApproved
+from core.merchant_errors import ItemCodeTaken, MerchantNotApproved
 from core.schema import item, outbox
 from pointshall.bootstrap import Services
 from tests.helpers import seed_catalog, send
@@ -105,3 +105,26 @@ async def test_staff_phones_may_text_more_than_subscribers(shop: Services) -> No
     assert all(r.startswith("积分营业厅") for r in staff)
     other = [(await send(shop, "+8613800138000", "BZ")).reply for _ in range(22)]
     assert other[20] == "您发送过于频繁,请一分钟后再试。" and other[21] == ""
+
+
+@pytest.mark.parametrize("taken", ["3002", "1001"])
+async def test_a_code_of_other_goods_is_refused_and_they_stay_listed(
+    shop: Services, taken: str
+) -> None:
+    """§3.4.4: M1 may not take over M2's voucher (3002) or the operator's own item (1001)."""
+    now = epoch(shop.clock.now())
+
+    def state(conn: Connection) -> tuple[object, ...]:
+        row = conn.execute(
+            select(item.c.merchant_id, item.c.active, item.c.review, item.c.name_zh).where(
+                item.c.code == taken
+            )
+        ).one()
+        return tuple(row)
+
+    before = await shop.db.read(state)
+    spec = ItemSpec(taken, "抢注", "Grab", "SJ", "voucher", 1, stock=1)
+    with pytest.raises(ItemCodeTaken):
+        await shop.db.write(lambda conn: merchant_goods.submit(conn, "M1", spec, OWNER, now))
+    assert await shop.db.read(state) == before
+    assert before[1] is True
