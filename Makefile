@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/pointshall serve --demo
 
 test: $(STAMP)
+	deploy/system-packages
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
