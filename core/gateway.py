@@ -48,6 +48,8 @@ class PaymentGateway(Protocol):
 
     async def refund(self, charge_id: str, amount_cents: int, idempotency_key: str) -> Refund: ...
 
+    async def close(self) -> None: ...
+
 
 def sign(secret: bytes, timestamp: int, body: bytes) -> str:
     """The value of the signature header for ``body`` sent at ``timestamp``."""

@@ -128,6 +128,39 @@ def open_saga(conn: Connection, pending: orders.Pending, now: int) -> None:
     _step(conn, int(saga_id), "opened", "started", "started", now)
 
 
+def redeem_for_money(
+    conn: Connection,
+    *,
+    subscriber: Subscriber,
+    code: str,
+    qty: int,
+    method: str,
+    channel: str,
+    key: str,
+    now: int,
+    policy: orders.OrderPolicy,
+    keyring: Keyring,
+) -> orders.Pending:
+    """Make an order paid by ``method`` (not ``points``): hold its points, open its saga.
+
+    The order waits (``created``) for the cash; its pay link is ``pay_link``.
+    """
+    pending = orders.redeem(
+        conn,
+        subscriber=subscriber,
+        code=code,
+        qty=qty,
+        channel=channel,
+        key=key,
+        now=now,
+        policy=policy,
+        keyring=keyring,
+        method=method,
+    )
+    open_saga(conn, pending, now)
+    return pending
+
+
 def _step(
     conn: Connection, saga_id: int, step: str, old: str, new: str, now: int, detail: str = ""
 ) -> None:

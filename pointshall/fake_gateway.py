@@ -128,12 +128,12 @@ class FakeGateway:
         return charge
 
     async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()  # read first: no await between the key check and the insert
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if not key:
             return web.json_response({"error": "Idempotency-Key required"}, status=400)
         if key in self._charge_keys:
             return web.json_response(asdict(self.charges[self._charge_keys[key]]))
-        body = await request.json()
         amount = int(body.get("amount_cents", 0))
         if amount <= 0:
             return web.json_response({"error": "amount_cents must be positive"}, status=400)
@@ -163,12 +163,12 @@ class FakeGateway:
 
     async def _refund(self, request: web.Request) -> web.Response:
         charge = self._charge(request)
+        amount = int((await request.json()).get("amount_cents", 0))
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if not key:
             return web.json_response({"error": "Idempotency-Key required"}, status=400)
         if key in self._refund_keys:
             return web.json_response(asdict(self._refund_keys[key]))
-        amount = int((await request.json()).get("amount_cents", 0))
         if charge.status not in ("succeeded", "refunded"):
             return web.json_response({"error": f"charge is {charge.status}"}, status=409)
         if amount <= 0 or charge.refunded_cents + amount > charge.amount_cents:
