@@ -443,7 +443,7 @@ async def reconcile(ctx: PaymentContext, now: int, batch: int = 100) -> int:
         after = due[-1].id
 
 
-PAY_LINK_TOKEN_CHARS = 24
+PAY_LINK_TOKEN_CHARS = 16  # 64 bits of a keyed hash: unguessable, and short for SMS
 
 
 def pay_token(keyring: Keyring, no: str) -> str:

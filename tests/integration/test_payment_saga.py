@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,7 +36,7 @@ from pointshall.fake_gateway import FakeGateway
 from pointshall.scheduling import job_context
 from scheduler.runner import run_job
 from tests.conftest import make_settings
-from tests.helpers import fund, seed_catalog
+from tests.helpers import fund, seed_catalog, send
 
 SECRET = "gateway-test-secret"
 ALICE = "+8613800138000"
@@ -104,6 +105,18 @@ async def world(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncI
             pay_methods="points,points_cash,cash,phone_bill,online_bank",
         )
         await built.services.db.write(partial(upsert_item, spec=spec, now=now))
+        cash_only = ItemSpec(
+            "5002",
+            "礼品卡",
+            "Gift card",
+            "HF",
+            "credit",
+            POINTS,
+            face_value_cents=2000,
+            price_cents=PRICE,
+            pay_methods="cash,phone_bill",
+        )
+        await built.services.db.write(partial(upsert_item, spec=cash_only, now=now))
         await fund(built.services, tmp_path, {ALICE: 5000})
         yield built
 
@@ -527,3 +540,33 @@ async def test_two_schedulers_reconcile_and_settle_once(
     assert (await saga_of(world, late.no)).status == "refunded"
     assert (await saga_of(world, lost.no)).status == "refunded"  # lost order also expired
     await assert_consistent(world)
+
+
+# ------------------------------------------------------------ over SMS
+
+
+async def test_sms_dh_with_xj_answers_with_a_pay_link_that_pays(world: World) -> None:
+    plain = await send(world.services, ALICE, "DH 5001")  # a points item keeps points only
+    assert "分已冻结" in plain.reply
+    await send(world.services, ALICE, "EN")
+    reply = (await send(world.services, ALICE, "DH 5001 1 XJ")).reply
+    match = re.search(r"Order (\d+): .* 1,000 pts \+ ¥5\. Pay within 15 min: (\S+)$", reply)
+    assert match, reply
+    no, link = match.groups()
+    assert link.startswith(f"{world.app_url}/pay/{no}?k=")
+    async with aiohttp.ClientSession() as http, http.get(link) as page:
+        assert "Pay" in await page.text()  # followed the redirect to the gateway's page
+        async with http.post(str(page.url)) as paid:
+            assert paid.status == 200
+    await world.fake.flush()
+    assert await order_status(world, no) == "paid"
+    assert "paid" in (await send(world.services, ALICE, f"DD {no}")).reply
+    await assert_consistent(world)
+
+
+async def test_sms_dh_of_a_money_only_item_offers_its_methods(world: World) -> None:
+    await send(world.services, ALICE, "EN")
+    reply = (await send(world.services, ALICE, "DH 5002")).reply
+    assert reply == "5002 can be paid by: QK=cash HF=phone bill. E.g. DH 5002 1 QK"
+    reply = (await send(world.services, ALICE, "DH 5002 2 HF")).reply
+    assert "¥30 (phone bill)" in reply, reply
