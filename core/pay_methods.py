@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from core.payment_errors import MethodNotOffered
 from core.prepared import Prepared
@@ -64,3 +64,12 @@ def check(methods: tuple[str, ...], cash_cents: int | None, price_cents: int | N
     if any(m in CASH_METHODS for m in methods) and not price_cents:
         return "cash, phone_bill and online_bank need price_cents"
     return None
+
+
+def money_items(conn: Connection) -> int:
+    """How many active items take a method with money (start-up needs a gateway then)."""
+    return int(
+        conn.execute(
+            select(func.count()).where(item.c.active.is_(True), item.c.pay_methods != "points")
+        ).scalar_one()
+    )
