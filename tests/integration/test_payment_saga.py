@@ -21,7 +21,7 @@ import pytest
 from aiohttp.test_utils import TestServer, unused_port
 from sqlalchemy import Connection, func, select
 
-from core import ledger, payments, subscribers
+from core import ledger, payments, reports, subscribers
 from core.catalog_admin import ItemSpec, upsert_item
 from core.clock import ManualClock, epoch
 from core.doctor import examine
@@ -570,3 +570,21 @@ async def test_sms_dh_of_a_money_only_item_offers_its_methods(world: World) -> N
     assert reply == "5002 can be paid by: QK=cash HF=phone bill. E.g. DH 5002 1 QK"
     reply = (await send(world.services, ALICE, "DH 5002 2 HF")).reply
     assert "¥30 (phone bill)" in reply, reply
+
+
+# ------------------------------------------------------------ reports (§5, §6.2)
+
+
+async def test_points_cost_report_splits_by_payment_method(world: World) -> None:
+    for method, key in (("points_cash", "a"), ("cash", "b"), ("phone_bill", "c")):
+        pending = await order(world, method, key=key)
+        await pay(world, await open_link(world, pending.no))
+    rows = await world.services.db.read(
+        partial(reports.points_cost, period="2026-11", tz=world.ctx.timezone)
+    )
+    credit = {r.method: (r.count, r.points, r.value_cents, r.cash_cents) for r in rows}
+    assert credit == {
+        "points_cash": (1, POINTS, 2000 - CASH, CASH),
+        "cash": (1, 0, 0, PRICE),
+        "phone_bill": (1, 0, 0, PRICE),
+    }
