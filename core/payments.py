@@ -145,6 +145,8 @@ def redeem_for_money(
 
     The order waits (``created``) for the cash; its pay link is ``pay_link``.
     """
+    if method == "points":
+        raise ValueError("points-only orders are confirmed by code: use orders.redeem")
     pending = orders.redeem(
         conn,
         subscriber=subscriber,
