@@ -330,6 +330,8 @@ async def pay_url(ctx: PaymentContext, no: str, now: int) -> str:
     saga = await ctx.db.read(partial(by_order, no=no))
     if saga is None:
         raise UnknownOrder(no)
+    if not await ctx.db.read(partial(_order_waiting, no=no, now=now)):
+        raise IllegalTransition(no, saga.status, "charge_pending")  # too late to pay
     if saga.pay_url is not None and saga.status == "charge_pending":
         return saga.pay_url
     if saga.status != "started":

@@ -289,7 +289,18 @@ async def test_the_pay_link_redirects_to_the_gateway_page(world: World) -> None:
             assert forged.status == 404
     await world.fake.flush()
     assert await order_status(world, pending.no) == "paid"
+    async with aiohttp.ClientSession() as http, http.get(link) as again:
+        assert again.status == 409  # paid: the link no longer leads to a charge
     await assert_consistent(world)
+
+
+async def test_an_expired_order_link_makes_no_charge(world: World) -> None:
+    pending = await order(world, "cash")
+    world.clock.advance(timedelta(minutes=20))
+    link = payments.pay_link(world.app_url, world.services.keyring, pending.no)
+    async with aiohttp.ClientSession() as http, http.get(link) as resp:
+        assert resp.status == 409
+    assert world.fake.charges == {}
 
 
 # ------------------------------------------------------------ a fault at each step
