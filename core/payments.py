@@ -239,9 +239,12 @@ def deduct_points(
 ) -> SagaView:
     """Step 3: with the cash in, deduct the held points and pay the order, or mark a refund due.
 
-    The points step fails when the order is no longer waiting (expired, cancelled),
-    its time to pay has run out, or its hold cannot be captured; then nothing of
-    it is kept (savepoint) and the saga moves to ``refunding``.
+    The points step fails when the order is no longer waiting (the timeout job
+    expired it, the subscriber cancelled it) or its hold cannot be captured; then
+    nothing of it is kept (savepoint) and the saga moves to ``refunding``. Money
+    that arrives after ``pay_by`` but before the timeout job ended the order still
+    pays it: the points are still held, and the customer did pay. The order's
+    conditional status change decides a race with the timeout job.
     """
     saga = _one(conn, payment_saga.c.id == saga_id, lock=True)
     assert saga is not None
@@ -252,8 +255,6 @@ def deduct_points(
     why = ""
     if order.status != "created":
         why = f"order is {order.status}"
-    elif now >= _pay_by(conn, order):
-        why = "time to pay ran out"
     else:
         try:
             with savepoint(conn):

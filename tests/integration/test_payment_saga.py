@@ -357,6 +357,34 @@ async def test_lost_callback_is_found_by_reconciliation(world: World) -> None:
     await assert_consistent(world)
 
 
+async def test_money_found_late_still_pays_an_order_not_yet_expired(world: World) -> None:
+    pending = await order(world)
+    charge_id = await open_link(world, pending.no)
+    world.fake.drop_callbacks = True
+    await pay(world, charge_id)  # paid in time, but we never heard
+    world.clock.advance(timedelta(minutes=20))  # past pay_by; the timeout job has not run
+    assert await reconcile(world) == 1
+    assert await order_status(world, pending.no) == "paid"
+    await run_job(job_context(world.services), "orders-timeout")
+    assert await order_status(world, pending.no) == "paid"
+    await assert_consistent(world)
+
+
+async def test_timeout_racing_the_callback_ends_one_way_or_the_other(world: World) -> None:
+    pendings = [await order(world, key=f"race{i}") for i in range(3)]
+    charges = [await open_link(world, p.no) for p in pendings]
+    world.clock.advance(timedelta(minutes=20))
+    await asyncio.gather(
+        run_job(job_context(world.services), "orders-timeout"),
+        *(pay(world, c) for c in charges),
+    )
+    world.clock.advance(timedelta(seconds=GRACE + 1))
+    await reconcile(world)
+    for p in pendings:
+        assert (await saga_of(world, p.no)).status in ("completed", "refunded")
+    await assert_consistent(world)
+
+
 async def test_duplicated_callback_has_one_effect(world: World) -> None:
     pending = await order(world)
     charge_id = await open_link(world, pending.no)
