@@ -566,6 +566,29 @@ def _pay(
     return Paid(paid)
 
 
+def pay_for_money(
+    conn: Connection,
+    order: OrderView,
+    subscriber: Subscriber,
+    now: int,
+    keyring: Keyring,
+    tz: ZoneInfo,
+) -> Paid:
+    """Pay and fulfil a ``created`` order whose money has arrived (the saga's points step)."""
+    return _pay(conn, order, subscriber, now, keyring, tz)
+
+
+def lock_account_of(conn: Connection, order: OrderView) -> None:
+    """Lock the order's account row first (PostgreSQL), as every order operation does,
+    so the payment saga and the timeout job take their locks in one order."""
+    _lock_account(conn, _account_of(conn, order))
+
+
+def end_unpaid(conn: Connection, order: OrderView, status: str, now: int, note: str) -> None:
+    """End a waiting order (``cancelled`` or ``expired``): hold released, stock returned."""
+    _end_unpaid(conn, order, status, now, note)
+
+
 def _issue_voucher(
     conn: Connection,
     order: OrderView,
@@ -718,6 +741,7 @@ def expire_unpaid(conn: Connection, now: int, limit: int = 500) -> int:
     done = 0
     for row in rows:
         order = OrderView(*row)
+        _lock_account(conn, _account_of(conn, order))  # the lock order every writer keeps
         try:
             _end_unpaid(conn, order, "expired", now, "not paid in time")
             done += 1

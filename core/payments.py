@@ -252,18 +252,21 @@ def deduct_points(
         return saga
     order = orders.by_no(conn, saga.order_no)
     assert order is not None
+    orders.lock_account_of(conn, order)
+    order = orders.by_no(conn, saga.order_no)  # as it is now that nobody else changes it
+    assert order is not None
     why = ""
     if order.status != "created":
         why = f"order is {order.status}"
     else:
         try:
             with savepoint(conn):
-                orders._pay(conn, order, _subscriber_of(conn, order), now, keyring, tz)
+                orders.pay_for_money(conn, order, _subscriber_of(conn, order), now, keyring, tz)
         except DomainError as exc:
             why = f"points step failed: {exc}"[:200]
     if why:
         if order.status in orders.UNPAID:
-            orders._end_unpaid(conn, order, "expired", now, why)
+            orders.end_unpaid(conn, order, "expired", now, why)
         _move(conn, saga, "refunding", "points_failed", now, why)
     else:
         _move(conn, saga, "completed", "points_deducted", now)
@@ -311,8 +314,11 @@ def record_cancel(conn: Connection, saga_id: int, now: int, why: str) -> SagaVie
     if saga.status in ("started", "charge_pending"):
         order = orders.by_no(conn, saga.order_no)
         assert order is not None
+        orders.lock_account_of(conn, order)
+        order = orders.by_no(conn, saga.order_no)
+        assert order is not None
         if order.status in orders.UNPAID:
-            orders._end_unpaid(conn, order, "cancelled", now, why)
+            orders.end_unpaid(conn, order, "cancelled", now, why)
         _move(conn, saga, "cancelled", "charge_cancelled", now, why)
     found = _one(conn, payment_saga.c.id == saga_id)
     assert found is not None
