@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select, update
 
+from core import pay_methods
 from core.merchant_errors import MerchantNotApproved
 from core.schema import activity, ad, announcement, banner, brand, category, item, merchant
 from core.sql import insert_ignoring
@@ -87,6 +88,10 @@ class ItemSpec:
     description_en: str = ""
     listed_at: int | None = None
     active: bool = True
+    pay_methods: str | None = None
+    """Comma-separated (§3.5.6); None: ``points``, plus ``points_cash`` when ``cash_cents``."""
+    price_cents: int | None = None
+    """The full money price, for ``cash``, ``phone_bill`` and ``online_bank``."""
 
 
 class UnknownReference(ValueError):
@@ -127,7 +132,17 @@ def upsert_item(conn: Connection, spec: ItemSpec, now: int) -> int:
         ).scalar_one()
         if status != "approved":  # only approved merchants publish items (§3.5.5)
             raise MerchantNotApproved(str(spec.merchant), str(status))
+    methods = pay_methods.parse(
+        spec.pay_methods
+        if spec.pay_methods is not None
+        else ("points,points_cash" if spec.cash_cents else "points")
+    )
+    why = pay_methods.check(methods, spec.cash_cents, spec.price_cents)
+    if why is not None:
+        raise ValueError(why)
     values = {
+        "pay_methods": ",".join(methods),
+        "price_cents": spec.price_cents,
         "name_zh": spec.name_zh,
         "name_en": spec.name_en,
         "description_zh": spec.description_zh,

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from core import pay_methods
 from core.catalog_admin import ItemSpec
 from core.errors import FeedError
 from core.feed import BadRow, _Counting
@@ -37,7 +38,15 @@ REQUIRED = (
     "per_account_limit",
     "listed_at",
 )
-OPTIONAL = ("face_value_cents", "activity", "voucher_days", "description_zh", "description_en")
+OPTIONAL = (
+    "face_value_cents",
+    "activity",
+    "voucher_days",
+    "description_zh",
+    "description_en",
+    "pay_methods",  # §3.5.6, e.g. "points,points_cash"; absent: derived from cash_cents
+    "price_cents",  # the full money price for cash, phone_bill, online_bank
+)
 KEPT_WHEN_ABSENT = ("activity", "voucher_days", "description_zh", "description_en")
 MAX_VOUCHER_DAYS = 3660
 MAX_DESCRIPTION = 500
@@ -214,6 +223,12 @@ class CatalogReader:
         for lang, text in zip(("zh", "en"), descriptions, strict=True):
             if len(text) > MAX_DESCRIPTION:
                 raise _BadField(f"description_{lang} is longer than {MAX_DESCRIPTION} characters")
+        methods = _methods(get("pay_methods"))
+        price = _optional(get("price_cents"), "price_cents", MAX_CENTS, minimum=1)
+        cash = _optional(get("cash_cents"), "cash_cents", MAX_CENTS)
+        why = pay_methods.check(pay_methods.parse(methods), cash, price) if methods else None
+        if why is not None:
+            raise _BadField(why)
         return ItemRow(
             line,
             ItemSpec(
@@ -236,5 +251,17 @@ class CatalogReader:
                     get("per_account_limit"), "per_account_limit", MAX_LIMIT, minimum=1
                 ),
                 listed_at=_listed_at(get("listed_at"), self._tz),
+                pay_methods=methods,
+                price_cents=price,
             ),
         )
+
+
+def _methods(text: str) -> str | None:
+    """The ``pay_methods`` cell (names separated by ``,``, ``;`` or ``|``), or None if empty."""
+    if not text.strip():
+        return None
+    try:
+        return ",".join(pay_methods.parse(text.replace(";", ",").replace("|", ",")))
+    except ValueError as exc:
+        raise _BadField(str(exc)) from None

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Connection, and_, bindparam, func, insert, select, update
 
-from core import catalog, ledger, notices, outbox
+from core import catalog, ledger, notices, outbox, pay_methods
 from core.catalog import ItemView
 from core.codes import OTP_DIGITS, VOUCHER_PASSWORD_DIGITS, Keyring, digits, token
 from core.errors import (
@@ -46,7 +46,7 @@ from core.sql import for_update, ignoring
 from core.subscribers import Subscriber
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "created": frozenset({"awaiting_otp", "cancelled", "expired"}),
+    "created": frozenset({"awaiting_otp", "paid", "cancelled", "expired"}),
     "awaiting_otp": frozenset({"paid", "cancelled", "expired"}),
     "paid": frozenset({"shipped", "delivered", "voucher_issued", "refunded"}),
     "shipped": frozenset({"delivered"}),
@@ -82,6 +82,9 @@ class Pending:
     points: int
     code: str
     code_expires_at: int
+    method: str = "points"
+    cash_cents: int = 0
+    """For a method with cash: no confirm code; the money is paid through the gateway."""
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,8 @@ _NEW_ORDER = Prepared(
             activity_id=bindparam("activity_id"),
             qty=bindparam("qty"),
             points=bindparam("points"),
-            cash_cents=0,
+            cash_cents=bindparam("cash_cents"),
+            pay_method=bindparam("method"),
             status="created",
             channel=bindparam("channel"),
             address=bindparam("address"),
@@ -250,6 +254,10 @@ _NEW_TOPUP = Prepared(
         created_at=bindparam("now"),
     )
 )
+_CASH_OF = Prepared(
+    select(item.c.cash_cents, item.c.price_cents).where(item.c.id == bindparam("iid"))
+)
+_PAY_METHOD = Prepared(select(orders.c.pay_method).where(orders.c.id == bindparam("oid")))
 _LOCK_ACCOUNT = Prepared(
     select(account.c.id).where(account.c.id == bindparam("aid")).with_for_update()
 )
@@ -372,9 +380,13 @@ def redeem(
     now: int,
     policy: OrderPolicy,
     keyring: Keyring,
+    method: str = "points",
 ) -> Pending:
     """Create an order, hold its points and reserve its stock; return the confirm code.
 
+    With a ``method`` other than ``points`` (§3.5.6) the order stays ``created``
+    with its points (if any) held and no confirm code: ``core.payments`` opens
+    the payment saga that pays it once the cash has arrived.
     Nothing is changed when it raises: the caller's unit of work rolls back.
     """
     it = catalog.find_item(conn, code)
@@ -382,12 +394,19 @@ def redeem(
         raise UnknownItem(code)
     if not 1 <= qty <= policy.max_qty:
         raise BadQuantity(qty, policy.max_qty)
+    points, cash = pay_methods.amounts(
+        code=it.code,
+        offered=pay_methods.offered_by(conn, it.id),
+        method=method,
+        points=it.points,
+        cash_cents=_CASH_OF.first(conn, iid=it.id),
+        qty=qty,
+    )
     account_id = ledger.account_id_of(conn, subscriber.id)
     if account_id is None:
         raise NoAccount(subscriber.msisdn)
     _lock_account(conn, account_id)
     _check_limits(conn, it, account_id, qty, now, policy)
-    points = it.points * qty
     if it.stock is not None and _RESERVE.run(conn, iid=it.id, qty=qty) != 1:
         left = conn.execute(select(item.c.stock).where(item.c.id == it.id)).scalar_one()
         raise OutOfStock(it.code, int(left or 0))
@@ -396,14 +415,16 @@ def redeem(
         shipping = default_address(conn, subscriber.id)
         if shipping is None:
             raise NeedAddress()
-    hold_id = ledger.place_hold(
-        conn,
-        account_id=account_id,
-        amount=points,
-        key=f"order:{key}:hold",
-        now=now,
-        expires_at=now + policy.pay_seconds,
-    )
+    hold_id = None
+    if points > 0:
+        hold_id = ledger.place_hold(
+            conn,
+            account_id=account_id,
+            amount=points,
+            key=f"order:{key}:hold",
+            now=now,
+            expires_at=now + policy.pay_seconds,
+        )
     order_id, no = _insert_order(
         conn,
         {
@@ -419,9 +440,13 @@ def redeem(
             "now": now,
             "pay_by": now + policy.pay_seconds,
             "hold_id": hold_id,
+            "cash_cents": cash,
+            "method": method,
         },
         policy,
     )
+    if method != "points":
+        return Pending(no, it, qty, points, "", now + policy.pay_seconds, method, cash)
     confirm_code = digits(OTP_DIGITS)
     _NEW_OTP.run(
         conn,
@@ -509,19 +534,19 @@ def _pay(
 ) -> Paid:
     set_status(conn, order, "paid", now)
     _PAID_AT.run(conn, oid=order.id, now=now)
-    assert order.hold_id is not None
-    captured = ledger.capture_hold(
-        conn,
-        order.hold_id,
-        source="order",
-        key=f"order:{order.no}:pay",
-        reason_key="redeem",
-        reason_args=_reason_args(order),
-        ref=f"order {order.no}",
-        now=now,
-    )
-    if captured is None:
-        raise IllegalTransition(order.no, "awaiting_otp", "paid")
+    if order.hold_id is not None:  # a cash-only order holds no points
+        captured = ledger.capture_hold(
+            conn,
+            order.hold_id,
+            source="order",
+            key=f"order:{order.no}:pay",
+            reason_key="redeem",
+            reason_args=_reason_args(order),
+            ref=f"order {order.no}",
+            now=now,
+        )
+        if captured is None:
+            raise IllegalTransition(order.no, order.status, "paid")
     _SELL.run(conn, iid=order.item_id, qty=order.qty)
     paid = find(conn, subscriber.id, order.no)
     if order.kind == "credit":
@@ -539,6 +564,29 @@ def _pay(
         set_status(conn, paid, "voucher_issued", now)
         return Paid(find(conn, subscriber.id, order.no), expires_at, qr)
     return Paid(paid)
+
+
+def pay_for_money(
+    conn: Connection,
+    order: OrderView,
+    subscriber: Subscriber,
+    now: int,
+    keyring: Keyring,
+    tz: ZoneInfo,
+) -> Paid:
+    """Pay and fulfil a ``created`` order whose money has arrived (the saga's points step)."""
+    return _pay(conn, order, subscriber, now, keyring, tz)
+
+
+def lock_account_of(conn: Connection, order: OrderView) -> None:
+    """Lock the order's account row first (PostgreSQL), as every order operation does,
+    so the payment saga and the timeout job take their locks in one order."""
+    _lock_account(conn, _account_of(conn, order))
+
+
+def end_unpaid(conn: Connection, order: OrderView, status: str, now: int, note: str) -> None:
+    """End a waiting order (``cancelled`` or ``expired``): hold released, stock returned."""
+    _end_unpaid(conn, order, status, now, note)
 
 
 def _issue_voucher(
@@ -654,8 +702,8 @@ def cancel(conn: Connection, *, subscriber: Subscriber, no: str, now: int) -> st
     refundable = order.status == "voucher_issued" or (
         order.status == "paid" and order.kind == "physical"
     )
-    if not refundable:
-        raise CannotCancel(order.no, order.status)
+    if not refundable or _PAY_METHOD.scalar(conn, oid=order.id) != "points":
+        raise CannotCancel(order.no, order.status)  # money back goes through the operator
     if order.status == "voucher_issued":
         voided = conn.execute(
             update(voucher)
@@ -693,6 +741,7 @@ def expire_unpaid(conn: Connection, now: int, limit: int = 500) -> int:
     done = 0
     for row in rows:
         order = OrderView(*row)
+        _lock_account(conn, _account_of(conn, order))  # the lock order every writer keeps
         try:
             _end_unpaid(conn, order, "expired", now, "not paid in time")
             done += 1

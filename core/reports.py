@@ -8,8 +8,12 @@ Points consumed in a month, by category and payment method:
 * ``merchant``: settlement lines consumed in the month (vouchers verified, POS
   payments); money value = the frozen settlement amount.
 
-Payment method: ``points`` or ``points_cash`` (an order with a cash part) and
-``pos_points`` for payments at a merchant's terminal.
+Payment method: the order's (§3.5.6: ``points``, ``points_cash``, ``cash``,
+``phone_bill``, ``online_bank``) and ``pos_points`` for payments at a merchant's
+terminal. For orders paid partly or wholly in money, ``value_cents`` is the part
+of the face value the points carried (face value − cash paid, never below 0; 0
+without points) and
+``cash_cents`` the money paid.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class CostRow:
     count: int
     points: int
     value_cents: int
+    cash_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,15 +57,22 @@ class LineRow:
 
 def points_cost(conn: Connection, period: str, tz: ZoneInfo) -> list[CostRow]:
     start, end = period_bounds(period, tz)
-    order_method = case((orders_table.c.cash_cents > 0, "points_cash"), else_="points")
+    order_method = orders_table.c.pay_method
+    face = func.coalesce(item.c.face_value_cents, 0) * orders_table.c.qty
+    by_points = case(
+        (orders_table.c.points == 0, 0),
+        (face > orders_table.c.cash_cents, face - orders_table.c.cash_cents),
+        else_=0,
+    )
     rows: list[CostRow] = []
-    for kind, method, n, points, value in conn.execute(
+    for kind, method, n, points, value, cash in conn.execute(
         select(
             item.c.kind,
             order_method,
             func.count(),
             func.sum(orders_table.c.points),
-            func.sum(func.coalesce(item.c.face_value_cents, 0) * orders_table.c.qty),
+            func.sum(by_points),
+            func.sum(orders_table.c.cash_cents),
         )
         .select_from(orders_table.join(item, item.c.id == orders_table.c.item_id))
         .where(
@@ -73,11 +85,12 @@ def points_cost(conn: Connection, period: str, tz: ZoneInfo) -> list[CostRow]:
         )
         .group_by(item.c.kind, order_method)
     ):
-        rows.append(CostRow(KIND_CATEGORY[kind], method, int(n), int(points), int(value)))
+        rows.append(
+            CostRow(KIND_CATEGORY[kind], method, int(n), int(points), int(value), int(cash))
+        )
     line_method = case(
         (settlement_line.c.source == "pos", literal("pos_points")),
-        (orders_table.c.cash_cents > 0, literal("points_cash")),
-        else_=literal("points"),
+        else_=func.coalesce(orders_table.c.pay_method, literal("points")),
     )
     for method, n, points, value in conn.execute(
         select(

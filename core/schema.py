@@ -258,6 +258,8 @@ item = Table(
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("review", String(10)),
     Column("review_note", String(200)),
+    Column("pay_methods", String(64), nullable=False, server_default="points"),
+    Column("price_cents", BigInteger),
     CheckConstraint("kind IN ('credit', 'physical', 'voucher')", name="kind"),
     CheckConstraint("review IN ('pending', 'approved', 'rejected')", name="review"),
     CheckConstraint("points > 0", name="points_positive"),
@@ -353,6 +355,7 @@ orders = Table(
     Column("updated_at", BigInteger, nullable=False),
     Column("pay_by", BigInteger, nullable=False),
     Column("paid_at", BigInteger),
+    Column("pay_method", String(12), nullable=False, server_default="points"),
     CheckConstraint("qty > 0", name="qty_positive"),
     CheckConstraint("points >= 0", name="points_not_negative"),
     CheckConstraint(
@@ -676,4 +679,55 @@ staff_login = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("used_at", BigInteger),
     Index(None, "msisdn", "sent_at"),
+)
+
+# ------------------------------------------------------------ payments (§3.5.6, DESIGN.md §5)
+
+PAY_METHODS = ("points", "cash", "points_cash", "phone_bill", "online_bank")
+SAGA_STATUSES = (
+    "started",  # order made (points held for points_cash), no charge known yet
+    "charge_pending",  # the gateway has a charge, waiting for the money
+    "cash_captured",  # the money arrived; the points step has not run yet
+    "completed",  # points deducted, order paid
+    "refunding",  # the points step failed: the money must go back
+    "refunded",  # the money went back (exactly once)
+    "cancelled",  # no money was taken; the charge (if any) is cancelled
+)
+
+payment_saga = Table(
+    "payment_saga",
+    metadata,
+    _id(),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("method", String(12), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("charge_id", String(64), unique=True),
+    Column("pay_url", String(300)),
+    Column("refund_id", String(64)),
+    Column("note", String(200), nullable=False, server_default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint("amount_cents > 0", name="amount_positive"),
+    CheckConstraint("points >= 0", name="points_not_negative"),
+    CheckConstraint(
+        "status IN ('started', 'charge_pending', 'cash_captured', 'completed', "
+        "'refunding', 'refunded', 'cancelled')",
+        name="status",
+    ),
+    Index(None, "status", "updated_at"),
+)
+
+payment_step = Table(
+    "payment_step",
+    metadata,
+    _id(),
+    Column("saga_id", ID, ForeignKey("payment_saga.id"), nullable=False),
+    Column("step", String(24), nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("detail", String(200), nullable=False, server_default=""),
+    Column("at", BigInteger, nullable=False),
+    UniqueConstraint("saga_id", "step"),
 )

@@ -93,10 +93,12 @@ class Detail:
 
 @dataclass(frozen=True)
 class Redeem:
-    """DH code [qty]: hold the points and ask for the confirm code (§2.2.12)."""
+    """DH code [qty] [method]: hold the points and ask for the confirm code (§2.2.12),
+    or, for a method with money (§3.5.6), answer with a pay link."""
 
     code: str
     qty: int = 1
+    method: str = "points"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ class HallPolicy:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     more_ttl_seconds: int = 600
     orders: OrderPolicy = field(default_factory=OrderPolicy)
+    pay_base_url: str = "http://127.0.0.1:8080"
+    """Where pay links point (``GET /pay/{no}``): our public URL."""
 
 
 @dataclass

@@ -38,8 +38,10 @@ from core.merchant_errors import (
     VoucherRefunded,
     WrongVoucherPassword,
 )
+from core.payment_errors import MethodNotOffered
 from core.schema import ORDER_STATUSES
 from handlers.i18n import t
+from handlers.pay_words import METHOD_WORD
 
 Row = Callable[[Any, str], tuple[str, dict[str, Any]]]
 
@@ -75,6 +77,14 @@ ERROR_REPLIES: dict[type[DomainError], Row] = {
         {"no": e.no, "status": _status(lang, e.current)},
     ),
     NotStaff: lambda e, lang: ("not_staff", {}),
+    MethodNotOffered: lambda e, lang: (
+        "method_not_offered",
+        {
+            "code": e.code,
+            "methods": " ".join(f"{METHOD_WORD[m]}={t(lang, f'pm_{m}')}" for m in e.offered),
+            "word": METHOD_WORD[next((m for m in e.offered if m != "points"), "points")],
+        },
+    ),
     UnknownVoucher: lambda e, lang: ("voucher_unknown", {"no": e.no}),
     NotYourVoucher: lambda e, lang: ("voucher_not_yours", {"no": e.no}),
     VoucherAlreadyUsed: lambda e, lang: ("voucher_used", {"no": e.no}),

@@ -39,6 +39,7 @@ from handlers.commands import (
     Unknown,
     Verify,
 )
+from handlers.pay_words import WORD_METHOD
 
 MAX_PAGE = 10_000
 CONFIRM_CODE = re.compile(r"[0-9]{6}")
@@ -164,13 +165,17 @@ def _code(make: Callable[[str], Command], keyword: str) -> Parser:
 
 
 def _redeem(args: list[str], _rest: str) -> Command:
+    method = "points"
+    if len(args) >= 2 and args[-1].upper() in WORD_METHOD:  # DH 5001 [2] XJ (§3.5.6)
+        method = WORD_METHOD[args[-1].upper()]
+        args = args[:-1]
     if not 1 <= len(args) <= 2 or not ITEM_CODE.fullmatch(args[0].upper()):
         return BadArguments("DH")
     if len(args) == 1:
-        return Redeem(args[0].upper(), 1)
+        return Redeem(args[0].upper(), 1, method)
     if not _is_small_number(args[1]):
         return BadArguments("DH")
-    return Redeem(args[0].upper(), int(args[1]))
+    return Redeem(args[0].upper(), int(args[1]), method)
 
 
 def _confirm(args: list[str], _rest: str) -> Command:

@@ -329,3 +329,32 @@ def local_date(epoch_seconds: int, tz: ZoneInfo) -> str:
 
 def short_date(epoch_seconds: int, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(epoch_seconds, tz).strftime("%m-%d")
+
+
+# ------------------------------------------------------------ payments (§3.5.6)
+CATALOG["zh"].update(
+    {
+        "dh_pay": "订单{no}:{name}×{qty},{price},{minutes}分钟内付款:{link}",
+        "price_points_cash": "{points:,}分+¥{yuan}",
+        "price_money": "¥{yuan}({method})",
+        "pm_points": "积分",
+        "pm_points_cash": "积分+现金",
+        "pm_cash": "现金",
+        "pm_phone_bill": "话费代扣",
+        "pm_online_bank": "网银",
+        "method_not_offered": "{code}可用付款方式:{methods}。例:DH {code} 1 {word}",
+    }
+)
+CATALOG["en"].update(
+    {
+        "dh_pay": "Order {no}: {name} x{qty}, {price}. Pay within {minutes} min: {link}",
+        "price_points_cash": "{points:,} pts + ¥{yuan}",
+        "price_money": "¥{yuan} ({method})",
+        "pm_points": "points",
+        "pm_points_cash": "points+cash",
+        "pm_cash": "cash",
+        "pm_phone_bill": "phone bill",
+        "pm_online_bank": "online bank",
+        "method_not_offered": "{code} can be paid by: {methods}. E.g. DH {code} 1 {word}",
+    }
+)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core import orders
+from core import orders, payments
 from core.orders import CodeDead, OrderView, Paid, WrongCode
 from handlers.commands import CancelOrder, Confirm, Orders, Redeem, Resend, SetAddress
 from handlers.context import Context
-from handlers.i18n import local_date
+from handlers.i18n import local_date, yuan
 from handlers.paging import fit, listing, page_size, pages_of
 from handlers.reply import Reply
 
@@ -15,6 +15,8 @@ ORDER_WIDTH = {"zh": 30, "en": 56}
 
 def redeem(ctx: Context, cmd: Redeem) -> Reply:
     """Hold the points and reserve the stock; answer with the confirm code (§2.2.12)."""
+    if cmd.method != "points":
+        return _redeem_for_money(ctx, cmd)
     pending = orders.redeem(
         ctx.conn,
         subscriber=ctx.subscriber,
@@ -35,6 +37,41 @@ def redeem(ctx: Context, cmd: Redeem) -> Reply:
                 qty=pending.qty,
                 points=pending.points,
                 code=pending.code,
+            ),
+            pending.item.name(ctx.lang),
+            ctx.policy.segment_budget,
+        )
+    )
+
+
+def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
+    """Make the order, hold its points (if any), answer with the pay link (§3.5.6)."""
+    pending = payments.redeem_for_money(
+        ctx.conn,
+        subscriber=ctx.subscriber,
+        code=cmd.code,
+        qty=cmd.qty,
+        method=cmd.method,
+        channel=ctx.channel,
+        key=f"redeem:{ctx.request_key}",
+        now=ctx.now,
+        policy=ctx.policy.orders,
+        keyring=ctx.keyring,
+    )
+    price = ctx.t("price_money", yuan=yuan(pending.cash_cents), method=ctx.t(f"pm_{cmd.method}"))
+    if pending.points:
+        price = ctx.t("price_points_cash", points=pending.points, yuan=yuan(pending.cash_cents))
+    link = payments.pay_link(ctx.policy.pay_base_url, ctx.keyring, pending.no)
+    return Reply(
+        fit(
+            lambda name: ctx.t(
+                "dh_pay",
+                no=pending.no,
+                name=name,
+                qty=pending.qty,
+                price=price,
+                minutes=ctx.policy.orders.pay_seconds // 60,
+                link=link,
             ),
             pending.item.name(ctx.lang),
             ctx.policy.segment_budget,

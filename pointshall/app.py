@@ -12,6 +12,7 @@ from aiohttp import web
 
 from api.health import Health
 from api.metrics import Metrics
+from api.payments import PaymentRoutes
 from api.pos import PosApi
 from bot.webhook import TelegramWebhook
 from console.web import PREFIX as CONSOLE_PREFIX
@@ -85,6 +86,9 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
         CONSOLE_PREFIX,
         build_console(services.db, services.clock, services.keyring, console_settings),
     )
+    if services.payments is not None and settings.gateway_secret is not None:
+        gateway_secret = settings.gateway_secret.get_secret_value()
+        app.add_routes(PaymentRoutes(services.payments, services.clock, gateway_secret).routes())
     if settings.outbox_drain if drain is None else drain:
         app.cleanup_ctx.append(_outbox_drain)
     if services.telegram is not None:

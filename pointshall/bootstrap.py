@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from api.payment_gateway import HttpGateway
 from bot.build import build_application
 from bot.types import TelegramApp
 from core import app_secrets
@@ -13,6 +14,7 @@ from core.clock import Clock, SystemClock
 from core.codes import Keyring
 from core.db import Database, open_database
 from core.orders import OrderPolicy
+from core.payments import PaymentContext
 from handlers.context import HallPolicy
 from handlers.hall import Hall
 from pointshall import migrate
@@ -29,8 +31,12 @@ class Services:
     keyring: Keyring
     telegram: TelegramApp | None = None
     """The bot, when ``POINTSHALL_TELEGRAM_TOKEN`` is set; started by the web app or ``bot``."""
+    payments: PaymentContext | None = None
+    """The payment saga's gateway, when ``POINTSHALL_GATEWAY_URL`` and ``_SECRET`` are set."""
 
     async def close(self) -> None:
+        if self.payments is not None:
+            await self.payments.gateway.close()
         await self.db.dispose()
 
 
@@ -42,6 +48,7 @@ def policy_from(settings: Settings) -> HallPolicy:
         home_lang=settings.default_lang,
         region=settings.default_region,
         timezone=zone,
+        pay_base_url=base_url(settings),
         orders=OrderPolicy(
             pay_seconds=settings.order_timeout_minutes * 60,
             max_qty=settings.max_quantity,
@@ -82,4 +89,24 @@ async def bootstrap(
             api_url=settings.telegram_api_url,
             file_url=settings.telegram_file_url,
         )
-    return Services(settings, db, clock, hall, settings.accrual_rules(), keyring, telegram)
+    services = Services(settings, db, clock, hall, settings.accrual_rules(), keyring, telegram)
+    services.payments = payment_context(settings, db, keyring)
+    return services
+
+
+def base_url(settings: Settings) -> str:
+    """Where the outside world reaches us: ``POINTSHALL_PUBLIC_URL`` or host:port."""
+    return settings.public_url or f"http://{settings.host}:{settings.port}"
+
+
+def payment_context(settings: Settings, db: Database, keyring: Keyring) -> PaymentContext | None:
+    if settings.gateway_url is None or settings.gateway_secret is None:
+        return None
+    gateway = HttpGateway(
+        settings.gateway_url,
+        settings.gateway_secret.get_secret_value(),
+        callback_url=f"{base_url(settings)}/payments/callback",
+    )
+    return PaymentContext(
+        db, gateway, keyring, ZoneInfo(settings.timezone), settings.payment_grace_seconds
+    )

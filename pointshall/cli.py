@@ -18,7 +18,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from core import doctor as ledger_doctor
 from core import outbox as outbox_core
-from core import outbox_listing
+from core import outbox_listing, pay_methods
 from core.clock import epoch
 from core.errors import ConfigurationError, FeedError, InvalidPhoneNumber
 from core.feed import BadRow
@@ -33,6 +33,7 @@ from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_jobs import jobs_app
 from pointshall.cli_merchant import merchant_app
+from pointshall.cli_payments import demo_gateway, payments_app, start_fake_gateway
 from pointshall.cli_settle import install as install_settlement
 from pointshall.cli_support import err, load_settings, out, run_with_services
 from pointshall.demo_console import DEMO_MERCHANT, DEMO_OWNER
@@ -44,6 +45,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(merchant_app, name="merchant")
+app.add_typer(payments_app, name="payments")
 install_settlement(app)
 outbox_app = typer.Typer(help="Outbound messages waiting, sent, dead.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
@@ -65,6 +67,9 @@ def serve(
     port = port or settings.port
     if demo and not settings.public_url:
         settings.public_url = f"http://{host}:{port}"
+    fake_gateway = None
+    if demo and settings.gateway_url is None:  # §3.5.6: the demo pays at the fake gateway
+        fake_gateway = demo_gateway(settings, host)
     try:
         settings.check_transport()
     except ConfigurationError as exc:
@@ -75,10 +80,18 @@ def serve(
     async def main() -> None:
         services = await bootstrap(settings)
         runner: web.AppRunner | None = None
+        gateway_runner: web.AppRunner | None = None
         try:
+            if fake_gateway is not None:
+                gateway_runner = await start_fake_gateway(fake_gateway, host, settings)
             if demo:
                 periods = await demo_data.seed(services)
                 _print_demo_help(host, port, periods)
+            try:
+                settings.check_payments(await services.db.read(pay_methods.money_items))
+            except ConfigurationError as exc:
+                err.print(f"[red]cannot start:[/red] {exc}")
+                raise typer.Exit(2) from None
             web_app = build_app(services)
             attach_scheduler(web_app, services)
             runner = web.AppRunner(web_app, access_log=None)
@@ -91,6 +104,8 @@ def serve(
                 # Stops the scheduler, and lets the drain finish the sends under way,
                 # before the database closes.
                 await runner.cleanup()
+            if gateway_runner is not None:
+                await gateway_runner.cleanup()
             await services.close()
 
     with contextlib.suppress(KeyboardInterrupt):
@@ -108,6 +123,12 @@ def _print_demo_help(host: str, port: int, periods: list[str]) -> None:
     )
     for line in demo_data.TRY_LINES:
         out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        "  .venv/bin/pointshall sms --from +8613800138000 'DH 1004 1 XJ'  "
+        "# points + cash: open the link it answers with in a browser, press Pay",
+        markup=False,
+        highlight=False,
+    )
     out.print(
         f"Merchant console: http://{host}:{port}/console (log in as {DEMO_OWNER}, owner of "
         f"{DEMO_MERCHANT}; the login code is printed here as an SMS)",

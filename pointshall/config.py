@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     order_timeout_minutes: int = 15
     max_quantity: int = 10
     expiry_notice_days: int = 30
+    # payments (§3.5.6): the gateway's API, the shared secret signing its callbacks
+    gateway_url: str | None = None
+    gateway_secret: SecretStr | None = None
+    payment_grace_seconds: int = Field(default=300, ge=0)
+    fake_gateway_port: int = 8081
+    """``serve --demo`` runs the fake gateway on this port when no gateway is configured."""
 
     @field_validator("timezone")
     @classmethod
@@ -76,6 +82,14 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    def check_payments(self, money_items: int) -> None:
+        """Fail start-up when items are sold for money but no gateway is configured."""
+        if money_items and (self.gateway_url is None or self.gateway_secret is None):
+            raise ConfigurationError(
+                f"{money_items} item(s) take cash, phone_bill or online_bank: "
+                "POINTSHALL_GATEWAY_URL and POINTSHALL_GATEWAY_SECRET must be set"
+            )
 
     def accrual_rules(self) -> AccrualRules:
         return AccrualRules.parse(

@@ -162,6 +162,20 @@ ITEMS = (
         merchant="CINEMA",
         voucher_days=60,
     ),
+    ItemSpec(  # §3.5.6: points + cash, or all money (DH 1004 1 XJ / QK / HF / WY)
+        "1004",
+        "话费100元",
+        "Phone credit 100 yuan",
+        "1",
+        "credit",
+        4_000,
+        face_value_cents=10_000,
+        cash_cents=5_000,
+        price_cents=9_800,
+        pay_methods="points,points_cash,cash,phone_bill,online_bank",
+        description_zh="4000分+50元,或98元现金/话费/网银。DH 1004 1 XJ 积分+现金。",
+        description_en="4,000 pts + 50 yuan, or 98 yuan. DH 1004 1 XJ for points+cash.",
+    ),
 )
 ANNOUNCEMENTS = (
     (

@@ -24,6 +24,7 @@ def job_context(services: Services) -> JobContext:
         clock=services.clock,
         timezone=ZoneInfo(services.settings.timezone),
         expiry_notice_days=services.settings.expiry_notice_days,
+        payments=services.payments,
     )
 
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from core import orders, settlement
+from core import orders, payments, settlement
 from core.clock import Clock, epoch
 from core.db import Database
 from core.expiry import expire_lots_batch
 from core.expiry_notices import queue_expiry_notices
+from core.payments import PaymentContext
 
 DEFAULT_BATCH = 500
 HOUR = 60
@@ -31,6 +32,7 @@ class JobContext:
     timezone: ZoneInfo
     expiry_notice_days: int = 30
     batch: int = DEFAULT_BATCH
+    payments: PaymentContext | None = None
 
     def now(self) -> int:
         return epoch(self.clock.now())
@@ -98,6 +100,13 @@ async def monthly_settlement(ctx: JobContext) -> int:
     return len(made)
 
 
+async def payments_reconcile(ctx: JobContext) -> int:
+    """Finish or compensate payment sagas unfinished past the grace period (DESIGN §5)."""
+    if ctx.payments is None:
+        return 0
+    return await payments.reconcile(ctx.payments, ctx.now())
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Every ``minutes``, or once a day at ``daily_hour`` (operator time)."""
@@ -155,6 +164,12 @@ JOBS: tuple[Job, ...] = (
         "make last month's merchant statements (once per merchant and month)",
         monthly_settlement,
         Schedule(daily_hour=SETTLEMENT_HOUR),
+    ),
+    Job(
+        "payments-reconcile",
+        "ask the gateway about unfinished payments; finish them or refund",
+        payments_reconcile,
+        Schedule(minutes=1),
     ),
 )
 BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}

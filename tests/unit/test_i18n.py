@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.schema import PAY_METHODS
 from core.segments import count, encoding, fits
 from handlers.commands import BadArguments
 from handlers.grammar import KEYWORDS, parse
@@ -119,6 +120,13 @@ def worst_args(lang: str) -> dict[str, object]:
         "logistics": t(lang, "dd_logistics", carrier="C" * 10, tracking="9" * 20),
         "phone": "+" + "9" * 15,
         "phones": " ".join(["+" + "9" * 13] * 4) + " ...",  # handlers.staff lists what fits
+        # payments (§3.5.6)
+        "price": t(lang, "price_points_cash", points=BIG, yuan=yuan(MAX_CENTS)),
+        "minutes": 60,
+        "link": "https://hall.example.com/pay/" + "9" * 12 + "?k=" + "f" * 16,
+        "method": t(lang, "pm_online_bank"),
+        "methods": " ".join(f"XX={t(lang, 'pm_' + m)}" for m in PAY_METHODS),
+        "word": "XJ",
     }
 
 

@@ -1,0 +1,77 @@
+"""``POST /payments/callback`` (the gateway's signed callbacks) and ``GET /pay/{no}`` (pay links).
+
+A callback with a missing, stale or wrong signature gets 403 and changes
+nothing; a good one is answered 200 once its effect is stored, however many
+times it comes. The pay link checks its keyed token, makes the charge (once)
+and redirects to the gateway's page; with the gateway away it answers 503.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+
+from core import payments
+from core.clock import Clock, epoch
+from core.errors import DomainError
+from core.gateway import SIGNATURE_HEADER, verify
+from core.payment_errors import GatewayUnavailable
+from core.payments import PaymentContext
+
+log = logging.getLogger(__name__)
+
+
+def _page(status: int, text: str) -> web.Response:
+    return web.Response(
+        status=status,
+        text=f"<!doctype html><meta charset=utf-8><title>pointshall</title><p>{text}</p>",
+        content_type="text/html",
+    )
+
+
+class PaymentRoutes:
+    def __init__(self, ctx: PaymentContext, clock: Clock, secret: str) -> None:
+        self._ctx = ctx
+        self._clock = clock
+        self._secret = secret.encode()
+
+    async def callback(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        now = epoch(self._clock.now())
+        if not verify(self._secret, request.headers.get(SIGNATURE_HEADER), body, now):
+            return web.json_response({"error": "bad signature"}, status=403)
+        try:
+            event = json.loads(body)
+            kind, charge_id = str(event["type"]), str(event["data"]["id"])
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "not a charge event"}, status=400)
+        if kind != "charge.succeeded":
+            return web.json_response({"ok": True, "ignored": kind})
+        try:
+            saga = await payments.cash_arrived(self._ctx, charge_id, now)
+        except GatewayUnavailable as exc:  # the refund is retried by reconciliation
+            log.warning("payment callback %s: %s", charge_id, exc)
+            return web.json_response({"ok": True, "status": "refunding"})
+        return web.json_response({"ok": True, "status": saga.status if saga else "unknown"})
+
+    async def pay(self, request: web.Request) -> web.Response:
+        no = request.match_info["no"]
+        token = request.query.get("k", "")
+        if not hmac.compare_digest(token, payments.pay_token(self._ctx.keyring, no)):
+            return _page(404, "No such payment.")
+        try:
+            url = await payments.pay_url(self._ctx, no, epoch(self._clock.now()))
+        except GatewayUnavailable:
+            return _page(503, "The payment service is busy; please try again in a minute.")
+        except DomainError:
+            return _page(409, f"Order {no} no longer waits for payment.")
+        raise web.HTTPFound(url)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/payments/callback", self.callback),
+            web.get("/pay/{no}", self.pay),
+        ]
