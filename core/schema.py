@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -661,4 +662,59 @@ chat_login = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Index(None, "msisdn"),
+)
+
+# ------------------------------------------------ operator staff, admin API (issue 8)
+
+OPERATOR_ROLES = ("business_admin", "admin", "finance", "support")
+ADJUSTMENT_STATUSES = ("proposed", "approved", "rejected")
+
+staff = Table(
+    "staff",
+    metadata,
+    _id(),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    # keyed hash (core.codes.Keyring) of the bearer token, which is shown once.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger),
+    CheckConstraint("role IN ('business_admin', 'admin', 'finance', 'support')", name="role"),
+)
+
+adjustment = Table(
+    "adjustment",
+    metadata,
+    _id(),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", BigInteger, nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_at", BigInteger),
+    Column("entry_id", ID, ForeignKey("entry.id")),
+    CheckConstraint("points <> 0", name="points_not_zero"),
+    CheckConstraint("status IN ('proposed', 'approved', 'rejected')", name="status"),
+    Index(None, "status", "id"),
+)
+
+picture = Table(
+    "picture",
+    metadata,
+    _id(),
+    Column("content_type", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+ad_image = Table(
+    "ad_image",
+    metadata,
+    Column("ad_id", ID, ForeignKey("ad.id"), primary_key=True),
+    Column("image", String(255), nullable=False),
 )
