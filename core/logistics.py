@@ -50,6 +50,8 @@ def ship(
 def deliver(conn: Connection, no: str, *, by: str, now: int) -> OrderView:
     """Mark a shipped order delivered."""
     order = _order(conn, no)
+    if order.status != "shipped":  # phone credit goes paid → delivered without logistics
+        raise IllegalTransition(no, order.status, "delivered")
     orders.set_status(conn, order, "delivered", now, note=f"by {by}")
     audit.record(
         conn,
