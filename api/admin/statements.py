@@ -11,7 +11,7 @@ from core.settlement_errors import UnknownStatement
 READ = frozenset({FINANCE, ADMIN})
 MOVE = frozenset({FINANCE})
 ID = (integer("id", 1, 2**53 - 1),)
-PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PERIOD = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"  # years the calendar maths handles
 FILTER = (text("period", 7, pattern=PERIOD, required=False), code("merchant", required=False))
 
 

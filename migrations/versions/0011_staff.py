@@ -1,4 +1,5 @@
-"""Operator staff with bearer tokens, proposed points adjustments, pictures (admin API)
+"""Operator staff with bearer tokens, proposed points adjustments, pictures (admin API);
+ad.target_kind widened to fit 'announcement'
 
 Revision ID: 0011a
 Revises: 0006t
@@ -20,6 +21,11 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    # ad.target_kind was VARCHAR(10), too short for its own allowed value "announcement".
+    with op.batch_alter_table("ad") as batch:
+        batch.alter_column(
+            "target_kind", existing_type=sa.String(length=10), type_=sa.String(length=12)
+        )
     op.create_table(
         "staff",
         sa.Column("id", ID, autoincrement=True, nullable=False),
@@ -89,3 +95,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_adjustment_status_id"), table_name="adjustment")
     op.drop_table("adjustment")
     op.drop_table("staff")
+    with op.batch_alter_table("ad") as batch:
+        batch.alter_column(
+            "target_kind", existing_type=sa.String(length=12), type_=sa.String(length=10)
+        )
