@@ -22,7 +22,7 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from api.admin.deps import AdminDeps
-from api.admin.errors import PROBLEM, PROBLEM_SCHEMA
+from api.admin.errors import PROBLEM, PROBLEM_SCHEMA, problem
 from api.admin.fields import BadInput, Body, Field
 from core.clock import epoch
 from core.staff import StaffMember
@@ -169,8 +169,6 @@ def serve(route: Route, deps: AdminDeps) -> Callable[[web.Request], Awaitable[we
     """The aiohttp handler of ``route``: role check first, then parsing, then the handler."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        from api.admin.errors import problem
-
         member: StaffMember = request[STAFF_KEY]
         if member.role not in route.roles:
             return problem(403, "forbidden", f"role {member.role} may not {route.summary}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -544,3 +545,17 @@ async def test_statements_approve_pay_and_reports(services: Services, tmp_path: 
         assert (
             await admin.call("GET", "/reports/points-cost", "finance", params={"period": "2026-13"})
         )[0] == 400
+
+
+async def test_simultaneous_approvals_post_one_entry(admin: Admin, services: Services) -> None:
+    proposal = {"msisdn": ALICE, "points": 300, "reason": "outage credit"}
+    status, made = await admin.call("POST", "/adjustments", "support", proposal)
+    assert status == 201
+    path = f"/adjustments/{made['id']}/approve"
+    answers = await asyncio.gather(
+        admin.call("POST", path, "finance"), admin.call("POST", path, "admin2")
+    )
+    assert sorted(status for status, _ in answers) == [200, 409]
+    assert await balance(services) == 50_300
+    report = await services.db.read(doctor.examine)
+    assert report.ok, report.discrepancies
