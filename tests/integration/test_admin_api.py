@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from api.admin.app import BASE, all_routes, build_admin_app
 from api.admin.deps import AdminDeps
 from api.admin.registry import openapi
-from core import admission, doctor, merchant_goods, orders, staff
+from core import admission, doctor, merchant_goods, orders, pictures, staff
 from core.catalog_admin import ItemSpec
 from core.clock import epoch
 from core.schema import entry
@@ -559,3 +559,17 @@ async def test_simultaneous_approvals_post_one_entry(admin: Admin, services: Ser
     assert await balance(services) == 50_300
     report = await services.db.read(doctor.examine)
     assert report.ok, report.discrepancies
+
+
+async def test_picture_size_limits(admin: Admin) -> None:
+    status, banner = await admin.call("POST", "/banners", "admin", {"activity": "A1"})
+    path = f"/banners/{banner['id']}/picture"
+
+    def encoded(size: int) -> dict[str, str]:
+        return {"data_base64": base64.b64encode(PNG + b"\x00" * (size - len(PNG))).decode()}
+
+    assert (await admin.call("PUT", path, "admin", encoded(300_000)))[0] == 200
+    assert (await admin.call("PUT", path, "admin", encoded(pictures.MAX_BYTES + 1)))[0] == 422
+    assert (await admin.call("PUT", path, "admin", encoded(600_000)))[0] == 400  # > maxLength
+    status, problem = await admin.call("PUT", path, "admin", encoded(900_000))
+    assert status == 413 and problem["type"].endswith("too_large")
