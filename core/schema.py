@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -297,7 +298,7 @@ ad = Table(
     _id(),
     Column("title_zh", String(64), nullable=False),
     Column("title_en", String(64), nullable=False),
-    Column("target_kind", String(10), nullable=False),
+    Column("target_kind", String(12), nullable=False),  # fits "announcement" (0011a)
     Column("target", String(255), nullable=False),
     Column("sort", Integer, nullable=False, server_default="0"),
     Column("active", Boolean, nullable=False, server_default=true()),
@@ -730,4 +731,59 @@ payment_step = Table(
     Column("detail", String(200), nullable=False, server_default=""),
     Column("at", BigInteger, nullable=False),
     UniqueConstraint("saga_id", "step"),
+)
+
+# ------------------------------------------------ operator staff, admin API (issue 8)
+
+OPERATOR_ROLES = ("business_admin", "admin", "finance", "support")
+ADJUSTMENT_STATUSES = ("proposed", "approved", "rejected")
+
+staff = Table(
+    "staff",
+    metadata,
+    _id(),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    # keyed hash (core.codes.Keyring) of the bearer token, which is shown once.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger),
+    CheckConstraint("role IN ('business_admin', 'admin', 'finance', 'support')", name="role"),
+)
+
+adjustment = Table(
+    "adjustment",
+    metadata,
+    _id(),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", BigInteger, nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_at", BigInteger),
+    Column("entry_id", ID, ForeignKey("entry.id")),
+    CheckConstraint("points <> 0", name="points_not_zero"),
+    CheckConstraint("status IN ('proposed', 'approved', 'rejected')", name="status"),
+    Index(None, "status", "id"),
+)
+
+picture = Table(
+    "picture",
+    metadata,
+    _id(),
+    Column("content_type", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+ad_image = Table(
+    "ad_image",
+    metadata,
+    Column("ad_id", ID, ForeignKey("ad.id"), primary_key=True),
+    Column("image", String(255), nullable=False),
 )

@@ -7,9 +7,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from api.admin.app import BASE as ADMIN_BASE
+from api.admin.app import build_admin_app
+from api.admin.deps import AdminDeps
 from api.health import Health
 from api.metrics import Metrics
 from api.payments import PaymentRoutes
@@ -89,6 +93,15 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
     if services.payments is not None and settings.gateway_secret is not None:
         gateway_secret = settings.gateway_secret.get_secret_value()
         app.add_routes(PaymentRoutes(services.payments, services.clock, gateway_secret).routes())
+    admin_deps = AdminDeps(
+        services.db,
+        services.clock,
+        services.keyring,
+        services.rules,
+        ZoneInfo(settings.timezone),
+        settings.default_region,
+    )
+    app.add_subapp(ADMIN_BASE, build_admin_app(admin_deps))
     if settings.outbox_drain if drain is None else drain:
         app.cleanup_ctx.append(_outbox_drain)
     if services.telegram is not None:

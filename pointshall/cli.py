@@ -35,6 +35,7 @@ from pointshall.cli_jobs import jobs_app
 from pointshall.cli_merchant import merchant_app
 from pointshall.cli_payments import demo_gateway, payments_app, start_fake_gateway
 from pointshall.cli_settle import install as install_settlement
+from pointshall.cli_staff import staff_app
 from pointshall.cli_support import err, load_settings, out, run_with_services
 from pointshall.demo_console import DEMO_MERCHANT, DEMO_OWNER
 from pointshall.scheduling import attach_scheduler
@@ -46,6 +47,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(payments_app, name="payments")
+app.add_typer(staff_app, name="staff")
 install_settlement(app)
 outbox_app = typer.Typer(help="Outbound messages waiting, sent, dead.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")

@@ -1,0 +1,127 @@
+"""Manual points adjustments with a reason, under the two-person rule (issue 8)."""
+
+from __future__ import annotations
+
+from api.admin.fields import body, integer, text
+from api.admin.registry import ADMIN, FINANCE, SUPPORT, Call, Route
+from core import adjustments
+from core.adjustments import MAX_POINTS, Adjustment
+from core.phones import to_e164
+from core.schema import ADJUSTMENT_STATUSES
+from core.settlement import period_of
+
+READ = frozenset({SUPPORT, FINANCE, ADMIN})
+PROPOSE = frozenset({SUPPORT, ADMIN})
+DECIDE = frozenset({FINANCE, ADMIN})
+ID = (integer("id", 1, 2**53 - 1),)
+PROPOSAL = body(
+    text("msisdn", 32, pattern=r"^\+?[0-9 -]{5,31}$"),
+    integer("points", -MAX_POINTS, MAX_POINTS, description="non-zero; negative takes points"),
+    text("reason", 200),
+)
+REJECTION = body(text("reason", 200, min_length=0, required=False))
+LIST = (
+    text("status", 10, enum=ADJUSTMENT_STATUSES, required=False),
+    integer("offset", 0, 1_000_000, required=False),
+    integer("limit", 1, 200, required=False),
+)
+
+
+async def list_adjustments(call: Call) -> list[Adjustment]:
+    """List adjustments, newest first, optionally in one status."""
+    return await call.read(
+        adjustments.listing,
+        status=call.query.get("status"),
+        offset=call.query.get("offset", 0),
+        limit=call.query.get("limit", 50),
+    )
+
+
+async def get_adjustment(call: Call) -> Adjustment:
+    """Show one adjustment."""
+    return await call.read(adjustments.find, adjustment_id=call.path["id"])
+
+
+async def propose(call: Call) -> Adjustment:
+    """Propose an adjustment; another staff member must approve it."""
+    return await call.write(
+        adjustments.propose,
+        msisdn=to_e164(call.body["msisdn"], call.deps.region),
+        points=call.body["points"],
+        reason=call.body["reason"],
+        by=call.staff.name,
+        now=call.now,
+    )
+
+
+async def approve(call: Call) -> Adjustment:
+    """Approve someone else's proposal: posts the entry ``adjust:{id}``."""
+    period = period_of(call.now, call.deps.timezone)
+    return await call.write(
+        adjustments.approve,
+        adjustment_id=call.path["id"],
+        by=call.staff.name,
+        now=call.now,
+        expires_at=call.deps.rules.expires_at(period),
+    )
+
+
+async def reject(call: Call) -> Adjustment:
+    """Reject a proposal; nothing is posted."""
+    return await call.write(
+        adjustments.reject,
+        adjustment_id=call.path["id"],
+        by=call.staff.name,
+        reason=call.body.get("reason", ""),
+        now=call.now,
+    )
+
+
+TAG = "adjustments"
+ROUTES = (
+    Route(
+        "GET",
+        "/adjustments",
+        list_adjustments,
+        READ,
+        "list adjustments",
+        TAG,
+        list[Adjustment],
+        query=LIST,
+    ),
+    Route(
+        "POST",
+        "/adjustments",
+        propose,
+        PROPOSE,
+        "propose an adjustment",
+        TAG,
+        Adjustment,
+        body=PROPOSAL,
+        status=201,
+    ),
+    Route(
+        "GET", "/adjustments/{id}", get_adjustment, READ, "show an adjustment", TAG, Adjustment, ID
+    ),
+    Route(
+        "POST",
+        "/adjustments/{id}/approve",
+        approve,
+        DECIDE,
+        "approve an adjustment",
+        TAG,
+        Adjustment,
+        ID,
+    ),
+    Route(
+        "POST",
+        "/adjustments/{id}/reject",
+        reject,
+        DECIDE,
+        "reject an adjustment",
+        TAG,
+        Adjustment,
+        ID,
+        body=REJECTION,
+    ),
+)

@@ -1,0 +1,297 @@
+"""Mall content (§2.2.1, §2.2.3–5): announcements, banners and ads, with pictures."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from api.admin.fields import BadInput, body, code, flag, integer, text
+from api.admin.registry import ADMIN, BUSINESS_ADMIN, EVERYONE, Call, Download, Route
+from core import content_admin as ca
+from core import pictures
+from core.content_admin import Ad, Announcement, Banner
+
+WRITE = frozenset({BUSINESS_ADMIN, ADMIN})
+READ = EVERYONE
+ID = (integer("id", 1, 2**53 - 1),)
+SORT = integer("sort", -1000, 1000, required=False)
+ANNOUNCEMENT = body(
+    text("title_zh", 64),
+    text("title_en", 64),
+    text("body_zh", 4000),
+    text("body_en", 4000),
+    flag("pinned", required=False),
+)
+BANNER = body(code("activity"), SORT, flag("active", required=False))
+AD = body(
+    text("title_zh", 64),
+    text("title_en", 64),
+    text("target_kind", 12, enum=("item", "activity", "category", "announcement", "url")),
+    text("target", 255),
+    SORT,
+    flag("active", required=False),
+)
+PICTURE = body(
+    text("data_base64", pictures.MAX_BYTES * 4 // 3 + 4, description="the image, base64")
+)
+
+
+@dataclass(frozen=True)
+class PictureInfo:
+    id: int
+    content_type: str
+    size: int
+    sha256: str
+    ref: str
+
+
+def _decode(call: Call) -> bytes:
+    try:
+        return base64.b64decode(call.body["data_base64"], validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInput("data_base64", "is not base64") from None
+
+
+async def list_announcements(call: Call) -> list[Announcement]:
+    """List announcements, pinned first."""
+    return await call.read(ca.announcements)
+
+
+async def get_announcement(call: Call) -> Announcement:
+    """Show one announcement."""
+    return await call.read(ca.get_announcement, ann_id=call.path["id"])
+
+
+async def create_announcement(call: Call) -> Announcement:
+    """Publish an announcement now."""
+    return await call.write(
+        ca.create_announcement, fields=call.body, by=call.staff.name, now=call.now
+    )
+
+
+async def update_announcement(call: Call) -> Announcement:
+    """Change an announcement."""
+    return await call.write(
+        ca.update_announcement,
+        ann_id=call.path["id"],
+        fields=call.body,
+        by=call.staff.name,
+        now=call.now,
+    )
+
+
+async def delete_announcement(call: Call) -> None:
+    """Remove an announcement."""
+    await call.write(
+        ca.delete_announcement, ann_id=call.path["id"], by=call.staff.name, now=call.now
+    )
+
+
+async def list_banners(call: Call) -> list[Banner]:
+    """List banners in display order."""
+    return await call.read(ca.banners)
+
+
+async def get_banner(call: Call) -> Banner:
+    """Show one banner."""
+    return await call.read(ca.get_banner, banner_id=call.path["id"])
+
+
+async def save_banner(call: Call) -> Banner:
+    """Create (POST) or update (PUT) a banner for an activity."""
+    return await call.write(
+        ca.save_banner,
+        banner_id=call.path.get("id"),
+        activity_code=call.body["activity"],
+        sort=call.body.get("sort", 0),
+        active=call.body.get("active", True),
+        by=call.staff.name,
+        now=call.now,
+    )
+
+
+async def deactivate_banner(call: Call) -> Banner:
+    """Stop showing a banner."""
+    return await call.write(
+        ca.set_banner, banner_id=call.path["id"], by=call.staff.name, now=call.now, active=False
+    )
+
+
+async def banner_picture(call: Call) -> Banner:
+    """Upload the banner's picture (PNG, JPEG, GIF or WebP, base64)."""
+    data = _decode(call)
+
+    def unit(conn: Connection, banner_id: int) -> Banner:
+        ca.get_banner(conn, banner_id)
+        stored = pictures.store(conn, data, by=call.staff.name, now=call.now)
+        return ca.set_banner(
+            conn,
+            banner_id,
+            by=call.staff.name,
+            now=call.now,
+            image=pictures.ref(stored.id),
+        )
+
+    return await call.write(unit, banner_id=call.path["id"])
+
+
+async def list_ads(call: Call) -> list[Ad]:
+    """List ads in display order."""
+    return await call.read(ca.ads)
+
+
+async def get_ad(call: Call) -> Ad:
+    """Show one ad."""
+    return await call.read(ca.get_ad, ad_id=call.path["id"])
+
+
+async def save_ad(call: Call) -> Ad:
+    """Create (POST) or update (PUT) an ad."""
+    fields = {"sort": 0, "active": True, **call.body}
+    return await call.write(
+        ca.save_ad, ad_id=call.path.get("id"), fields=fields, by=call.staff.name, now=call.now
+    )
+
+
+async def deactivate_ad(call: Call) -> Ad:
+    """Stop showing an ad."""
+    return await call.write(
+        ca.deactivate_ad, ad_id=call.path["id"], by=call.staff.name, now=call.now
+    )
+
+
+async def ad_picture(call: Call) -> Ad:
+    """Upload the ad's picture (PNG, JPEG, GIF or WebP, base64)."""
+    data = _decode(call)
+
+    def unit(conn: Connection, ad_id: int) -> Ad:
+        ca.get_ad(conn, ad_id)
+        stored = pictures.store(conn, data, by=call.staff.name, now=call.now)
+        return ca.set_ad_image(
+            conn, ad_id, pictures.ref(stored.id), by=call.staff.name, now=call.now
+        )
+
+    return await call.write(unit, ad_id=call.path["id"])
+
+
+async def get_picture(call: Call) -> Download:
+    """Download a stored picture."""
+    found = await call.read(pictures.load, picture_id=call.path["id"])
+    return Download(found.data, found.content_type)
+
+
+TAG = "content"
+IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+ROUTES = (
+    Route(
+        "GET",
+        "/announcements",
+        list_announcements,
+        READ,
+        "list announcements",
+        TAG,
+        list[Announcement],
+    ),
+    Route(
+        "POST",
+        "/announcements",
+        create_announcement,
+        WRITE,
+        "publish an announcement",
+        TAG,
+        Announcement,
+        body=ANNOUNCEMENT,
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/announcements/{id}",
+        get_announcement,
+        READ,
+        "show an announcement",
+        TAG,
+        Announcement,
+        ID,
+    ),
+    Route(
+        "PUT",
+        "/announcements/{id}",
+        update_announcement,
+        WRITE,
+        "change an announcement",
+        TAG,
+        Announcement,
+        ID,
+        body=ANNOUNCEMENT,
+    ),
+    Route(
+        "DELETE",
+        "/announcements/{id}",
+        delete_announcement,
+        WRITE,
+        "remove an announcement",
+        TAG,
+        None,
+        ID,
+    ),
+    Route("GET", "/banners", list_banners, READ, "list banners", TAG, list[Banner]),
+    Route(
+        "POST",
+        "/banners",
+        save_banner,
+        WRITE,
+        "create a banner",
+        TAG,
+        Banner,
+        body=BANNER,
+        status=201,
+    ),
+    Route("GET", "/banners/{id}", get_banner, READ, "show a banner", TAG, Banner, ID),
+    Route(
+        "PUT", "/banners/{id}", save_banner, WRITE, "update a banner", TAG, Banner, ID, body=BANNER
+    ),
+    Route(
+        "DELETE", "/banners/{id}", deactivate_banner, WRITE, "deactivate a banner", TAG, Banner, ID
+    ),
+    Route(
+        "PUT",
+        "/banners/{id}/picture",
+        banner_picture,
+        WRITE,
+        "upload a banner picture",
+        TAG,
+        Banner,
+        ID,
+        body=PICTURE,
+    ),
+    Route("GET", "/ads", list_ads, READ, "list ads", TAG, list[Ad]),
+    Route("POST", "/ads", save_ad, WRITE, "create an ad", TAG, Ad, body=AD, status=201),
+    Route("GET", "/ads/{id}", get_ad, READ, "show an ad", TAG, Ad, ID),
+    Route("PUT", "/ads/{id}", save_ad, WRITE, "update an ad", TAG, Ad, ID, body=AD),
+    Route("DELETE", "/ads/{id}", deactivate_ad, WRITE, "deactivate an ad", TAG, Ad, ID),
+    Route(
+        "PUT",
+        "/ads/{id}/picture",
+        ad_picture,
+        WRITE,
+        "upload an ad picture",
+        TAG,
+        Ad,
+        ID,
+        body=PICTURE,
+    ),
+    Route(
+        "GET",
+        "/pictures/{id}",
+        get_picture,
+        READ,
+        "download a picture",
+        TAG,
+        {"type": "string", "format": "binary"},
+        ID,
+        produces=IMAGES,
+    ),
+)

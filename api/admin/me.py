@@ -1,0 +1,14 @@
+"""``GET /me``: who the token belongs to."""
+
+from __future__ import annotations
+
+from api.admin.registry import EVERYONE, Call, Route
+from core.staff import StaffMember
+
+
+async def whoami(call: Call) -> StaffMember:
+    """Answer the caller's own staff record."""
+    return call.staff
+
+
+ROUTES = (Route("GET", "/me", whoami, EVERYONE, "show the caller", "staff", StaffMember),)

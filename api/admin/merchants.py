@@ -1,0 +1,180 @@
+"""Merchant admission (§3.5.5: first review by a business admin, final review by an
+admin) and the review of goods merchants submit (§3.4.4)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from api.admin.fields import body, code, integer, text
+from api.admin.registry import ADMIN, BUSINESS_ADMIN, Call, Route
+from core import admin_queries, admission, merchant_goods
+from core.admin_queries import PendingGoods
+from core.admission import Application
+from core.merchant_errors import ApplicationNotPending
+from core.schema import APPLICATION_STATUSES
+
+FIRST = frozenset({BUSINESS_ADMIN, ADMIN})
+FINAL = frozenset({ADMIN})
+ID = (integer("id", 1, 2**53 - 1),)
+PAGE = (integer("offset", 0, 1_000_000, required=False), integer("limit", 1, 200, required=False))
+REASON = text("reason", 200, min_length=0, required=False)
+FIRST_REVIEW = body(text("decision", 8, enum=("start", "pass", "reject")), REASON)
+FINAL_REVIEW = body(text("decision", 8, enum=("approve", "reject")), REASON)
+GOODS_REVIEW = body(text("decision", 8, enum=("approve", "reject")), REASON)
+
+
+async def list_applications(call: Call) -> list[Application]:
+    """List merchant applications, newest first, optionally in one status."""
+    return await call.read(
+        admin_queries.applications,
+        status=call.query.get("status"),
+        offset=call.query.get("offset", 0),
+        limit=call.query.get("limit", 50),
+    )
+
+
+async def get_application(call: Call) -> Application:
+    """Show one application."""
+    return await call.read(admission.find, application_id=call.path["id"])
+
+
+def _first(
+    conn: Connection, application_id: int, decision: str, by: str, reason: str, now: int
+) -> Application:
+    current = admission.find(conn, application_id)
+    if current.status not in ("submitted", "first_review"):
+        raise ApplicationNotPending(application_id, current.status, decision)
+    if decision == "start":
+        admission.start_first_review(conn, application_id, by, now)
+    elif decision == "pass":
+        admission.pass_first_review(conn, application_id, by, reason, now)
+    else:
+        admission.reject(conn, application_id, by, reason, now)
+    return admission.find(conn, application_id)
+
+
+def _final(
+    conn: Connection, application_id: int, decision: str, by: str, reason: str, now: int
+) -> Application:
+    current = admission.find(conn, application_id)
+    if current.status != "final_review":
+        raise ApplicationNotPending(application_id, current.status, decision)
+    if decision == "approve":
+        admission.approve(conn, application_id, by, reason, now)
+    else:
+        admission.reject(conn, application_id, by, reason, now)
+    return admission.find(conn, application_id)
+
+
+async def first_review(call: Call) -> Application:
+    """First review: take it up (start), pass it to final review, or reject it."""
+    return await call.write(
+        _first,
+        application_id=call.path["id"],
+        decision=call.body["decision"],
+        by=call.staff.name,
+        reason=call.body.get("reason", ""),
+        now=call.now,
+    )
+
+
+async def final_review(call: Call) -> Application:
+    """Final review: approve (the merchant is created) or reject."""
+    return await call.write(
+        _final,
+        application_id=call.path["id"],
+        decision=call.body["decision"],
+        by=call.staff.name,
+        reason=call.body.get("reason", ""),
+        now=call.now,
+    )
+
+
+async def list_goods(call: Call) -> list[PendingGoods]:
+    """List goods waiting for review."""
+    return await call.read(admin_queries.pending_goods)
+
+
+async def review_goods(call: Call) -> list[PendingGoods]:
+    """Approve (list) or reject a pending item; answers the queue left."""
+
+    def unit(conn: Connection, item_code: str) -> list[PendingGoods]:
+        merchant_goods.review(
+            conn,
+            item_code,
+            approve=call.body["decision"] == "approve",
+            reviewer=call.staff.name,
+            reason=call.body.get("reason", ""),
+            now=call.now,
+        )
+        return admin_queries.pending_goods(conn)
+
+    return await call.write(unit, item_code=call.path["code"])
+
+
+TAG = "merchants"
+STATUS = text("status", 16, enum=APPLICATION_STATUSES, required=False)
+ROUTES = (
+    Route(
+        "GET",
+        "/merchant-applications",
+        list_applications,
+        FIRST,
+        "list merchant applications",
+        TAG,
+        list[Application],
+        query=(STATUS, *PAGE),
+    ),
+    Route(
+        "GET",
+        "/merchant-applications/{id}",
+        get_application,
+        FIRST,
+        "show a merchant application",
+        TAG,
+        Application,
+        ID,
+    ),
+    Route(
+        "POST",
+        "/merchant-applications/{id}/first-review",
+        first_review,
+        FIRST,
+        "first-review a merchant application",
+        TAG,
+        Application,
+        ID,
+        body=FIRST_REVIEW,
+    ),
+    Route(
+        "POST",
+        "/merchant-applications/{id}/final-review",
+        final_review,
+        FINAL,
+        "final-review a merchant application",
+        TAG,
+        Application,
+        ID,
+        body=FINAL_REVIEW,
+    ),
+    Route(
+        "GET",
+        "/goods-reviews",
+        list_goods,
+        FIRST,
+        "list goods waiting for review",
+        TAG,
+        list[PendingGoods],
+    ),
+    Route(
+        "POST",
+        "/goods-reviews/{code}",
+        review_goods,
+        FIRST,
+        "review submitted goods",
+        TAG,
+        list[PendingGoods],
+        (code(),),
+        body=GOODS_REVIEW,
+    ),
+)

@@ -1,0 +1,65 @@
+"""Delivery of physical goods (§2.2.15): paid → shipped (carrier, tracking number) → delivered.
+
+Each step goes through ``orders.set_status`` (the order state machine refuses any
+other move) and is audited with the staff member who made it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, update
+
+from core import audit, orders
+from core.errors import IllegalTransition, UnknownOrder
+from core.orders import OrderView
+from core.schema import orders as orders_table
+
+
+def _order(conn: Connection, no: str) -> OrderView:
+    found = orders.by_no(conn, no)
+    if found is None:
+        raise UnknownOrder(no)
+    return found
+
+
+def ship(
+    conn: Connection, no: str, *, carrier: str, tracking_no: str, by: str, now: int
+) -> OrderView:
+    """Mark a paid order shipped with its carrier and tracking number."""
+    order = _order(conn, no)
+    if order.kind != "physical":  # vouchers and phone credit are never shipped
+        raise IllegalTransition(no, order.status, "shipped")
+    orders.set_status(conn, order, "shipped", now, note=f"{carrier} {tracking_no}")
+    conn.execute(
+        update(orders_table)
+        .where(orders_table.c.id == order.id)
+        .values(carrier=carrier[:32], tracking_no=tracking_no[:64])
+    )
+    audit.record(
+        conn,
+        actor_kind="operator",
+        actor=by,
+        action="order_ship",
+        subject=f"order:{no}",
+        result="shipped",
+        now=now,
+        details={"carrier": carrier, "tracking_no": tracking_no},
+    )
+    return _order(conn, no)
+
+
+def deliver(conn: Connection, no: str, *, by: str, now: int) -> OrderView:
+    """Mark a shipped order delivered."""
+    order = _order(conn, no)
+    if order.status != "shipped":  # phone credit goes paid → delivered without logistics
+        raise IllegalTransition(no, order.status, "delivered")
+    orders.set_status(conn, order, "delivered", now, note=f"by {by}")
+    audit.record(
+        conn,
+        actor_kind="operator",
+        actor=by,
+        action="order_deliver",
+        subject=f"order:{no}",
+        result="delivered",
+        now=now,
+    )
+    return _order(conn, no)
