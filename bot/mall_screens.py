@@ -28,7 +28,7 @@ from handlers.i18n import local_date, yuan
 
 PER_PAGE = 6
 BANNERS = 3
-ADS = 3
+ADS = 5
 NEWS = 3
 BRANDS_PER_ROW = 3
 CAPTION_CHARS = 1024

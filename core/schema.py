@@ -296,7 +296,7 @@ ad = Table(
     _id(),
     Column("title_zh", String(64), nullable=False),
     Column("title_en", String(64), nullable=False),
-    Column("target_kind", String(10), nullable=False),
+    Column("target_kind", String(16), nullable=False),
     Column("target", String(255), nullable=False),
     Column("sort", Integer, nullable=False, server_default="0"),
     Column("active", Boolean, nullable=False, server_default=true()),

@@ -19,7 +19,39 @@ depends_on: str | Sequence[str] | None = None
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+def _ad(kind_length: int) -> sa.Table:
+    """The ad table as it is, for SQLite's copy-and-move (keeps its CHECK constraint)."""
+    return sa.Table(
+        "ad",
+        sa.MetaData(),
+        sa.Column("id", ID, primary_key=True, autoincrement=True),
+        sa.Column("title_zh", sa.String(64), nullable=False),
+        sa.Column("title_en", sa.String(64), nullable=False),
+        sa.Column("target_kind", sa.String(kind_length), nullable=False),
+        sa.Column("target", sa.String(255), nullable=False),
+        sa.Column("sort", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.CheckConstraint(
+            "target_kind IN ('item', 'activity', 'category', 'announcement', 'url')",
+            name="ck_ad_target_kind",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_ad"),
+    )
+
+
+def _widen_ad_kind(old: int, new: int) -> None:
+    """``announcement`` (12 characters) is an allowed ad target that did not fit."""
+    with op.batch_alter_table("ad", copy_from=_ad(old)) as batch:
+        batch.alter_column(
+            "target_kind",
+            existing_type=sa.String(old),
+            type_=sa.String(new),
+            existing_nullable=False,
+        )
+
+
 def upgrade() -> None:
+    _widen_ad_kind(10, 16)
     op.create_table(
         "photo",
         sa.Column("id", ID, autoincrement=True, nullable=False),
@@ -80,6 +112,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _widen_ad_kind(16, 10)
     op.drop_table("chat_prompt")
     op.drop_index(op.f("ix_question_answered_at"), table_name="question")
     op.drop_index(op.f("ix_question_subscriber_id_id"), table_name="question")
