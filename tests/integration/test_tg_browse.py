@@ -5,16 +5,23 @@ what the user sees and what the database holds, on both databases."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from bot import mall_screens as ms
+from bot.callbacks import CallbackCodec
+from bot.screens import Screen
+from core import catalog, favourites, mall_content, questions
 from core import catalog_admin as admin
-from core import questions
 from core.catalog_admin import ItemSpec
-from core.clock import epoch
+from core.clock import ManualClock, epoch
 from core.schema import chat_prompt, favourite, inbound, item, photo, question
-from tests.helpers import count
+from core.subscribers import get_or_create
+from pointshall import demo
+from pointshall.bootstrap import Services
+from tests.helpers import count, seed_catalog
 from tests.telegram_fake import Shown, callback_update
 from tests.tg_chat import Chat, chat, labels, mall, payloads, tg
 
@@ -420,3 +427,56 @@ async def test_the_same_button_update_50_times_has_one_effect(chat: Chat) -> Non
         chat, select(func.count()).where(inbound.c.external_id.in_(["8001", "8002"]))
     )
     assert claimed == 2
+
+
+async def test_every_payload_of_every_screen_fits_64_bytes(services: Services) -> None:
+    """Walk every screen over the demo catalogue, the test catalogue and codes of the
+    longest length the schema allows, and sign every button as late as 2089."""
+    await demo.seed(services)
+    await seed_catalog(services)
+    now = epoch(services.clock.now())
+    tz = services.hall.policy.timezone
+
+    def longest(conn: Connection) -> None:
+        admin.upsert_category(conn, "C" * 16, "长分类", "Long category", 9)
+        admin.upsert_brand(conn, "B" * 16, "长品牌", "Long brand")
+        admin.upsert_activity(conn, "A" * 16, "长活动", "Long", now - 10, now + 10**6)
+        spec = ItemSpec(
+            "9" * 16, "长编号商品", "Long code", "C" * 16, "physical", 9, brand="B" * 16
+        )
+        admin.upsert_item(conn, spec, now)
+        admin.add_banner(conn, "A" * 16)
+
+    await services.db.write(longest)
+    sub = await services.db.write(lambda conn: get_or_create(conn, "+8613800138000", now).id)
+
+    def walk(conn: Connection) -> list[str]:
+        found: list[Screen | None] = []
+        items, _ = catalog.list_items(conn, now=now, limit=1000)
+        cats = [0] + [c.id for c in catalog.categories(conn)]
+        brands = [0] + [b.id for b in mall_content.brands(conn)]
+        for lang in ("zh", "en"):
+            found.append(Screen("", ms.home_top(conn, lang, now) + ms.home_bottom(conn, lang, now)))
+            for cat in cats:
+                for brand in brands:
+                    for sort in ms.SORTS:
+                        found.append(ms.goods(conn, lang, now, cat, brand, sort, 2))
+                found.append(ms.brand_filter(conn, lang, cat, "P"))
+            for it in items:
+                favourites.add(conn, sub, it.id, now)
+                found.append(ms.detail(conn, lang, it, sub, tz))
+                found.append(ms.item_questions(conn, lang, it))
+                found.append(ms.search(conn, lang, now, it.name(lang) * 9, 10_000))
+            found.append(ms.favourite_list(conn, lang, sub, 10_000))
+            for tab in ms.TABS:
+                found.append(ms.promotions(conn, lang, now, tab, 1, tz))
+            for b in mall_content.banners(conn, now):
+                found.append(ms.banner_screen(conn, lang, now, b.id, tz))
+        return [b.payload for s in found if s for row in s.rows for b in row if not b.url]
+
+    payloads = await services.db.write(walk)
+    assert len(payloads) > 500
+    codec = CallbackCodec(services.keyring, ManualClock(datetime(2089, 1, 1, tzinfo=UTC)))
+    too_long = [p for p in payloads if len(codec.encode(p).encode()) > 64]
+    assert too_long == []
+    assert any(p == f"x {'9' * 16}" for p in payloads)
