@@ -49,7 +49,7 @@ from core.subscribers import Subscriber
 from handlers import chat_verify, grammar
 from handlers.chat import CHANNEL, ChatDesk, ChatMessage, ChatReply, command_text, guest_lang
 from handlers.chat_texts import ct
-from handlers.commands import Search
+from handlers.commands import PRIORITY, Search
 from handlers.context import HallPolicy
 
 log = logging.getLogger(__name__)
@@ -255,8 +255,10 @@ class Browse:
         if msg.contact is not None or not text:
             return self.desk.receive(conn, msg)
         now = self._now()
-        prompt = None if text.startswith("/") else chat_prompts.take(conn, msg.chat_id, now)
         command = grammar.parse(command_text(text))
+        # A command typed with "/", and BZ, TD, START (DESIGN.md §6), win over the prompt.
+        taken = not text.startswith("/") and not isinstance(command, PRIORITY)
+        prompt = chat_prompts.take(conn, msg.chat_id, now) if taken else None
         verify = command_text(text).upper() in VERIFY_WORDS
         if prompt is None and not isinstance(command, Search) and not verify:
             return self.desk.receive(conn, msg)

@@ -65,6 +65,7 @@ class FakeTelegram:
     uploads: list[bytes] = field(default_factory=list)
     """The bytes of every photo the bot uploaded (not those it sent by file id)."""
     _next_id: int = 1
+    _next_file: int = 0
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -74,7 +75,8 @@ class FakeTelegram:
 
     def upload(self, data: bytes) -> str:
         """Keep ``data`` as a file (what a user's photo becomes); its file id."""
-        file_id = f"AgAC{len(self.files) + 1:04d}"
+        self._next_file += 1
+        file_id = f"AgAC{self._next_file:04d}"
         self.files[file_id] = data
         return file_id
 

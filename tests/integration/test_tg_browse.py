@@ -22,7 +22,7 @@ from core.subscribers import get_or_create
 from pointshall import demo
 from pointshall.bootstrap import Services
 from tests.helpers import count, seed_catalog
-from tests.telegram_fake import Shown, callback_update
+from tests.telegram_fake import Shown, callback_update, text_update
 from tests.tg_chat import Chat, chat, labels, mall, payloads, tg
 
 __all__ = ["chat", "tg"]
@@ -480,3 +480,53 @@ async def test_every_payload_of_every_screen_fits_64_bytes(services: Services) -
     too_long = [p for p in payloads if len(codec.encode(p).encode()) > 64]
     assert too_long == []
     assert any(p == f"x {'9' * 16}" for p in payloads)
+
+
+async def test_a_photo_telegram_forgot_is_uploaded_again(chat: Chat) -> None:
+    await mall(chat)
+    screen = await home(chat)
+    [first] = await tap(chat, screen, "🎞 双十一特惠")
+    assert first.photo_file is not None
+    del chat.fake.files[first.photo_file]  # e.g. the bot's token was changed
+    [second] = await tap(chat, screen, "🎞 双十一特惠")
+    assert second.photo and second.photo_file != first.photo_file
+    assert len(chat.fake.uploads) == 2
+    stored = await scalar(
+        chat, select(photo.c.telegram_file_id).where(photo.c.subject.like("banner:%"))
+    )
+    assert stored == second.photo_file
+
+
+async def test_help_wins_over_a_pending_search_prompt(chat: Chat) -> None:
+    await mall(chat)
+    screen = await home(chat)
+    await tap(chat, screen, "🔍 搜索")
+    [help_text] = await chat.say("BZ")
+    assert "JF" in help_text.text and "🔍" not in help_text.text
+    assert await count(chat.services, chat_prompt) == 1  # still waiting for the keyword
+    [found] = await chat.say("保温")
+    assert found.text.startswith("🔍 “保温”")
+
+
+async def test_a_question_too_short_is_refused(chat: Chat) -> None:
+    await mall(chat)
+    await chat.log_in()
+    screen = chat.fake.shown_to(chat.chat_id)[-1]
+    [flask] = await tap(chat, screen, "🔥 保温杯")
+    await tap(chat, flask, "❓ 提问")
+    [refused] = await chat.say("好")
+    assert refused.text == "问题需要2到500个字,请重新点“提问”。"
+    assert await count(chat.services, question) == 0
+
+
+async def test_the_screens_speak_english_to_an_english_client(chat: Chat) -> None:
+    await mall(chat)
+    assert await chat.post(text_update(chat._uid(), chat.chat_id, "/start", lang="en")) == 200
+    screen = chat.fake.shown_to(chat.chat_id)[-1]
+    for label in ("🔍 Search", "🎉 Promotions", "❤ Favourites", "❓ My questions", "🎞 Singles Day"):
+        assert label in labels(screen), label
+    data = find(screen, "🎉 Promotions")
+    update = callback_update(chat._uid(), chat.chat_id, screen, data)
+    update["callback_query"]["from"]["language_code"] = "en"
+    assert await chat.post(update) == 200
+    assert now_of(chat, screen.message_id).text == "🎉 Running promotions (1/1):"
