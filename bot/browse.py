@@ -61,6 +61,8 @@ MAX_PAGE = 10_000
 VERIFY_WORDS = frozenset({"YZ", "验证", "VERIFY", "核销"})
 """Typed alone by merchant staff: the bot asks for the order number and password."""
 ALL = "*"
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+"""The most a bot may download from Telegram; a larger photo is not read."""
 
 How = Literal["edit", "send", "keyboard", "prompt", "none"]
 
@@ -320,8 +322,9 @@ class Browse:
             return
         staff = await self.db.read(partial(self._is_staff, chat_id=chat.id))
         tokens: list[str] = []
-        if staff:
-            found = await message.photo[-1].get_file()
+        biggest = message.photo[-1]
+        if staff and (biggest.file_size or 0) <= MAX_PHOTO_BYTES:
+            found = await biggest.get_file()
             data = bytes(await found.download_as_bytearray())
             tokens = await asyncio.to_thread(qr.read, data)
         code = update.effective_user.language_code if update.effective_user else None

@@ -205,6 +205,11 @@ def search(conn: Connection, lang: str, now: int, keyword: str, page: int) -> Sc
     found, total = catalog.search(
         conn, keyword, now=now, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
     )
+    if total and not found:  # a page past the end (typed, or the catalogue shrank)
+        page = _pages(total)
+        found, total = catalog.search(
+            conn, keyword, now=now, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
+        )
     again = [Button(ct(lang, "mb_search"), "S"), *_home_row(lang)]
     if total == 0 or not keyword:
         return Screen(ct(lang, "mb_search_none", kw=keyword), [again])

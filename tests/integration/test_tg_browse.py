@@ -256,6 +256,8 @@ async def test_search_asks_for_a_keyword_then_lists_and_pages(chat: Chat) -> Non
     assert many.text.startswith("🔍 “咖啡”(1/2):")
     await tap(chat, many, "下一页")
     assert now_of(chat, many.message_id).text.startswith("🔍 “咖啡”(2/2):")
+    [late] = await chat.say("SS 咖啡 9")
+    assert late.text.startswith("🔍 “咖啡”(2/2):")
     [none] = await chat.say("SS 不存在的东西")
     assert none.text == "没有找到与“不存在的东西”相关的商品。"
 
