@@ -3,7 +3,8 @@
 Text and shared contacts go to ``ChatDesk.receive`` (the SMS pipeline for a
 bound chat); inline buttons carry signed payloads (``bot.callbacks``) and show
 the mall screens (``bot.screens``). A forged or stale button is answered with a
-short notice and changes nothing.
+short notice and changes nothing. The browsing screens, typed searches, prompts
+and merchant staff's QR photos are ``bot.browse``'s.
 """
 
 from __future__ import annotations
