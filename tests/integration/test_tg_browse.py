@@ -5,7 +5,7 @@ what the user sees and what the database holds, on both databases."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -532,3 +532,14 @@ async def test_the_screens_speak_english_to_an_english_client(chat: Chat) -> Non
     update["callback_query"]["from"]["language_code"] = "en"
     assert await chat.post(update) == 200
     assert now_of(chat, screen.message_id).text == "🎉 Running promotions (1/1):"
+
+
+async def test_a_prompt_left_unanswered_expires(chat: Chat) -> None:
+    await mall(chat)
+    screen = await home(chat)
+    await tap(chat, screen, "🔍 搜索")
+    assert isinstance(chat.services.clock, ManualClock)
+    chat.services.clock.advance(timedelta(minutes=11))
+    [late] = await chat.say("保温")
+    assert "🔍" not in late.text
+    assert await count(chat.services, chat_prompt) == 0
