@@ -90,6 +90,11 @@ def _ids(*words: str) -> list[int] | None:
     return [int(w) for w in words]
 
 
+def _ids36(*words: str) -> list[int] | None:
+    found = [ms.from_b36(w) for w in words]
+    return None if None in found else [int(i) for i in found if i is not None]
+
+
 class Browse:
     def __init__(self, db: Database, desk: ChatDesk, codec: CallbackCodec, clock: Clock) -> None:
         self.db = db
@@ -167,9 +172,14 @@ class Browse:
             cat = 0 if args[0] == ALL else ms.category_id(conn, args[0])
             screen = None if cat is None else ms.goods(conn, lang, now, cat, 0, "s", page)
             return self._edit(lang, screen)
-        if kind == "l" and len(args) == 4 and (ids := _ids(*args[:2])) and (page := _page(args[3])):
+        if (
+            kind == "l"
+            and len(args) == 4
+            and (ids := _ids36(*args[:2]))
+            and (page := _page(args[3]))
+        ):
             return self._edit(lang, ms.goods(conn, lang, now, ids[0], ids[1], args[2], page))
-        if kind == "B" and len(args) == 2 and (ids := _ids(args[0])):
+        if kind == "B" and len(args) == 2 and (ids := _ids36(args[0])):
             return self._edit(lang, ms.brand_filter(conn, lang, ids[0], args[1]))
         if kind == "s" and (page := _page(rest.partition(" ")[0])):
             return self._edit(lang, ms.search(conn, lang, now, rest.partition(" ")[2], page))

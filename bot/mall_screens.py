@@ -3,7 +3,7 @@
 Each builder reads ``core`` and returns a ``Screen``; the buttons carry short
 payloads (signed by ``bot.callbacks``), always ids or codes, never names:
 
-``l CAT BRAND SORT PAGE`` goods list (ids, 0 for any; SORT one of ``SORTS``),
+``l CAT BRAND SORT PAGE`` goods list (ids in base 36, 0 for any; SORT one of ``SORTS``),
 ``B CAT SORT`` brand filter, ``s PAGE KW`` search results, ``S`` ask for a keyword,
 ``x CODE`` detail, ``F CODE`` favourite on/off, ``f PAGE`` my favourites,
 ``u CODE PAGE`` remove a favourite, ``q CODE`` ask a question, ``Q CODE`` an item's
@@ -46,6 +46,26 @@ SORTS: dict[str, Sort] = {
     "P": "points_desc",
 }
 TABS: dict[str, When] = {"o": "ongoing", "u": "upcoming", "p": "past", "a": "all"}
+
+
+_DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def b36(n: int) -> str:
+    """A category or brand id in base 36: two of them fit in a goods-list payload even at
+    2**63 (13 characters each)."""
+    out = ""
+    while True:
+        n, digit = divmod(n, 36)
+        out = _DIGITS36[digit] + out
+        if n == 0:
+            return out
+
+
+def from_b36(word: str) -> int | None:
+    if not 0 < len(word) <= 13 or any(c not in _DIGITS36 for c in word):
+        return None
+    return int(word, 36)
 
 
 def _pages(total: int) -> int:
@@ -114,7 +134,7 @@ def _ad_button(conn: Connection, lang: str, ad: mall_content.AdView) -> Button |
         found = conn.execute(
             select(category.c.id).where(category.c.code == target.upper())
         ).scalar_one_or_none()
-        payload = None if found is None else f"l {found} 0 s 1"
+        payload = None if found is None else f"l {b36(int(found))} 0 s 1"
     elif ad.target_kind == "announcement" and target.isdigit():
         payload = f"n {int(target)}"
     return Button(label, payload) if payload and fits(payload) else None
@@ -123,7 +143,7 @@ def _ad_button(conn: Connection, lang: str, ad: mall_content.AdView) -> Button |
 def home_bottom(conn: Connection, lang: str, now: int) -> list[list[Button]]:
     """Brands, announcements and the tools, below the best sellers."""
     brands = [
-        Button(ct(lang, "mb_brand", name=b.name(lang)), f"l 0 {b.id} s 1")
+        Button(ct(lang, "mb_brand", name=b.name(lang)), f"l 0 {b36(b.id)} s 1")
         for b in mall_content.brands(conn)
     ]
     rows = [brands[i : i + BRANDS_PER_ROW] for i in range(0, len(brands), BRANDS_PER_ROW)]
@@ -171,17 +191,17 @@ def goods(
     sort_row = [
         Button(
             ("✓" if key == sort else "") + ct(lang, f"mb_sort_{name}"),
-            f"l {cat} {brand} {key} 1",
+            f"l {b36(cat)} {b36(brand)} {key} 1",
         )
         for key, name in SORTS.items()
     ]
     brand_label = brands[brand].name(lang) if brand else ct(lang, "mb_brand_all")
-    filters = [Button(f"{ct(lang, 'mb_brand_pick')}: {brand_label}", f"B {cat} {sort}")]
+    filters = [Button(f"{ct(lang, 'mb_brand_pick')}: {brand_label}", f"B {b36(cat)} {sort}")]
     if total == 0:
         return Screen(ct(lang, "goods_empty"), [sort_row, filters, _home_row(lang)])
     pages = _pages(total)
     rows = [_item_row(lang, it) for it in found]
-    rows.extend(_paging(lang, page, pages, f"l {cat} {brand} {sort} {{}}"))
+    rows.extend(_paging(lang, page, pages, f"l {b36(cat)} {b36(brand)} {sort} {{}}"))
     rows.extend([sort_row, filters, _home_row(lang)])
     return Screen(ct(lang, "goods_head", category=title, page=page, pages=pages), rows)
 
@@ -189,8 +209,9 @@ def goods(
 def brand_filter(conn: Connection, lang: str, cat: int, sort: str) -> Screen | None:
     if sort not in SORTS:
         return None
-    buttons = [Button(ct(lang, "mb_brand_all"), f"l {cat} 0 {sort} 1")] + [
-        Button(b.name(lang), f"l {cat} {b.id} {sort} 1") for b in mall_content.brands(conn)
+    buttons = [Button(ct(lang, "mb_brand_all"), f"l {b36(cat)} 0 {sort} 1")] + [
+        Button(b.name(lang), f"l {b36(cat)} {b36(b.id)} {sort} 1")
+        for b in mall_content.brands(conn)
     ]
     rows = [buttons[i : i + BRANDS_PER_ROW] for i in range(0, len(buttons), BRANDS_PER_ROW)]
     rows.append(_home_row(lang))

@@ -41,8 +41,9 @@ def test_item_payloads_fit(code: str, page: int) -> None:
 
 @given(cat=IDS, brand=IDS, sort=st.sampled_from(sorted(ms.SORTS)), page=PAGES)
 def test_goods_list_payloads_fit(cat: int, brand: int, sort: str, page: int) -> None:
-    assert fits(f"l {cat} {brand} {sort} {page}")
-    assert fits(f"B {cat} {sort}")
+    assert fits(f"l {ms.b36(cat)} {ms.b36(brand)} {sort} {page}")
+    assert ms.from_b36(ms.b36(cat)) == cat
+    assert fits(f"B {ms.b36(cat)} {sort}")
 
 
 @given(keyword=st.text(min_size=0, max_size=200), page=PAGES)
