@@ -3,7 +3,8 @@
 Text and shared contacts go to ``ChatDesk.receive`` (the SMS pipeline for a
 bound chat); inline buttons carry signed payloads (``bot.callbacks``) and show
 the mall screens (``bot.screens``). A forged or stale button is answered with a
-short notice and changes nothing.
+short notice and changes nothing. The browsing screens, typed searches, prompts
+and merchant staff's QR photos are ``bot.browse``'s.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot import render, screens
+from bot import mall_screens, render, screens
+from bot.browse import KINDS as BROWSE_KINDS
+from bot.browse import Act, Browse
 from bot.callbacks import CallbackCodec
 from bot.types import TelegramApp
 from core import chat_login
@@ -43,6 +46,7 @@ class HallBot:
         self.desk = desk
         self.codec = codec
         self.clock = clock
+        self.browse = Browse(db, desk, codec, clock)
 
     def register(self, application: TelegramApp) -> None:
         # Only private chats: a group bound to a number would let every member spend it.
@@ -50,6 +54,7 @@ class HallBot:
         application.add_handler(
             MessageHandler((filters.TEXT | filters.CONTACT) & private, self.on_message)
         )
+        application.add_handler(MessageHandler(filters.PHOTO & private, self.browse.on_photo))
         application.add_handler(CallbackQueryHandler(self.on_callback))
         application.add_error_handler(self.on_error)
 
@@ -66,7 +71,10 @@ class HallBot:
             contact=message.contact.phone_number if message.contact else None,
             lang=user.language_code if user else None,
         )
-        reply = await self.db.write(partial(self.desk.receive, msg=msg))
+        reply = await self.db.write(partial(self.browse.receive, msg=msg))
+        if isinstance(reply, Act):  # a search, a prompt's answer: the browsing side's
+            await self.browse.perform(message, reply)
+            return
         if reply.duplicate or not reply.text:  # a redelivery was answered the first time
             return
         await self._send(message, reply)
@@ -90,6 +98,9 @@ class HallBot:
             await query.answer(ct(lang, "stale"))
             return
         kind, _, rest = payload.partition(" ")
+        if kind in BROWSE_KINDS:
+            await self.browse.on_callback(query, update.update_id, chat.id, kind, rest)
+            return
         if kind in ("x", "c"):
             text = f"XQ {rest}" if kind == "x" else rest
             msg = ChatMessage(update.update_id, chat.id, text, lang=code)
@@ -128,7 +139,12 @@ class HallBot:
         return epoch(self.clock.now())
 
     def _home(self, conn: Connection, lang: str) -> screens.Screen:
-        return screens.home(conn, lang, self._now())
+        now = self._now()
+        screen = screens.home(conn, lang, now)
+        top = mall_screens.home_top(conn, lang, now)
+        return screens.Screen(
+            screen.text, top + screen.rows + mall_screens.home_bottom(conn, lang, now)
+        )
 
     def _goods(self, conn: Connection, lang: str, category: str, page: int) -> screens.Screen:
         return screens.goods(conn, lang, self._now(), category, page)

@@ -21,7 +21,12 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 def inline(screen: Screen, codec: CallbackCodec) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(b.label, callback_data=codec.encode(b.payload)) for b in row]
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=codec.encode(b.payload))
+                for b in row
+            ]
             for row in screen.rows
         ]
     )

@@ -24,12 +24,16 @@ ALL = "*"
 class Button:
     label: str
     payload: str
+    url: str | None = None
+    """A link button (an ad leading to a web page) instead of a payload."""
 
 
 @dataclass(frozen=True)
 class Screen:
     text: str
     rows: list[list[Button]] = field(default_factory=list)
+    photo: str | None = None
+    """The subject of a picture (``core.photos``) to show with the text as its caption."""
 
 
 def home(conn: Connection, lang: str, now: int) -> Screen:

@@ -171,9 +171,12 @@ def list_items(
     sort: Sort = "sales",
     offset: int = 0,
     limit: int = 5,
+    activity_id: int | None = None,
 ) -> tuple[list[ItemView], int]:
     """Goods on sale now, filtered and sorted (§2.2.2, §2.2.7); also the total count."""
     query = _item_query().where(_on_sale(now))
+    if activity_id is not None:
+        query = query.where(item.c.activity_id == activity_id)
     if category_code:
         query = query.where(category.c.code == category_code)
     if brand_code:
@@ -250,3 +253,11 @@ def categories(conn: Connection) -> list[Named]:
         )
     ).all()
     return [Named(*r) for r in rows]
+
+
+def items_by_ids(conn: Connection, ids: list[int]) -> list[ItemView]:
+    """Active items by id (any order), for lists kept elsewhere (favourites, questions)."""
+    if not ids:
+        return []
+    rows = conn.execute(_item_query().where(and_(item.c.id.in_(ids), item.c.active.is_(True))))
+    return [_item(r) for r in rows]

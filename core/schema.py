@@ -787,3 +787,54 @@ ad_image = Table(
     Column("ad_id", ID, ForeignKey("ad.id"), primary_key=True),
     Column("image", String(255), nullable=False),
 )
+
+# ------------------------------------------------- mall browsing in the chat (§2.2)
+
+photo = Table(
+    "photo",
+    metadata,
+    _id(),
+    # What the picture shows: ``item:<id>`` or ``banner:<id>`` (core.photos).
+    Column("subject", String(32), nullable=False, unique=True),
+    Column("content_type", String(32), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    # Telegram's id for the uploaded copy, so the bytes travel once.
+    Column("telegram_file_id", String(200)),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+favourite = Table(
+    "favourite",
+    metadata,
+    _id(),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("item_id", ID, ForeignKey("item.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("subscriber_id", "item_id"),
+)
+
+question = Table(
+    "question",
+    metadata,
+    _id(),
+    Column("item_id", ID, ForeignKey("item.id"), nullable=False),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("text", String(500), nullable=False),
+    Column("asked_at", BigInteger, nullable=False),
+    Column("answer", Text),
+    Column("answered_by", String(64)),
+    Column("answered_at", BigInteger),
+    Index(None, "item_id", "answered_at"),
+    Index(None, "subscriber_id", "id"),
+    Index(None, "answered_at"),
+)
+
+chat_prompt = Table(
+    "chat_prompt",
+    metadata,
+    # What the chat's next text answers (a search keyword, a question about an item).
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("arg", String(32), nullable=False, server_default=""),
+    Column("expires_at", BigInteger, nullable=False),
+)

@@ -32,6 +32,7 @@ from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_jobs import jobs_app
+from pointshall.cli_mall import photo_app, question_app
 from pointshall.cli_merchant import merchant_app
 from pointshall.cli_payments import demo_gateway, payments_app, start_fake_gateway
 from pointshall.cli_settle import install as install_settlement
@@ -48,6 +49,8 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(payments_app, name="payments")
 app.add_typer(staff_app, name="staff")
+app.add_typer(question_app, name="question")
+app.add_typer(photo_app, name="photo")
 install_settlement(app)
 outbox_app = typer.Typer(help="Outbound messages waiting, sent, dead.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")

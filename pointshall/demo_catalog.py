@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from core import catalog_admin, ledger, orders, subscribers
 from core.catalog_admin import ItemSpec
 from core.clock import epoch
+from pointshall import demo_pictures
 
 CATEGORIES = (
     # code, zh, en, sort
@@ -253,3 +254,4 @@ def seed_catalog(conn: Connection, now: datetime, tz: ZoneInfo) -> None:
             continue
         if orders.default_address(conn, found.id) is None:
             orders.set_default_address(conn, found.id, text, at)
+    demo_pictures.seed_pictures(conn, at)

@@ -37,6 +37,17 @@ class Shown:
     text: str
     reply_markup: dict[str, Any] | None = None
     photo: bool = False
+    photo_file: str | None = None
+    """The file id of the picture shown, when ``photo``."""
+
+
+class ApiError(Exception):
+    """Answered as ``{"ok": false, ...}`` with this code and description, like the real server."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
 
 
 @dataclass
@@ -49,12 +60,33 @@ class FakeTelegram:
     """What ``getUpdates`` hands out (polling mode)."""
     shown: asyncio.Event = field(default_factory=asyncio.Event)
     """Set whenever a message is shown to a chat."""
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Every file the server holds by file id: photos the bot uploaded or users sent."""
+    uploads: list[bytes] = field(default_factory=list)
+    """The bytes of every photo the bot uploaded (not those it sent by file id)."""
     _next_id: int = 1
+    _next_file: int = 0
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self.handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self.download)
         return app
+
+    def upload(self, data: bytes) -> str:
+        """Keep ``data`` as a file (what a user's photo becomes); its file id."""
+        self._next_file += 1
+        file_id = f"AgAC{self._next_file:04d}"
+        self.files[file_id] = data
+        return file_id
+
+    async def download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["path"].removeprefix("photos/").rsplit(".", 1)[0]
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id], content_type="image/jpeg")
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -71,7 +103,14 @@ class FakeTelegram:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
-        return web.json_response({"ok": True, "result": answer(params)})
+        try:
+            result = answer(params)
+        except ApiError as exc:
+            return web.json_response(
+                {"ok": False, "error_code": exc.code, "description": exc.description},
+                status=exc.code,
+            )
+        return web.json_response({"ok": True, "result": result})
 
     # ------------------------------------------------------------------ methods
 
@@ -100,11 +139,46 @@ class FakeTelegram:
         return self._show(int(p["chat_id"]), p["text"], p.get("reply_markup"))
 
     def _sendPhoto(self, p: dict[str, Any]) -> dict[str, Any]:
-        return self._show(int(p["chat_id"]), p.get("caption", ""), p.get("reply_markup"), True)
+        photo = p.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            photo = p.get(photo.removeprefix("attach://"))
+        if isinstance(photo, web.FileField):
+            file_id = self.upload(photo.file.read())
+            self.uploads.append(self.files[file_id])
+        elif isinstance(photo, str) and photo in self.files:
+            file_id = photo
+        else:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        caption = p.get("caption", "")
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        shown = self._show(int(p["chat_id"]), caption, p.get("reply_markup"), True)
+        self.messages[shown["message_id"]].photo_file = file_id
+        return self._json(self.messages[shown["message_id"]])
+
+    def _getFile(self, p: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(p["file_id"])
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": f"photos/{file_id}.jpg",
+        }
 
     def _editMessageText(self, p: dict[str, Any]) -> dict[str, Any]:
         shown = self.messages[int(p["message_id"])]
+        if shown.photo:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        if shown.text == p["text"] and shown.reply_markup == p.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
         shown.text, shown.reply_markup = p["text"], p.get("reply_markup")
+        return self._json(shown)
+
+    def _editMessageReplyMarkup(self, p: dict[str, Any]) -> dict[str, Any]:
+        shown = self.messages[int(p["message_id"])]
+        shown.reply_markup = p.get("reply_markup")
         return self._json(shown)
 
     # ------------------------------------------------------------------ helpers
@@ -128,7 +202,12 @@ class FakeTelegram:
         }
         if shown.photo:
             message["photo"] = [
-                {"file_id": f"p{shown.message_id}", "file_unique_id": "u", "width": 1, "height": 1}
+                {
+                    "file_id": shown.photo_file or f"p{shown.message_id}",
+                    "file_unique_id": "u",
+                    "width": 1,
+                    "height": 1,
+                }
             ]
             message["caption"] = shown.text
         else:
@@ -187,6 +266,21 @@ def contact_update(update_id: int, chat_id: int, phone: str) -> dict[str, Any]:
             "chat": {"id": chat_id, "type": "private"},
             "from": user(chat_id),
             "contact": {"phone_number": phone, "first_name": "Wei", "user_id": chat_id},
+        },
+    }
+
+
+def photo_update(update_id: int, chat_id: int, file_id: str) -> dict[str, Any]:
+    """A user sends a photo (already ``FakeTelegram.upload``-ed as ``file_id``)."""
+    sizes = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 640, "height": 640}]
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": user(chat_id),
+            "photo": sizes,
         },
     }
 
