@@ -17,8 +17,10 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot import render, screens
+from bot import render, screens, shop_screens
 from bot.callbacks import CallbackCodec
+from bot.shop import KINDS as SHOP_KINDS
+from bot.shop import ShopAnswer, ShopDesk
 from bot.types import TelegramApp
 from core import chat_login
 from core.clock import Clock, epoch
@@ -43,6 +45,7 @@ class HallBot:
         self.desk = desk
         self.codec = codec
         self.clock = clock
+        self.shop = ShopDesk(desk.hall)
 
     def register(self, application: TelegramApp) -> None:
         # Only private chats: a group bound to a number would let every member spend it.
@@ -66,6 +69,11 @@ class HallBot:
             contact=message.contact.phone_number if message.contact else None,
             lang=user.language_code if user else None,
         )
+        bought = await self.db.write(partial(self.shop.typed, msg=msg))
+        if bought is not None:  # the buying side: a prompt's answer, a payment code, /cart
+            if not bought.duplicate and bought.screen.text:
+                await message.reply_text(bought.screen.text, reply_markup=self._keys(bought))
+            return
         reply = await self.db.write(partial(self.desk.receive, msg=msg))
         if reply.duplicate or not reply.text:  # a redelivery was answered the first time
             return
@@ -90,6 +98,9 @@ class HallBot:
             await query.answer(ct(lang, "stale"))
             return
         kind, _, rest = payload.partition(" ")
+        if kind in SHOP_KINDS:
+            await self._shop(update.update_id, chat.id, query, payload, code)
+            return
         if kind in ("x", "c"):
             text = f"XQ {rest}" if kind == "x" else rest
             msg = ChatMessage(update.update_id, chat.id, text, lang=code)
@@ -104,6 +115,25 @@ class HallBot:
             return
         await query.answer()
         await self._edit(query, screen)
+
+    async def _shop(
+        self, update_id: int, chat_id: int, query: CallbackQuery, payload: str, code: str | None
+    ) -> None:
+        answer = await self.db.write(
+            partial(
+                self.shop.press, update_id=update_id, chat_id=chat_id, payload=payload, code=code
+            )
+        )
+        await query.answer()
+        if answer.duplicate or not answer.screen.text:
+            return
+        if answer.edit:
+            await self._edit(query, answer.screen)
+        elif isinstance(query.message, Message):
+            await query.message.reply_text(answer.screen.text, reply_markup=self._keys(answer))
+
+    def _keys(self, answer: ShopAnswer) -> render.Markup:
+        return render.inline(answer.screen, self.codec) if answer.screen.rows else None
 
     async def _screen(self, kind: str, rest: str, lang: str) -> screens.Screen | None:
         if kind == "h":
@@ -128,7 +158,8 @@ class HallBot:
         return epoch(self.clock.now())
 
     def _home(self, conn: Connection, lang: str) -> screens.Screen:
-        return screens.home(conn, lang, self._now())
+        home = screens.home(conn, lang, self._now())
+        return screens.Screen(home.text, home.rows + shop_screens.account_row(lang))
 
     def _goods(self, conn: Connection, lang: str, category: str, page: int) -> screens.Screen:
         return screens.goods(conn, lang, self._now(), category, page)
