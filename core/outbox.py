@@ -172,6 +172,14 @@ _NOTE_SENT = Prepared(
     .values(sent_at=bindparam("now"), provider_id=bindparam("pid"))
 )
 
+SENT_ATTACHMENT = "(sent with its attachment; the text is not kept)"
+_FORGET_ATTACHMENT = Prepared(
+    update(outbox)
+    .where(outbox.c.id == bindparam("mid"), outbox.c.attachment.is_not(None))
+    .values(attachment=None, text=bindparam("text"))
+)
+"""A voucher's QR token and password are kept only until the message is sent."""
+
 
 def mark_sent(conn: Connection, message_id: int, *, provider_id: str | None, now: int) -> None:
     """The provider took the message. A delivery report that came first is not undone."""
@@ -180,6 +188,7 @@ def mark_sent(conn: Connection, message_id: int, *, provider_id: str | None, now
     )
     if not moved:
         _NOTE_SENT.run(conn, mid=message_id, now=now, pid=provider_id)
+    _FORGET_ATTACHMENT.run(conn, mid=message_id, text=SENT_ATTACHMENT)
 
 
 def mark_retry(
