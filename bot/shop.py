@@ -89,7 +89,7 @@ class ShopDesk:
             update_id,
             payload,
             now,
-            lambda: self._press(conn, who, chat_id, kind, rest, now),
+            lambda: self._press(conn, who, update_id, kind, rest, now),
         )
 
     def typed(self, conn: Connection, msg: ChatMessage) -> ShopAnswer | None:
@@ -114,7 +114,7 @@ class ShopDesk:
                 msg.update_id,
                 text,
                 now,
-                lambda: self._press(conn, who, msg.chat_id, kind, rest, now),
+                lambda: self._press(conn, who, msg.update_id, kind, rest, now),
             )
         if text.startswith("/"):
             return None
@@ -176,7 +176,7 @@ class ShopDesk:
     # ------------------------------------------------------------------ buttons
 
     def _press(
-        self, conn: Connection, who: Subscriber, chat_id: int, kind: str, rest: str, now: int
+        self, conn: Connection, who: Subscriber, update_id: int, kind: str, rest: str, now: int
     ) -> ShopAnswer:
         lang = who.lang
         max_qty = self.hall.policy.orders.max_qty
@@ -188,7 +188,7 @@ class ShopDesk:
         if kind == "k":
             return ShopAnswer(self._cart(conn, who, rest, now), edit=True)
         if kind == "co":
-            return self._checkout(conn, who, rest, now)
+            return self._checkout(conn, who, rest, now, update_id)
         if kind == "o":
             return ShopAnswer(self._orders(conn, who, rest, now), edit=True)
         if kind == "r":
@@ -217,7 +217,9 @@ class ShopDesk:
                 notice = ct(who.lang, "moved_fav", name=names[code])
         return ss.cart_screen(conn, who.id, who.lang, notice)
 
-    def _checkout(self, conn: Connection, who: Subscriber, rest: str, now: int) -> ShopAnswer:
+    def _checkout(
+        self, conn: Connection, who: Subscriber, rest: str, now: int, update_id: int
+    ) -> ShopAnswer:
         lang = who.lang
         if rest == "":
             if ss.needs_address(conn, who.id):
@@ -229,12 +231,12 @@ class ShopDesk:
             return self._draft(conn, who, int(rest), "", now)
         draft = self._draft_of(conn, who, now)
         if draft is None:  # the draft was forgotten (another command came between)
-            return self._checkout(conn, who, "", now)
+            return self._checkout(conn, who, "", now, update_id)
         address_id, note = draft
         if rest == "n":
             return self._prompt(conn, who, "tg_note", str(address_id), "prompt_note", now)
         if rest == "s":
-            return self._submit(conn, who, address_id, note, now)
+            return self._submit(conn, who, address_id, note, now, update_id)
         return ShopAnswer(Screen(ct(lang, "stale")))
 
     def _draft(
@@ -259,7 +261,13 @@ class ShopDesk:
         return int(address_id or 0), note
 
     def _submit(
-        self, conn: Connection, who: Subscriber, address_id: int, note: str, now: int
+        self,
+        conn: Connection,
+        who: Subscriber,
+        address_id: int,
+        note: str,
+        now: int,
+        update_id: int,
     ) -> ShopAnswer:
         policy = self.hall.policy.orders
         done = checkout.submit(
@@ -268,7 +276,7 @@ class ShopDesk:
             address_id=address_id or None,
             note=note,
             channel=CHANNEL,
-            key=f"checkout:{CHANNEL}:{who.id}:{now}:{address_id}",
+            key=f"checkout:{CHANNEL}:{update_id}",
             now=now,
             policy=policy,
             keyring=self.hall.keyring,

@@ -49,6 +49,11 @@ class FakeTelegram:
     """What ``getUpdates`` hands out (polling mode)."""
     shown: asyncio.Event = field(default_factory=asyncio.Event)
     """Set whenever a message is shown to a chat."""
+    photos: dict[int, bytes] = field(default_factory=dict)
+    """The uploaded picture of each photo message, by message id."""
+    failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """Answers to give to the next sendMessage/sendPhoto calls instead of sending:
+    ``(429, {"retry_after": 3})``, ``(409, {})``, ``(502, {})``…, one per call, in order."""
     _next_id: int = 1
 
     def app(self) -> web.Application:
@@ -66,6 +71,12 @@ class FakeTelegram:
         self.calls.append((method, params))
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._poll(params)})
+        if method in ("sendMessage", "sendPhoto") and self.failures:
+            code, parameters = self.failures.pop(0)
+            body: dict[str, Any] = {"ok": False, "error_code": code, "description": f"E{code}"}
+            if parameters:
+                body["parameters"] = parameters
+            return web.json_response(body, status=code)
         answer: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_{method}", None)
         if answer is None:
             return web.json_response(
@@ -100,7 +111,11 @@ class FakeTelegram:
         return self._show(int(p["chat_id"]), p["text"], p.get("reply_markup"))
 
     def _sendPhoto(self, p: dict[str, Any]) -> dict[str, Any]:
-        return self._show(int(p["chat_id"]), p.get("caption", ""), p.get("reply_markup"), True)
+        shown = self._show(int(p["chat_id"]), p.get("caption", ""), p.get("reply_markup"), True)
+        upload = p.get("photo")
+        if isinstance(upload, web.FileField):
+            self.photos[int(shown["message_id"])] = upload.file.read()
+        return shown
 
     def _editMessageText(self, p: dict[str, Any]) -> dict[str, Any]:
         shown = self.messages[int(p["message_id"])]

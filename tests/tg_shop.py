@@ -162,3 +162,24 @@ async def ledger_ok(services: Services) -> None:
 
 async def rows(services: Services, query: Any) -> list[Any]:
     return await services.db.read(lambda conn: list(conn.execute(query).all()))
+
+
+async def settled(services: Services, channel: str = "telegram") -> None:
+    """Wait until the drain has recorded every send of ``channel`` (nothing pending or sending)."""
+
+    def busy(conn: Connection) -> int:
+        return len(
+            conn.execute(
+                select(outbox.c.id).where(
+                    outbox.c.channel == channel, outbox.c.status.in_(("pending", "sending"))
+                )
+            ).all()
+        )
+
+    async def poll() -> None:
+        while True:
+            if not await services.db.read(busy):
+                return
+            await asyncio.sleep(0.05)  # the drain writes its outcome in its own transaction
+
+    await asyncio.wait_for(poll(), WAIT)
