@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select, update
 
 from core import audit, outbox
-from core.schema import message, message_reply, subscriber
+from core.schema import chat_binding, message, message_reply, subscriber
 from core.shop_errors import BadMessage, UnknownMessage
+from core.subscribers import Subscriber
 
 MAX_TEXT = 500
 CHANNELS = ("telegram", "sms")
@@ -68,6 +69,37 @@ def leave(
             )
             .returning(message.c.id)
         ).scalar_one()
+    )
+
+
+def leave_from(
+    conn: Connection, *, subscriber: Subscriber, channel: str, text: str, now: int
+) -> int:
+    """A message sent as a command (``LY``): from a chat, replies go to the chat bound to the
+    subscriber most recently; by SMS, to the number."""
+    if channel == "telegram":
+        chat_id = conn.execute(
+            select(chat_binding.c.chat_id)
+            .where(chat_binding.c.subscriber_id == subscriber.id)
+            .order_by(chat_binding.c.bound_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if chat_id is not None:
+            return leave(
+                conn,
+                subscriber_id=subscriber.id,
+                channel="telegram",
+                reply_to=str(chat_id),
+                text=text,
+                now=now,
+            )
+    return leave(
+        conn,
+        subscriber_id=subscriber.id,
+        channel="sms",
+        reply_to=subscriber.msisdn,
+        text=text,
+        now=now,
     )
 
 

@@ -30,6 +30,7 @@ from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_jobs import jobs_app
+from pointshall.cli_mall_ops import install as install_mall_ops
 from pointshall.cli_merchant import merchant_app
 from pointshall.cli_settle import install as install_settlement
 from pointshall.cli_support import err, load_settings, out, run_with_services
@@ -42,6 +43,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(merchant_app, name="merchant")
 install_settlement(app)
+install_mall_ops(app)
 outbox_app = typer.Typer(help="Outbound messages waiting, sent, dead.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 app.command()(bot)
