@@ -119,6 +119,7 @@ def worst_args(lang: str) -> dict[str, object]:
         "logistics": t(lang, "dd_logistics", carrier="C" * 10, tracking="9" * 20),
         "phone": "+" + "9" * 15,
         "phones": " ".join(["+" + "9" * 13] * 4) + " ...",  # handlers.staff lists what fits
+        "id": 9_999_999_999,  # a message's number (LY)
     }
 
 
