@@ -55,9 +55,7 @@ async def test_ly_typed_in_the_chat_is_answered_in_the_chat(chat: ShopChat) -> N
     await staff_reply(chat, 1, "每月5日。")
     await chat.wait_for(lambda m: "每月5日" in m.text)
     sms = await rows(chat.services, select(outbox.c.id).where(outbox.c.text.like("%每月5日%")))
-    tg = await rows(
-        chat.services, select(outbox.c.recipient).where(outbox.c.channel == "telegram")
-    )
+    tg = await rows(chat.services, select(outbox.c.recipient).where(outbox.c.channel == "telegram"))
     assert len(sms) == 1 and [r.recipient for r in tg] == [str(CHAT)]
 
 
