@@ -18,10 +18,13 @@ How Bot API answers map onto the drain's rules (never a second copy on a guess):
 from __future__ import annotations
 
 import asyncio
+import re
+import warnings
 from datetime import timedelta
 
 from telegram import Bot
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from core import qr
 from core.ratelimit import Timer
@@ -38,11 +41,16 @@ PER_CHAT_SECONDS = 1.0
 GLOBAL_RATE = 30.0
 """Telegram: about 30 messages a second overall (the drain's rate for this channel)."""
 QR_PREFIX = "qr:"
+_CHAT_ID = re.compile(r"-?[0-9]{1,20}")
 _NOT_SENT = ("ConnectError", "ConnectTimeout", "PoolTimeout")
 """httpx errors raised before the request left: safe to try again."""
 
 
-def _seconds(value: int | float | timedelta) -> float:
+def _seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds, whichever type this PTB version gives (int or timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -66,10 +74,9 @@ class TelegramTransport:
             await self._timer.sleep(slot - now)
 
     async def send(self, message: OutboundMessage) -> Accepted:
-        try:
-            chat_id = int(message.recipient)
-        except ValueError as exc:
-            raise RejectedSendError(f"not a chat id: {message.recipient!r}") from exc
+        if not _CHAT_ID.fullmatch(message.recipient):  # e.g. a phone number queued here by mistake
+            raise RejectedSendError(f"not a chat id: {message.recipient!r}")
+        chat_id = int(message.recipient)
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         async with lock:  # one chat's messages go out in order, a second apart
             await self._wait_for_slot(chat_id)
@@ -85,7 +92,7 @@ class TelegramTransport:
                 sent = await self._bot.send_message(chat_id, message.text)
         except RetryAfter as exc:
             raise RetryableSendError(
-                "429 too many requests", code="429", retry_after=_seconds(exc.retry_after)
+                "429 too many requests", code="429", retry_after=_seconds(exc)
             ) from exc
         except Conflict as exc:
             raise RetryableSendError(str(exc), code="409") from exc
