@@ -21,7 +21,7 @@ from sqlalchemy import Connection, and_, select, update
 from core import addresses, cart, ledger, outbox
 from core import orders as core_orders
 from core.codes import OTP_DIGITS, Keyring, digits
-from core.errors import NeedAddress, NothingToConfirm
+from core.errors import NeedAddress, NoAccount, NothingToConfirm
 from core.orders import CodeDead, OrderPolicy, OrderView, Paid, Pending, WrongCode
 from core.schema import orders, otp
 from core.shop_errors import EmptyCart
@@ -72,6 +72,10 @@ def submit(
     Raises (and the caller's unit of work rolls back, nothing held) when the cart is
     empty, a physical item has no address, points or stock are short, a limit is hit.
     """
+    account_id = ledger.account_id_of(conn, subscriber.id)
+    if account_id is None:
+        raise NoAccount(subscriber.msisdn)
+    core_orders._lock_account(conn, account_id)  # before reading the cart: two submits, one order
     lines = cart.lines(conn, subscriber.id)
     if not lines:
         raise EmptyCart()

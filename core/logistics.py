@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select, update
 
 from core import audit
-from core.errors import UnknownOrder
+from core.errors import IllegalTransition, UnknownOrder
 from core.orders import OrderView, by_no, set_status
 from core.schema import order_event, orders
 
@@ -39,6 +39,8 @@ def ship(
     conn: Connection, *, no: str, carrier: str, tracking_no: str, staff: str, now: int
 ) -> None:
     order = _order(conn, no)
+    if order.kind != "physical":  # vouchers and top-ups are not parcels
+        raise IllegalTransition(no, order.status, "shipped")
     set_status(conn, order, "shipped", now, f"{carrier} {tracking_no}")
     conn.execute(
         update(orders)
@@ -50,6 +52,8 @@ def ship(
 
 def deliver(conn: Connection, *, no: str, staff: str, now: int) -> None:
     order = _order(conn, no)
+    if order.status != "shipped":  # a parcel is delivered after it was shipped
+        raise IllegalTransition(no, order.status, "delivered")
     set_status(conn, order, "delivered", now, "delivered")
     _audit(conn, staff, "order_deliver", no, now)
 

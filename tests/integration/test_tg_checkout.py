@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core.clock import ManualClock
 from core.schema import entry, orders, outbox, voucher
 from tests.helpers import fund, seed_catalog
+from tests.telegram_fake import callback_update
 from tests.tg_shop import (
     PHONE,
     ShopChat,
@@ -110,4 +111,19 @@ async def test_five_wrong_codes_or_an_old_code_cancel_and_release(
     statuses = await rows(chat.services, select(orders.c.status))
     assert [r.status for r in statuses] == ["cancelled", "cancelled"]
     assert await balance_held(chat.services) == (20_000, 0)
+    await ledger_ok(chat.services)
+
+
+async def test_place_order_pressed_twice_at_once_holds_once(chat: ShopChat) -> None:
+    await chat.tap("a 3001")
+    summary = await chat.tap("co")
+    first, second = chat.codec.encode("co s"), chat.codec.encode("co s")
+    await asyncio.gather(
+        chat.post(callback_update(chat.uid(), chat.chat_id, summary, first)),
+        chat.post(callback_update(chat.uid(), chat.chat_id, summary, second)),
+    )
+    texts = [m.text for m in chat.fake.shown_to(chat.chat_id)]
+    assert sum("支付验证码已通过短信发送" in t for t in texts) == 1
+    assert await balance_held(chat.services) == (20_000, 800)
+    assert len(await rows(chat.services, select(orders.c.id))) == 1
     await ledger_ok(chat.services)
