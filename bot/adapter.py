@@ -18,10 +18,12 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot import mall_screens, render, screens
+from bot import mall_screens, render, screens, shop_screens
 from bot.browse import KINDS as BROWSE_KINDS
 from bot.browse import Act, Browse
 from bot.callbacks import CallbackCodec
+from bot.shop import KINDS as SHOP_KINDS
+from bot.shop import ShopAnswer, ShopDesk
 from bot.types import TelegramApp
 from core import chat_login
 from core.clock import Clock, epoch
@@ -47,6 +49,7 @@ class HallBot:
         self.codec = codec
         self.clock = clock
         self.browse = Browse(db, desk, codec, clock)
+        self.shop = ShopDesk(desk.hall)
 
     def register(self, application: TelegramApp) -> None:
         # Only private chats: a group bound to a number would let every member spend it.
@@ -71,6 +74,11 @@ class HallBot:
             contact=message.contact.phone_number if message.contact else None,
             lang=user.language_code if user else None,
         )
+        bought = await self.db.write(partial(self.shop.typed, msg=msg))
+        if bought is not None:  # the buying side: a prompt's answer, a payment code, /cart
+            if not bought.duplicate and bought.screen.text:
+                await message.reply_text(bought.screen.text, reply_markup=self._keys(bought))
+            return
         reply = await self.db.write(partial(self.browse.receive, msg=msg))
         if isinstance(reply, Act):  # a search, a prompt's answer: the browsing side's
             await self.browse.perform(message, reply)
@@ -101,6 +109,9 @@ class HallBot:
         if kind in BROWSE_KINDS:
             await self.browse.on_callback(query, update.update_id, chat.id, kind, rest)
             return
+        if kind in SHOP_KINDS:
+            await self._shop(update.update_id, chat.id, query, payload, code)
+            return
         if kind in ("x", "c"):
             text = f"XQ {rest}" if kind == "x" else rest
             msg = ChatMessage(update.update_id, chat.id, text, lang=code)
@@ -115,6 +126,25 @@ class HallBot:
             return
         await query.answer()
         await self._edit(query, screen)
+
+    async def _shop(
+        self, update_id: int, chat_id: int, query: CallbackQuery, payload: str, code: str | None
+    ) -> None:
+        answer = await self.db.write(
+            partial(
+                self.shop.press, update_id=update_id, chat_id=chat_id, payload=payload, code=code
+            )
+        )
+        await query.answer()
+        if answer.duplicate or not answer.screen.text:
+            return
+        if answer.edit:
+            await self._edit(query, answer.screen)
+        elif isinstance(query.message, Message):
+            await query.message.reply_text(answer.screen.text, reply_markup=self._keys(answer))
+
+    def _keys(self, answer: ShopAnswer) -> render.Markup:
+        return render.inline(answer.screen, self.codec) if answer.screen.rows else None
 
     async def _screen(self, kind: str, rest: str, lang: str) -> screens.Screen | None:
         if kind == "h":
@@ -142,9 +172,8 @@ class HallBot:
         now = self._now()
         screen = screens.home(conn, lang, now)
         top = mall_screens.home_top(conn, lang, now)
-        return screens.Screen(
-            screen.text, top + screen.rows + mall_screens.home_bottom(conn, lang, now)
-        )
+        bottom = mall_screens.home_bottom(conn, lang, now) + shop_screens.account_row(lang)
+        return screens.Screen(screen.text, top + screen.rows + bottom)
 
     def _goods(self, conn: Connection, lang: str, category: str, page: int) -> screens.Screen:
         return screens.goods(conn, lang, self._now(), category, page)

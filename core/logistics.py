@@ -6,12 +6,25 @@ other move) and is audited with the staff member who made it.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, update
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select, update
 
 from core import audit, orders
 from core.errors import IllegalTransition, UnknownOrder
 from core.orders import OrderView
+from core.schema import order_event
 from core.schema import orders as orders_table
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of an order's history, as the subscriber sees it in "my orders"."""
+
+    from_status: str
+    to_status: str
+    at: int
+    note: str
 
 
 def _order(conn: Connection, no: str) -> OrderView:
@@ -63,3 +76,14 @@ def deliver(conn: Connection, no: str, *, by: str, now: int) -> OrderView:
         now=now,
     )
     return _order(conn, no)
+
+
+def events(conn: Connection, order_id: int) -> list[Event]:
+    rows = conn.execute(
+        select(
+            order_event.c.from_status, order_event.c.to_status, order_event.c.at, order_event.c.note
+        )
+        .where(order_event.c.order_id == order_id)
+        .order_by(order_event.c.id)
+    ).all()
+    return [Event(r[0], r[1], int(r[2]), r[3]) for r in rows]

@@ -117,6 +117,8 @@ class Paid:
     voucher_expires_at: int | None = None
     voucher_token: str | None = None
     """The QR token, shown once (only its keyed hash is stored): render it with ``core.qr``."""
+    voucher_password: str | None = None
+    """The verification password, shown once (for the chat's voucher message)."""
 
 
 @dataclass(frozen=True)
@@ -560,9 +562,11 @@ def _pay(
         )
         return Paid(paid)
     if order.kind == "voucher":
-        expires_at, qr = _issue_voucher(conn, paid, subscriber, now, keyring, tz, resend=False)
+        expires_at, qr, password = _issue_voucher(
+            conn, paid, subscriber, now, keyring, tz, resend=False
+        )
         set_status(conn, paid, "voucher_issued", now)
-        return Paid(find(conn, subscriber.id, order.no), expires_at, qr)
+        return Paid(find(conn, subscriber.id, order.no), expires_at, qr, password)
     return Paid(paid)
 
 
@@ -598,10 +602,10 @@ def _issue_voucher(
     tz: ZoneInfo,
     *,
     resend: bool,
-) -> tuple[int, str]:
+) -> tuple[int, str, str]:
     """Make a voucher password and QR token, store their keyed hashes, queue the SMS.
 
-    Returns the expiry and the QR token (for an MMS or chat picture).
+    Returns the expiry, the QR token (for an MMS or chat picture) and the password.
     """
     it = catalog.find_item(conn, order.item_code)
     assert it is not None and it.merchant_id is not None
@@ -650,7 +654,7 @@ def _issue_voucher(
         text=text,
         now=now,
     )
-    return expires_at, qr
+    return expires_at, qr, password
 
 
 def resend_voucher(

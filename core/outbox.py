@@ -34,8 +34,12 @@ def enqueue(
     now: int,
     kind: str = "service",
     channel: str = "sms",
+    attachment: str | None = None,
 ) -> bool:
-    """Queue ``text`` for ``recipient``; False if a message with ``key`` was queued before."""
+    """Queue ``text`` for ``recipient``; False if a message with ``key`` was queued before.
+
+    ``attachment`` names what goes with it (``qr:<token>``: a voucher QR code, drawn when
+    sent); only the Telegram sender uses it."""
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     subscriber_id: int | None = None
@@ -59,6 +63,7 @@ def enqueue(
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            attachment=attachment,
         )
         .returning(outbox.c.id)
     ).scalar_one_or_none()
@@ -138,9 +143,12 @@ def claim(
             outbox.c.text,
             outbox.c.kind,
             outbox.c.attempts,
+            outbox.c.attachment,
         )
     ).all()
-    messages = [OutboundMessage(int(r[0]), r[1], r[2], r[3], r[4], int(r[5])) for r in claimed]
+    messages = [
+        OutboundMessage(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), r[6]) for r in claimed
+    ]
     messages.sort(key=lambda m: m.id)
     return messages
 
@@ -164,6 +172,14 @@ _NOTE_SENT = Prepared(
     .values(sent_at=bindparam("now"), provider_id=bindparam("pid"))
 )
 
+SENT_ATTACHMENT = "(sent with its attachment; the text is not kept)"
+_FORGET_ATTACHMENT = Prepared(
+    update(outbox)
+    .where(outbox.c.id == bindparam("mid"), outbox.c.attachment.is_not(None))
+    .values(attachment=None, text=bindparam("text"))
+)
+"""A voucher's QR token and password are kept only until the message is sent."""
+
 
 def mark_sent(conn: Connection, message_id: int, *, provider_id: str | None, now: int) -> None:
     """The provider took the message. A delivery report that came first is not undone."""
@@ -172,6 +188,7 @@ def mark_sent(conn: Connection, message_id: int, *, provider_id: str | None, now
     )
     if not moved:
         _NOTE_SENT.run(conn, mid=message_id, now=now, pid=provider_id)
+    _FORGET_ATTACHMENT.run(conn, mid=message_id, text=SENT_ATTACHMENT)
 
 
 def mark_retry(

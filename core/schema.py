@@ -803,6 +803,27 @@ photo = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
+# ------------------------------------------------------------ chat mall: buying and after-sales
+# (§2.2.10 cart, §2.2.11 note, §2.2.13/19 messages, §2.2.17 reviews, §2.2.20 address labels)
+
+orders.append_column(Column("note", String(200)))
+orders.append_column(Column("checkout_no", String(20), index=True))
+address.append_column(Column("label", String(32)))
+outbox.append_column(Column("attachment", String(200)))
+# outbox.attachment: ``qr:<token>`` is a voucher's QR code, drawn at send time
+
+cart_line = Table(
+    "cart_line",
+    metadata,
+    _id(),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("item_id", ID, ForeignKey("item.id"), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("added_at", BigInteger, nullable=False),
+    UniqueConstraint("subscriber_id", "item_id"),
+    CheckConstraint("qty > 0", name="qty_positive"),
+)
+
 favourite = Table(
     "favourite",
     metadata,
@@ -837,4 +858,49 @@ chat_prompt = Table(
     Column("kind", String(16), nullable=False),
     Column("arg", String(32), nullable=False, server_default=""),
     Column("expires_at", BigInteger, nullable=False),
+)
+
+REVIEW_STATUSES = ("visible", "hidden")
+
+goods_review = Table(
+    "goods_review",
+    metadata,
+    _id(),
+    Column("order_id", ID, ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("item_id", ID, ForeignKey("item.id"), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("text", String(500), nullable=False, server_default=""),
+    Column("status", String(10), nullable=False, server_default="visible"),
+    Column("created_at", BigInteger, nullable=False),
+    CheckConstraint("score BETWEEN 1 AND 5", name="score"),
+    CheckConstraint("status IN ('visible', 'hidden')", name="status"),
+    Index(None, "item_id", "status"),
+)
+
+message = Table(
+    "message",
+    metadata,
+    _id(),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("reply_to", String(32), nullable=False),
+    # where replies go: the chat id (telegram) or the number (sms)
+    Column("text", String(500), nullable=False),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("created_at", BigInteger, nullable=False),
+    CheckConstraint("status IN ('open', 'replied')", name="status"),
+    Index(None, "subscriber_id", "id"),
+    Index(None, "status", "id"),
+)
+
+message_reply = Table(
+    "message_reply",
+    metadata,
+    _id(),
+    Column("message_id", ID, ForeignKey("message.id"), nullable=False),
+    Column("staff", String(64), nullable=False),
+    Column("text", String(500), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "message_id"),
 )

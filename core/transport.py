@@ -30,6 +30,8 @@ class OutboundMessage:
     text: str
     kind: str
     attempt: int
+    attachment: str | None = None
+    """``qr:<token>``: a voucher's QR code to send as a photo (Telegram)."""
 
 
 @dataclass(frozen=True)

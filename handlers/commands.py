@@ -146,6 +146,13 @@ class Verify:
 
 
 @dataclass(frozen=True)
+class LeaveMessage:
+    """LY text: leave a message to the operator's staff (§2.2.13)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class SetPasswords:
     """MM [code points_pwd second_pwd]: ask for a code, then set both points passwords."""
 
@@ -185,6 +192,7 @@ Command = (
     | Verify
     | SetPasswords
     | Staff
+    | LeaveMessage
 )
 
 PRIORITY = (Help, OptOut, OptIn)

@@ -40,6 +40,17 @@ from core.merchant_errors import (
 )
 from core.payment_errors import MethodNotOffered
 from core.schema import ORDER_STATUSES
+from core.shop_errors import (
+    AlreadyReviewed,
+    BadAddress,
+    BadMessage,
+    BadScore,
+    EmptyCart,
+    NotReviewable,
+    TooManyAddresses,
+    UnknownAddress,
+    UnknownMessage,
+)
 from handlers.i18n import t
 from handlers.pay_words import METHOD_WORD
 
@@ -100,6 +111,24 @@ ERROR_REPLIES: dict[type[DomainError], Row] = {
     InvalidPhoneNumber: lambda e, lang: ("bad_phone", {}),
     DomainError: lambda e, lang: ("error", {}),
 }
+
+
+SHOP_ERROR_REPLIES: dict[type[DomainError], Row] = {
+    EmptyCart: lambda e, lang: ("empty_cart", {}),
+    UnknownAddress: lambda e, lang: ("unknown_address", {}),
+    BadAddress: lambda e, lang: ("bad_address", {}),
+    TooManyAddresses: lambda e, lang: ("too_many_addresses", {"most": e.most}),
+    NotReviewable: lambda e, lang: (
+        "not_reviewable",
+        {"no": e.no, "status": _status(lang, e.status)},
+    ),
+    AlreadyReviewed: lambda e, lang: ("already_reviewed", {"no": e.no}),
+    BadScore: lambda e, lang: ("bad_score", {}),
+    UnknownMessage: lambda e, lang: ("unknown_message", {"id": e.message_id}),
+    BadMessage: lambda e, lang: ("bad_message", {"most": e.most}),
+}
+"""The chat mall's buying side (§2.2.10–20); merged into ``ERROR_REPLIES`` above."""
+ERROR_REPLIES.update(SHOP_ERROR_REPLIES)
 
 
 def reply_for(exc: DomainError, lang: str) -> str:

@@ -25,6 +25,7 @@ from handlers.commands import (
     Goods,
     Help,
     History,
+    LeaveMessage,
     More,
     OptIn,
     OptOut,
@@ -210,6 +211,13 @@ def _address(_args: list[str], rest: str) -> Command:
     return SetAddress(text)
 
 
+def _message(_args: list[str], rest: str) -> Command:
+    text = " ".join(rest.split())
+    if not text:
+        return BadArguments("LY")
+    return LeaveMessage(text[:500])
+
+
 def _verify(args: list[str], _rest: str) -> Command:
     if len(args) == 2 and ORDER_NO.fullmatch(args[0]) and VOUCHER_PASSWORD.fullmatch(args[1]):
         return Verify(args[0], args[1])
@@ -313,6 +321,9 @@ KEYWORDS: dict[str, Parser] = {
     "YG": _staff,
     "员工": _staff,
     "STAFF": _staff,
+    "LY": _message,
+    "留言": _message,
+    "MSG": _message,
 }
 
 _BY_LENGTH = sorted(KEYWORDS, key=len, reverse=True)

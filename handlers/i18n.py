@@ -312,6 +312,40 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
+# ------------------------------------------------------------ chat mall buying side (§2.2.10–20)
+
+CATALOG["zh"].update(
+    {
+        "empty_cart": "购物车是空的。",
+        "unknown_address": "找不到该地址,请重新选择。",
+        "bad_address": "地址需5到200个字,请重新输入。",
+        "too_many_addresses": "最多保存{most}个地址,请先删除一个。",
+        "not_reviewable": "订单{no}{status},收货或核销后才能评价。",
+        "already_reviewed": "订单{no}已评价过。",
+        "bad_score": "评分为1到5分。",
+        "unknown_message": "找不到留言#{id}。",
+        "bad_message": "留言需1到{most}个字。",
+        "ly_saved": "留言已收到(#{id}),客服会尽快回复您。",
+        "usage_LY": "用法:LY 留言内容",
+    }
+)
+CATALOG["en"].update(
+    {
+        "empty_cart": "Your cart is empty.",
+        "unknown_address": "That address is not there any more; choose again.",
+        "bad_address": "An address is 5 to 200 characters; type it again.",
+        "too_many_addresses": "At most {most} addresses: delete one first.",
+        "not_reviewable": "Order {no} is {status}: review it once received or used.",
+        "already_reviewed": "Order {no} was reviewed already.",
+        "bad_score": "A score is 1 to 5.",
+        "unknown_message": "No message #{id}.",
+        "bad_message": "A message is 1 to {most} characters.",
+        "ly_saved": "Message received (#{id}); our staff will reply soon.",
+        "usage_LY": "Usage: LY your message",
+    }
+)
+
+
 def t(lang: str, key: str, **args: Any) -> str:
     catalog = CATALOG.get(lang, CATALOG["zh"])
     return catalog[key].format(**args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from handlers import mall, passwords, points, profile, redeem, staff, verify
+from handlers import leave_message, mall, passwords, points, profile, redeem, staff, verify
 from handlers.commands import (
     Activities,
     BadArguments,
@@ -16,6 +16,7 @@ from handlers.commands import (
     Goods,
     Help,
     History,
+    LeaveMessage,
     OptIn,
     OptOut,
     Orders,
@@ -56,4 +57,5 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     Verify: verify.verify,
     SetPasswords: passwords.set_passwords,
     Staff: staff.staff,
+    LeaveMessage: leave_message.leave_message,
 }

@@ -18,13 +18,14 @@ from api.health import Health
 from api.metrics import Metrics
 from api.payments import PaymentRoutes
 from api.pos import PosApi
+from bot.sender import TelegramTransport
 from bot.webhook import TelegramWebhook
 from console.web import PREFIX as CONSOLE_PREFIX
 from console.web import build_console, settings_from
 from core.drain import Drain
 from core.ratelimit import SystemTimer
 from pointshall.bootstrap import Services
-from pointshall.transports import build_transport, drain_policy
+from pointshall.transports import build_transport, drain_policy, telegram_bot, telegram_drain_policy
 from pointshall.weblog import request_log
 from sms.delivery_reports import KannelDlr, TwilioStatus
 from sms.kannel_inbound import KannelInbound
@@ -32,6 +33,7 @@ from sms.twilio_inbound import TwilioInbound
 
 SERVICES_KEY = web.AppKey("services", Services)
 DRAIN_KEY = web.AppKey("drain", Drain)
+TELEGRAM_DRAIN_KEY = web.AppKey("telegram_drain", Drain)
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +59,27 @@ async def _outbox_drain(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await transport.close()
+
+
+async def _telegram_drain(app: web.Application) -> AsyncIterator[None]:
+    """Send the outbox's ``telegram`` rows (replies, vouchers) while the app runs."""
+    services = app[SERVICES_KEY]
+    bot = telegram_bot(services.settings)
+    await bot.initialize()
+    timer = SystemTimer()
+    transport = TelegramTransport(bot, timer)
+    policy = telegram_drain_policy(services.settings)
+    drain = Drain(services.db, transport, services.clock, timer, policy, channel="telegram")
+    app[TELEGRAM_DRAIN_KEY] = drain
+    task = asyncio.create_task(drain.run(), name="telegram-drain")
+    try:
+        yield
+    finally:
+        drain.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await transport.close()
+        await bot.shutdown()
 
 
 def build_app(services: Services, *, drain: bool | None = None) -> web.Application:
@@ -108,4 +131,6 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
         secret = _secret(settings.telegram_secret)
         webhook = TelegramWebhook(services.telegram, secret=secret, public_url=settings.public_url)
         webhook.attach(app)
+        if settings.outbox_drain if drain is None else drain:
+            app.cleanup_ctx.append(_telegram_drain)
     return app

@@ -33,6 +33,7 @@ from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_jobs import jobs_app
 from pointshall.cli_mall import photo_app, question_app
+from pointshall.cli_mall_ops import install as install_mall_ops
 from pointshall.cli_merchant import merchant_app
 from pointshall.cli_payments import demo_gateway, payments_app, start_fake_gateway
 from pointshall.cli_settle import install as install_settlement
@@ -52,6 +53,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(question_app, name="question")
 app.add_typer(photo_app, name="photo")
 install_settlement(app)
+install_mall_ops(app)
 outbox_app = typer.Typer(help="Outbound messages waiting, sent, dead.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 app.command()(bot)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from telegram import Bot
+
+from bot.sender import GLOBAL_RATE
 from core.drain import DrainPolicy
 from core.errors import ConfigurationError
 from core.transport import Transport
@@ -54,3 +57,27 @@ def build_transport(settings: Settings) -> Transport:
     if settings.sms_transport == "console":
         return ConsoleTransport()
     raise ConfigurationError(f"unknown POINTSHALL_SMS_TRANSPORT {settings.sms_transport!r}")
+
+
+# ---------------------------------------------------------------- Telegram outbox (§10)
+
+
+def telegram_drain_policy(settings: Settings) -> DrainPolicy:
+    """About 30 messages a second overall; the per-chat second is kept by the transport."""
+    return DrainPolicy(
+        rate=GLOBAL_RATE,
+        burst=int(GLOBAL_RATE),
+        max_attempts=settings.outbox_max_attempts,
+        backoff=settings.outbox_backoff,
+        max_in_flight=settings.outbox_max_in_flight,
+    )
+
+
+def telegram_bot(settings: Settings) -> Bot:
+    """A Bot for the outbox's sends, with its own connection pool (needs a token)."""
+    assert settings.telegram_token is not None
+    token = settings.telegram_token.get_secret_value()
+    if settings.telegram_api_url:
+        file_url = settings.telegram_file_url or settings.telegram_api_url
+        return Bot(token, base_url=settings.telegram_api_url, base_file_url=file_url)
+    return Bot(token)

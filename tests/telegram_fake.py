@@ -64,6 +64,11 @@ class FakeTelegram:
     """Every file the server holds by file id: photos the bot uploaded or users sent."""
     uploads: list[bytes] = field(default_factory=list)
     """The bytes of every photo the bot uploaded (not those it sent by file id)."""
+    photos: dict[int, bytes] = field(default_factory=dict)
+    """The uploaded picture of each photo message, by message id."""
+    failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """Answers to give to the next sendMessage/sendPhoto calls instead of sending:
+    ``(429, {"retry_after": 3})``, ``(409, {})``, ``(502, {})``…, one per call, in order."""
     _next_id: int = 1
     _next_file: int = 0
 
@@ -98,6 +103,12 @@ class FakeTelegram:
         self.calls.append((method, params))
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._poll(params)})
+        if method in ("sendMessage", "sendPhoto") and self.failures:
+            code, parameters = self.failures.pop(0)
+            body: dict[str, Any] = {"ok": False, "error_code": code, "description": f"E{code}"}
+            if parameters:
+                body["parameters"] = parameters
+            return web.json_response(body, status=code)
         answer: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_{method}", None)
         if answer is None:
             return web.json_response(
@@ -154,6 +165,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message caption is too long")
         shown = self._show(int(p["chat_id"]), caption, p.get("reply_markup"), True)
         self.messages[shown["message_id"]].photo_file = file_id
+        self.photos[int(shown["message_id"])] = self.files[file_id]
         return self._json(self.messages[shown["message_id"]])
 
     def _getFile(self, p: dict[str, Any]) -> dict[str, Any]:

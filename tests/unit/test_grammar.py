@@ -25,6 +25,7 @@ from handlers.commands import (
     Goods,
     Help,
     History,
+    LeaveMessage,
     More,
     OptIn,
     OptOut,
@@ -65,8 +66,9 @@ COMMAND_CLASSES = (
     Verify,
     SetPasswords,
     Staff,
+    LeaveMessage,
 )
-NEEDS_ARGUMENTS = {"SS", "XQ", "DH", "QR", "QX", "CF", "DZ", "YZ", "MM"}
+NEEDS_ARGUMENTS = {"SS", "XQ", "DH", "QR", "QX", "CF", "DZ", "YZ", "MM", "LY"}
 USAGES = {key.removeprefix("usage_") for key in CATALOG["zh"] if key.startswith("usage_")}
 
 
@@ -360,8 +362,8 @@ def test_case_and_width_do_not_change_a_known_command(
     variants = [text.lower(), _full_width(text), _full_width(text.lower()), f"  {text}  "]
     for variant in variants:
         other = parse(variant)
-        if isinstance(result, Unknown | SetAddress):
-            # Unknown and an address keep the sender's own text; only the type must agree.
+        if isinstance(result, Unknown | SetAddress | LeaveMessage):
+            # Unknown, an address and a message keep the sender's own text; only the type agrees.
             assert type(other) is type(result)
         else:
             assert other == result

@@ -127,6 +127,7 @@ def worst_args(lang: str) -> dict[str, object]:
         "method": t(lang, "pm_online_bank"),
         "methods": " ".join(f"XX={t(lang, 'pm_' + m)}" for m in PAY_METHODS),
         "word": "XJ",
+        "id": 9_999_999_999,  # a message's number (LY)
     }
 
 
