@@ -38,8 +38,6 @@ update_failures: ContextVar[list[BaseException] | None] = ContextVar(
 )
 """Set by the webhook around one update: errors that a redelivery could cure are put here."""
 
-DEFAULT_PAGE = 1
-MAX_PAGE = 10_000
 
 
 class HallBot:
@@ -112,20 +110,18 @@ class HallBot:
         if kind in SHOP_KINDS:
             await self._shop(update.update_id, chat.id, query, payload, code)
             return
-        if kind in ("x", "c"):
-            text = f"XQ {rest}" if kind == "x" else rest
-            msg = ChatMessage(update.update_id, chat.id, text, lang=code)
+        if kind == "c":
+            msg = ChatMessage(update.update_id, chat.id, rest, lang=code)
             reply = await self.db.write(partial(self.desk.press, msg=msg))
             await query.answer()
             if not reply.duplicate and reply.text and isinstance(query.message, Message):
                 await self._send(query.message, reply)
             return
-        screen = await self._screen(kind, rest, lang)
-        if screen is None:
+        if kind != "h":
             await query.answer(ct(lang, "stale"))
             return
         await query.answer()
-        await self._edit(query, screen)
+        await self._edit(query, await self.db.read(partial(self._home, lang=lang)))
 
     async def _shop(
         self, update_id: int, chat_id: int, query: CallbackQuery, payload: str, code: str | None
@@ -146,17 +142,6 @@ class HallBot:
     def _keys(self, answer: ShopAnswer) -> render.Markup:
         return render.inline(answer.screen, self.codec) if answer.screen.rows else None
 
-    async def _screen(self, kind: str, rest: str, lang: str) -> screens.Screen | None:
-        if kind == "h":
-            return await self.db.read(partial(self._home, lang=lang))
-        if kind == "g":
-            category, _, page_word = rest.partition(" ")
-            page = int(page_word) if page_word.isdigit() else DEFAULT_PAGE
-            if not category or not DEFAULT_PAGE <= page <= MAX_PAGE:
-                return None
-            return await self.db.read(partial(self._goods, lang=lang, category=category, page=page))
-        return None
-
     async def _edit(self, query: CallbackQuery, screen: screens.Screen) -> None:
         try:
             markup = render.inline(screen, self.codec)
@@ -174,9 +159,6 @@ class HallBot:
         top = mall_screens.home_top(conn, lang, now)
         bottom = mall_screens.home_bottom(conn, lang, now) + shop_screens.account_row(lang)
         return screens.Screen(screen.text, top + screen.rows + bottom)
-
-    def _goods(self, conn: Connection, lang: str, category: str, page: int) -> screens.Screen:
-        return screens.goods(conn, lang, self._now(), category, page)
 
     def _lang(self, conn: Connection, chat_id: int, code: str | None) -> str:
         bound = chat_login.bound_subscriber(conn, chat_id)

@@ -1,8 +1,9 @@
 """The mall screens as data: text plus rows of buttons, each button a payload to sign.
 
-Payloads (kept short, they travel in ``callback_data``): ``h`` home, ``g CAT PAGE``
-the goods of a category (``*`` for all), ``x CODE`` an item's detail, ``c TEXT``
-a browsing command (the next page of a guest's paged answer).
+Payloads (kept short, they travel in ``callback_data``): ``h`` home and ``c TEXT`` a
+browsing command (the next page of a guest's paged answer) are answered by
+``bot.adapter``; the mall's kinds (``g``, ``l``, ``x``…) by ``bot.browse``, the
+shop's (``a``, ``k``, ``o``…) by ``bot.shop`` — each module lists its ``KINDS``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from core import catalog
 from handlers.chat_texts import ct
 
 BEST_SELLERS = 5
-GOODS_PER_PAGE = 6
 CATEGORIES_PER_ROW = 2
 ALL = "*"
 
@@ -47,35 +47,3 @@ def home(conn: Connection, lang: str, now: int) -> Screen:
         for it in best
     )
     return Screen(ct(lang, "home"), rows)
-
-
-def goods(conn: Connection, lang: str, now: int, category_code: str, page: int) -> Screen:
-    """§2.2.7: one page of a category's goods, best selling first, with paging."""
-    code = None if category_code == ALL else category_code
-    found, total = catalog.list_items(
-        conn,
-        now=now,
-        category_code=code,
-        sort="sales",
-        offset=(page - 1) * GOODS_PER_PAGE,
-        limit=GOODS_PER_PAGE,
-    )
-    home_row = [Button(ct(lang, "back_home"), "h")]
-    if total == 0:
-        return Screen(ct(lang, "goods_empty"), [home_row])
-    pages = max(1, -(-total // GOODS_PER_PAGE))
-    names = {c.code: c.name(lang) for c in catalog.categories(conn)}
-    title = names.get(category_code, ct(lang, "all_goods"))
-    rows = [
-        [Button(ct(lang, "goods_item", name=it.name(lang), points=it.points), f"x {it.code}")]
-        for it in found
-    ]
-    nav = []
-    if page > 1:
-        nav.append(Button(ct(lang, "prev"), f"g {category_code} {page - 1}"))
-    if page < pages:
-        nav.append(Button(ct(lang, "next"), f"g {category_code} {page + 1}"))
-    if nav:
-        rows.append(nav)
-    rows.append(home_row)
-    return Screen(ct(lang, "goods_head", category=title, page=page, pages=pages), rows)
