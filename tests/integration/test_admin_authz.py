@@ -73,6 +73,14 @@ EXPECTED: dict[str, set[str]] = {
     "GET /staff": {A},
     "POST /staff": {A},
     "POST /staff/{name}/disable": {A},
+    "GET /messages": {B, A, S},
+    "GET /messages/{id}": {B, A, S},
+    "POST /messages/{id}/reply": {B, A, S},
+    "GET /questions": {B, A, S},
+    "POST /questions/{id}/answer": {B, A, S},
+    "GET /reviews": {B, A, S},
+    "POST /reviews/{id}/hide": {B, A},
+    "POST /reviews/{id}/show": {B, A},
 }
 DUMMY = {
     "code": "NOPE1",
