@@ -46,7 +46,8 @@ EXPECTED: dict[str, set[str]] = {
     "POST /items/{code}/deactivate": {B, A},
     "PUT /banners/{id}/picture": {B, A},
     "PUT /ads/{id}/picture": {B, A},
-    "GET /pictures/{id}": ALL,
+    "PUT /items/{code}/picture": {B, A},
+    "GET /photos/{subject}": ALL,
     "GET /merchant-applications": {B, A},
     "GET /merchant-applications/{id}": {B, A},
     "POST /merchant-applications/{id}/first-review": {B, A},
@@ -88,6 +89,7 @@ DUMMY = {
     "no": "000000000000",
     "msisdn": "+8613800138999",
     "name": "nobody",
+    "subject": "item:987654",
 }
 
 
