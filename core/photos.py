@@ -85,7 +85,7 @@ def content_type(data: bytes, max_bytes: int = MAX_BYTES) -> str:
         raise NotAPicture(f"must be 1 to {max_bytes} bytes")
     kind = sniff(data)
     if kind is None:
-        raise NotAPicture("must be a PNG or JPEG image")
+        raise NotAPicture("not a PNG or JPEG picture")
     return kind
 
 
