@@ -28,6 +28,10 @@ class ItemLine:
     activity: str | None
     per_account_limit: int | None
     active: bool
+    pay_methods: str
+    """Comma-separated payment methods (§3.5.6), e.g. ``points,points_cash``."""
+    price_cents: int | None
+    """The full money price, for ``cash``, ``phone_bill`` and ``online_bank``."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ def items(conn: Connection) -> list[ItemLine]:
             activity.c.code,
             item.c.per_account_limit,
             item.c.active,
+            item.c.pay_methods,
+            item.c.price_cents,
         )
         .select_from(
             item.join(category, category.c.id == item.c.category_id)

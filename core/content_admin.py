@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, String, cast, delete, literal, select, update
 
 from core import audit, catalog_admin
 from core.admin_errors import AlreadyExists, Invalid, NotFound
@@ -20,7 +20,7 @@ from core.catalog_admin import ItemSpec, UnknownReference
 from core.catalog_listing import ActivityLine, ItemLine
 from core.catalog_listing import activities as all_activities
 from core.catalog_listing import items as all_items
-from core.schema import activity, ad, ad_image, announcement, banner, brand, category, item
+from core.schema import activity, ad, announcement, banner, brand, category, item, photo
 
 
 @dataclass(frozen=True)
@@ -268,9 +268,18 @@ def delete_announcement(conn: Connection, ann_id: int, *, by: str, now: int) -> 
 
 # ------------------------------------------------------------------------ banners
 
+# A banner's or ad's ``image`` is the subject of its picture in ``core.photos`` (what the
+# chat shows; ``GET /photos/{subject}``), or None.
+_banner_photo = photo.alias("banner_photo")
+_ad_photo = photo.alias("ad_photo")
 _BANNER = select(
-    banner.c.id, activity.c.code, banner.c.image, banner.c.sort, banner.c.active
-).select_from(banner.join(activity, activity.c.id == banner.c.activity_id))
+    banner.c.id, activity.c.code, _banner_photo.c.subject, banner.c.sort, banner.c.active
+).select_from(
+    banner.join(activity, activity.c.id == banner.c.activity_id).outerjoin(
+        _banner_photo,
+        _banner_photo.c.subject == literal("banner:", String) + cast(banner.c.id, String),
+    )
+)
 
 
 def _banner(r: Any) -> Banner:
@@ -318,7 +327,7 @@ def save_banner(
 
 
 def set_banner(conn: Connection, banner_id: int, *, by: str, now: int, **values: object) -> Banner:
-    """Set the banner's ``image`` or ``active`` flag."""
+    """Set the banner's ``active`` flag."""
     get_banner(conn, banner_id)
     conn.execute(update(banner).where(banner.c.id == banner_id).values(**values))
     _audit(conn, by, "banner_set", f"banner:{banner_id}", now, **values)
@@ -335,8 +344,10 @@ _AD = select(
     ad.c.target,
     ad.c.sort,
     ad.c.active,
-    ad_image.c.image,
-).select_from(ad.outerjoin(ad_image, ad_image.c.ad_id == ad.c.id))
+    _ad_photo.c.subject,
+).select_from(
+    ad.outerjoin(_ad_photo, _ad_photo.c.subject == literal("ad:", String) + cast(ad.c.id, String))
+)
 
 
 def _ad(r: Any) -> Ad:
@@ -370,12 +381,4 @@ def deactivate_ad(conn: Connection, ad_id: int, *, by: str, now: int) -> Ad:
     get_ad(conn, ad_id)
     conn.execute(update(ad).where(ad.c.id == ad_id).values(active=False))
     _audit(conn, by, "ad_deactivate", f"ad:{ad_id}", now)
-    return get_ad(conn, ad_id)
-
-
-def set_ad_image(conn: Connection, ad_id: int, image: str, *, by: str, now: int) -> Ad:
-    get_ad(conn, ad_id)
-    conn.execute(delete(ad_image).where(ad_image.c.ad_id == ad_id))
-    conn.execute(ad_image.insert().values(ad_id=ad_id, image=image[:255]))
-    _audit(conn, by, "ad_image", f"ad:{ad_id}", now, image=image[:255])
     return get_ad(conn, ad_id)

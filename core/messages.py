@@ -149,6 +149,14 @@ def staff_list(conn: Connection, status: str | None, limit: int) -> list[Message
     return _views(conn, where, limit)
 
 
+def get(conn: Connection, message_id: int) -> MessageView:
+    """One message with its replies (for staff)."""
+    found = _views(conn, message.c.id == message_id, 1)
+    if not found:
+        raise UnknownMessage(message_id)
+    return found[0]
+
+
 def reply(conn: Connection, *, message_id: int, staff: str, text: str, now: int) -> int:
     """Store a staff reply and queue it to the subscriber; return the reply's id."""
     found = _views(conn, message.c.id == message_id, 1)

@@ -103,6 +103,11 @@ def staff_list(conn: Connection, status: str | None, limit: int) -> list[ReviewV
     return [ReviewView(*r) for r in conn.execute(query).all()]
 
 
+def get(conn: Connection, review_id: int) -> ReviewView | None:
+    row = conn.execute(_query().where(goods_review.c.id == review_id)).first()
+    return None if row is None else ReviewView(*row)
+
+
 def set_visibility(conn: Connection, review_id: int, status: str, staff: str, now: int) -> bool:
     """Hide or show a review (moderation); False when there is no such review."""
     if status not in REVIEW_STATUSES:

@@ -769,24 +769,7 @@ adjustment = Table(
     Index(None, "status", "id"),
 )
 
-picture = Table(
-    "picture",
-    metadata,
-    _id(),
-    Column("content_type", String(32), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("size", BigInteger, nullable=False),
-    Column("data", LargeBinary, nullable=False),
-    Column("created_by", String(64), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-)
-
-ad_image = Table(
-    "ad_image",
-    metadata,
-    Column("ad_id", ID, ForeignKey("ad.id"), primary_key=True),
-    Column("image", String(255), nullable=False),
-)
+# (``picture`` and ``ad_image`` of 0011a were folded into ``photo`` by 0013m.)
 
 # ------------------------------------------------- mall browsing in the chat (§2.2)
 
@@ -794,7 +777,7 @@ photo = Table(
     "photo",
     metadata,
     _id(),
-    # What the picture shows: ``item:<id>`` or ``banner:<id>`` (core.photos).
+    # What the picture shows: ``item:<id>``, ``banner:<id>`` or ``ad:<id>`` (core.photos).
     Column("subject", String(32), nullable=False, unique=True),
     Column("content_type", String(32), nullable=False),
     Column("data", LargeBinary, nullable=False),

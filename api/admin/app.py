@@ -17,6 +17,7 @@ from api.admin import (
     content,
     me,
     merchants,
+    moderation,
     orders,
     reports,
     staff_members,
@@ -44,6 +45,7 @@ MODULES: tuple[ModuleType, ...] = (
     reports,
     audit_log,
     staff_members,
+    moderation,
 )
 log = logging.getLogger(__name__)
 Next = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -37,6 +37,16 @@ ITEM_FIELDS = (
     text("description_zh", 2000, min_length=0, required=False),
     text("description_en", 2000, min_length=0, required=False),
     flag("active", required=False),
+    text(
+        "pay_methods",
+        64,
+        pattern=r"^[a-z_]{1,16}(,[a-z_]{1,16}){0,4}$",
+        required=False,
+        nullable=True,
+        description="comma-separated, of points, points_cash, cash, phone_bill, online_bank;"
+        " default points (plus points_cash when cash_cents is set)",
+    ),
+    integer("price_cents", 1, MAX_POINTS, required=False, nullable=True),
 )
 ITEM = body(code(), *ITEM_FIELDS)
 ITEM_UPDATE = body(*ITEM_FIELDS)

@@ -1,18 +1,21 @@
-"""Mall content (§2.2.1, §2.2.3–5): announcements, banners and ads, with pictures."""
+"""Mall content (§2.2.1, §2.2.3–5): announcements, banners and ads, and the pictures of
+banners, ads and items, all kept in ``core.photos`` (the store the chat shows from)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from api.admin.fields import BadInput, body, code, flag, integer, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, EVERYONE, Call, Download, Route
 from core import content_admin as ca
-from core import pictures
+from core import photos
+from core.admin_errors import NotFound
 from core.content_admin import Ad, Announcement, Banner
+from core.photos import PhotoInfo
+from core.schema import item
 
 WRITE = frozenset({BUSINESS_ADMIN, ADMIN})
 READ = EVERYONE
@@ -34,18 +37,15 @@ AD = body(
     SORT,
     flag("active", required=False),
 )
+CODE = (code(),)
+SUBJECT = (text("subject", 24, pattern=photos.SUBJECT),)
 PICTURE = body(
-    text("data_base64", pictures.MAX_BYTES * 4 // 3 + 4, description="the image, base64")
+    text(
+        "data_base64",
+        photos.UPLOAD_BYTES * 4 // 3 + 4,
+        description="the PNG or JPEG image, base64",
+    )
 )
-
-
-@dataclass(frozen=True)
-class PictureInfo:
-    id: int
-    content_type: str
-    size: int
-    sha256: str
-    ref: str
 
 
 def _decode(call: Call) -> bytes:
@@ -121,19 +121,14 @@ async def deactivate_banner(call: Call) -> Banner:
 
 
 async def banner_picture(call: Call) -> Banner:
-    """Upload the banner's picture (PNG, JPEG, GIF or WebP, base64)."""
+    """Upload the banner's picture (PNG or JPEG, base64); the chat shows it."""
     data = _decode(call)
 
     def unit(conn: Connection, banner_id: int) -> Banner:
         ca.get_banner(conn, banner_id)
-        stored = pictures.store(conn, data, by=call.staff.name, now=call.now)
-        return ca.set_banner(
-            conn,
-            banner_id,
-            by=call.staff.name,
-            now=call.now,
-            image=pictures.ref(stored.id),
-        )
+        subject = photos.banner_subject(banner_id)
+        photos.upload(conn, subject, data, by=call.staff.name, now=call.now)
+        return ca.get_banner(conn, banner_id)
 
     return await call.write(unit, banner_id=call.path["id"])
 
@@ -164,27 +159,41 @@ async def deactivate_ad(call: Call) -> Ad:
 
 
 async def ad_picture(call: Call) -> Ad:
-    """Upload the ad's picture (PNG, JPEG, GIF or WebP, base64)."""
+    """Upload the ad's picture (PNG or JPEG, base64)."""
     data = _decode(call)
 
     def unit(conn: Connection, ad_id: int) -> Ad:
         ca.get_ad(conn, ad_id)
-        stored = pictures.store(conn, data, by=call.staff.name, now=call.now)
-        return ca.set_ad_image(
-            conn, ad_id, pictures.ref(stored.id), by=call.staff.name, now=call.now
-        )
+        photos.upload(conn, photos.ad_subject(ad_id), data, by=call.staff.name, now=call.now)
+        return ca.get_ad(conn, ad_id)
 
     return await call.write(unit, ad_id=call.path["id"])
 
 
-async def get_picture(call: Call) -> Download:
-    """Download a stored picture."""
-    found = await call.read(pictures.load, picture_id=call.path["id"])
+async def item_picture(call: Call) -> PhotoInfo:
+    """Upload the item's picture (PNG or JPEG, base64); the chat shows it with the item."""
+    data = _decode(call)
+
+    def unit(conn: Connection, item_code: str) -> PhotoInfo:
+        found = conn.execute(select(item.c.id).where(item.c.code == item_code)).scalar()
+        if found is None:
+            raise NotFound("item", item_code)
+        subject = photos.item_subject(int(found))
+        return photos.upload(conn, subject, data, by=call.staff.name, now=call.now)
+
+    return await call.write(unit, item_code=call.path["code"].upper())
+
+
+async def get_photo(call: Call) -> Download:
+    """Download the picture of an item, banner or ad (the subject as in ``image``)."""
+    found = await call.read(photos.get, subject=call.path["subject"])
+    if found is None:
+        raise NotFound("photo", call.path["subject"])
     return Download(found.data, found.content_type)
 
 
 TAG = "content"
-IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+IMAGES = ("image/png", "image/jpeg")
 ROUTES = (
     Route(
         "GET",
@@ -284,14 +293,25 @@ ROUTES = (
         body=PICTURE,
     ),
     Route(
+        "PUT",
+        "/items/{code}/picture",
+        item_picture,
+        WRITE,
+        "upload an item picture",
+        TAG,
+        PhotoInfo,
+        CODE,
+        body=PICTURE,
+    ),
+    Route(
         "GET",
-        "/pictures/{id}",
-        get_picture,
+        "/photos/{subject}",
+        get_photo,
         READ,
-        "download a picture",
+        "download the picture of an item, banner or ad",
         TAG,
         {"type": "string", "format": "binary"},
-        ID,
+        SUBJECT,
         produces=IMAGES,
     ),
 )

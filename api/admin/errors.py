@@ -29,12 +29,14 @@ from core.merchant_errors import (
     UnknownApplication,
     UnknownMerchant,
 )
+from core.questions import UnknownQuestion
 from core.settlement_errors import (
     BadPeriod,
     IllegalStatementMove,
     ReasonRequired,
     UnknownStatement,
 )
+from core.shop_errors import UnknownMessage
 
 PROBLEM = "application/problem+json"
 
@@ -47,6 +49,8 @@ ADMIN_ERRORS: dict[type[DomainError], tuple[int, str]] = {
     UnknownApplication: (404, "unknown_application"),
     UnknownMerchant: (404, "unknown_merchant"),
     UnknownStatement: (404, "unknown_statement"),
+    UnknownMessage: (404, "unknown_message"),
+    UnknownQuestion: (404, "unknown_question"),
     AlreadyExists: (409, "already_exists"),
     AdjustmentNotPending: (409, "adjustment_not_pending"),
     SameStaff: (403, "two_person_rule"),

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from api.admin.app import BASE, all_routes, build_admin_app
 from api.admin.deps import AdminDeps
 from api.admin.registry import openapi
-from core import admission, doctor, merchant_goods, orders, pictures, staff
+from core import admission, doctor, merchant_goods, orders, photos, staff
 from core.catalog_admin import ItemSpec
 from core.clock import epoch
 from core.schema import entry
@@ -211,9 +211,8 @@ async def test_announcements_banners_ads_with_pictures(admin: Admin, services: S
     status, shown = await admin.call(
         "PUT", f"/banners/{banner['id']}/picture", "business_admin", picture
     )
-    assert status == 200 and shown["image"].startswith("picture:")
-    picture_id = shown["image"].removeprefix("picture:")
-    status, data = await admin.call("GET", f"/pictures/{picture_id}", "support")
+    assert status == 200 and shown["image"] == f"banner:{banner['id']}"
+    status, data = await admin.call("GET", f"/photos/{shown['image']}", "support")
     assert status == 200 and data == PNG
     not_image = {"data_base64": base64.b64encode(b"hello").decode()}
     assert (await admin.call("PUT", f"/banners/{banner['id']}/picture", "admin", not_image))[
@@ -231,10 +230,14 @@ async def test_announcements_banners_ads_with_pictures(admin: Admin, services: S
     status, with_picture = await admin.call(
         "PUT", f"/ads/{made_ad['id']}/picture", "admin", picture
     )
-    assert status == 200 and with_picture["image"].startswith("picture:")
+    assert status == 200 and with_picture["image"] == f"ad:{made_ad['id']}"
+    status, data = await admin.call("GET", f"/photos/ad:{made_ad['id']}", "finance")
+    assert status == 200 and data == PNG
+    assert (await admin.call("GET", "/photos/ad:987654", "admin"))[0] == 404
+    assert (await admin.call("GET", "/photos/order:1", "admin"))[0] == 400
     status, off_ad = await admin.call("DELETE", f"/ads/{made_ad['id']}", "admin")
     assert status == 200 and off_ad["active"] is False
-    assert ("business_admin", "banner_set") in await audit_actions(
+    assert ("business_admin", "photo_put") in await audit_actions(
         services, f"banner:{banner['id']}"
     )
 
@@ -569,7 +572,7 @@ async def test_picture_size_limits(admin: Admin) -> None:
         return {"data_base64": base64.b64encode(PNG + b"\x00" * (size - len(PNG))).decode()}
 
     assert (await admin.call("PUT", path, "admin", encoded(300_000)))[0] == 200
-    assert (await admin.call("PUT", path, "admin", encoded(pictures.MAX_BYTES + 1)))[0] == 422
+    assert (await admin.call("PUT", path, "admin", encoded(photos.UPLOAD_BYTES + 1)))[0] == 422
     assert (await admin.call("PUT", path, "admin", encoded(600_000)))[0] == 400  # > maxLength
     status, problem = await admin.call("PUT", path, "admin", encoded(900_000))
     assert status == 413 and problem["type"].endswith("too_large")

@@ -46,7 +46,8 @@ EXPECTED: dict[str, set[str]] = {
     "POST /items/{code}/deactivate": {B, A},
     "PUT /banners/{id}/picture": {B, A},
     "PUT /ads/{id}/picture": {B, A},
-    "GET /pictures/{id}": ALL,
+    "PUT /items/{code}/picture": {B, A},
+    "GET /photos/{subject}": ALL,
     "GET /merchant-applications": {B, A},
     "GET /merchant-applications/{id}": {B, A},
     "POST /merchant-applications/{id}/first-review": {B, A},
@@ -73,6 +74,14 @@ EXPECTED: dict[str, set[str]] = {
     "GET /staff": {A},
     "POST /staff": {A},
     "POST /staff/{name}/disable": {A},
+    "GET /messages": {B, A, S},
+    "GET /messages/{id}": {B, A, S},
+    "POST /messages/{id}/reply": {B, A, S},
+    "GET /questions": {B, A, S},
+    "POST /questions/{id}/answer": {B, A, S},
+    "GET /reviews": {B, A, S},
+    "POST /reviews/{id}/hide": {B, A},
+    "POST /reviews/{id}/show": {B, A},
 }
 DUMMY = {
     "code": "NOPE1",
@@ -80,6 +89,7 @@ DUMMY = {
     "no": "000000000000",
     "msisdn": "+8613800138999",
     "name": "nobody",
+    "subject": "item:987654",
 }
 
 
