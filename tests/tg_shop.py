@@ -130,6 +130,7 @@ async def shop_chat(
             telegram_token=TOKEN,
             telegram_secret=SECRET,
             telegram_api_url=str(server.make_url("/bot")),
+            telegram_file_url=str(server.make_url("/file/bot")),
         )
         services = await bootstrap(settings, clock=clock, upgrade=False)
         try:
