@@ -257,6 +257,8 @@ async def test_applications_first_review_then_final_by_admin_only(
     assert "M9" in text and "新店" in text and "已提交" in text and "开始初审" in text
     status, text = await post(client, page, {"id": app_id, "decision": "start"})
     assert status == 200 and "初审中" in text
+    status, text = await post(client, page, {"id": app_id, "decision": "reject", "reason": ""})
+    assert status == 400 and "驳回时必须填写原因" in text
     status, text = await post(client, page, {"id": app_id, "decision": "pass"})
     assert status == 200 and "终审中" in text and "终审通过" not in text
     status, text = await post(client, page, {"id": app_id, "decision": "approve"})
@@ -277,3 +279,11 @@ async def test_applications_first_review_then_final_by_admin_only(
         ("business_admin", f"application:{app_id}", "final_review"),
         ("admin", f"application:{app_id}", "approved"),
     ]
+
+
+async def test_pages_in_english(client: TestClient, world: World) -> None:
+    await ops_login(client, world.tokens["admin"])
+    resp = await client.get(f"/console/lang/en?next={OPS}/reviews")
+    text = await resp.text()
+    assert resp.status == 200 and "Goods waiting for review" in text and "Latte voucher" in text
+    assert "Operations" in text and "Approve" in text
