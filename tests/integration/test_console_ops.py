@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import Connection, select
 from core import admission, audit, merchant_goods
 from core import staff as staff_core
 from core.catalog_admin import ItemSpec
-from core.clock import epoch
+from core.clock import ManualClock, epoch
 from core.schema import item, merchant
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
@@ -287,3 +288,16 @@ async def test_pages_in_english(client: TestClient, world: World) -> None:
     text = await resp.text()
     assert resp.status == 200 and "Goods waiting for review" in text and "Latte voucher" in text
     assert "Operations" in text and "Approve" in text
+
+
+async def test_idle_operator_session_expires(
+    client: TestClient, world: World, clock: ManualClock
+) -> None:
+    await ops_login(client, world.tokens["admin"])
+    clock.advance(timedelta(minutes=29))
+    assert (await client.get(f"{OPS}/reviews", allow_redirects=False)).status == 200
+    clock.advance(timedelta(minutes=31))
+    resp = await client.get(f"{OPS}/reviews", allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == f"{OPS}/login?expired=1"
+    text = await (await client.get(resp.headers["Location"])).text()
+    assert "登录已过期" in text
