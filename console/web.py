@@ -31,6 +31,7 @@ from sqlalchemy import Connection
 
 from console import session as sessions
 from console.chart import monthly_svg
+from console.ops import Ops
 from console.session import Login
 from console.texts import LANGS, Words, pick_lang
 from core import merchant_console as mc
@@ -855,6 +856,7 @@ def build_console(
     setup_sessions(app, sessions.storage(keyring, secure=settings.secure_cookie, path=PREFIX))
     app.middlewares.append(_error_pages(console))
     app.add_routes(console.routes())
+    app.add_routes(Ops(console, PREFIX).routes())  # operator pages (issue 8)
     return app
 
 

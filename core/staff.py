@@ -85,6 +85,12 @@ def find(conn: Connection, name: str) -> StaffMember:
     return _member(row)
 
 
+def by_id(conn: Connection, staff_id: int) -> StaffMember | None:
+    """Staff member ``staff_id`` (disabled or not), or None."""
+    row = conn.execute(select(*_COLUMNS).where(staff.c.id == staff_id)).first()
+    return None if row is None else _member(row)
+
+
 def members(conn: Connection) -> list[StaffMember]:
     return [_member(r) for r in conn.execute(select(*_COLUMNS).order_by(staff.c.name))]
 
