@@ -39,7 +39,6 @@ update_failures: ContextVar[list[BaseException] | None] = ContextVar(
 """Set by the webhook around one update: errors that a redelivery could cure are put here."""
 
 
-
 class HallBot:
     def __init__(self, db: Database, desk: ChatDesk, codec: CallbackCodec, clock: Clock) -> None:
         self.db = db
