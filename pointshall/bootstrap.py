@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from api.payment_gateway import HttpGateway
-from bot.build import build_application
-from bot.types import TelegramApp
 from core import app_secrets
 from core.accrual import AccrualRules
 from core.clock import Clock, SystemClock
@@ -19,6 +18,9 @@ from handlers.context import HallPolicy
 from handlers.hall import Hall
 from pointshall import migrate
 from pointshall.config import Settings
+
+if TYPE_CHECKING:  # python-telegram-bot is imported only when a bot is configured
+    from bot.types import TelegramApp
 
 
 @dataclass
@@ -80,6 +82,8 @@ async def bootstrap(
     hall = Hall(policy_from(settings), clock, keyring)
     telegram = None
     if settings.telegram_token is not None:
+        from bot.build import build_application
+
         telegram = build_application(
             settings.telegram_token.get_secret_value(),
             db=db,

@@ -27,7 +27,6 @@ from core.phones import to_e164
 from handlers.hall import InboundMessage
 from pointshall import demo as demo_data
 from pointshall import migrate, weblog
-from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
@@ -40,7 +39,6 @@ from pointshall.cli_settle import install as install_settlement
 from pointshall.cli_staff import staff_app
 from pointshall.cli_support import err, load_settings, out, run_with_services
 from pointshall.demo_console import DEMO_MERCHANT, DEMO_OWNER
-from pointshall.scheduling import attach_scheduler
 
 app = typer.Typer(help="pointshall: the loyalty-points SMS business hall.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -66,6 +64,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Listen port [POINTSHALL_PORT].")] = None,
 ) -> None:
     """Run the web service (webhooks, delivery reports, outbox drain); upgrade the db first."""
+    from pointshall.app import build_app  # the web stack loads only for the commands that serve
+    from pointshall.scheduling import attach_scheduler
+
     if demo:
         os.environ.setdefault("POINTSHALL_TWILIO_AUTH_TOKEN", demo_data.DEMO_TWILIO_TOKEN)
         os.environ.setdefault("POINTSHALL_KANNEL_SECRET", demo_data.DEMO_KANNEL_SECRET)

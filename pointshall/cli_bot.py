@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from bot.webhook import ALLOWED_UPDATES
 from pointshall.bootstrap import bootstrap
 from pointshall.cli_support import err, load_settings, out
 
@@ -20,6 +19,8 @@ def bot(
     ] = False,
 ) -> None:
     """Run the Telegram bot by polling; in production `serve` takes the webhook."""
+    from bot.webhook import ALLOWED_UPDATES  # python-telegram-bot loads only for the bot
+
     if not polling:
         err.print("The webhook runs inside `pointshall serve`; use `pointshall bot --polling`.")
         raise typer.Exit(2)
