@@ -21,6 +21,7 @@ from aiohttp_session import Session, get_session, new_session
 from sqlalchemy import Connection
 
 from console import session as sessions
+from console.pages import html_page
 from console.texts import Words
 from core import admin_queries, admission, audit, merchant_goods
 from core import staff as staff_core
@@ -179,14 +180,7 @@ class Ops:
             args=context.pop("args", None),
             **context,
         )
-        response = web.Response(text=body, status=status, content_type="text/html")
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-            "form-action 'self'; frame-ancestors 'none'"
-        )
-        return response
+        return html_page(body, status)
 
     def current(self, session: Session, now: int) -> int | None:
         """The session's operator staff id if it has not expired (touching it)."""

@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 from console import session as sessions
 from console.chart import monthly_svg
 from console.ops import Ops
+from console.pages import html_page
 from console.session import Login
 from console.texts import LANGS, Words, pick_lang
 from core import merchant_console as mc
@@ -61,6 +62,7 @@ from core.settlement_errors import IllegalStatementMove, ReasonRequired
 from core.subscribers import default_lang
 
 PREFIX = "/console"
+
 ORDER_NO = re.compile(r"\d{12}")
 PASSWORD = re.compile(r"\d{8}")
 CODE = re.compile(r"\d{6}")
@@ -146,14 +148,7 @@ class Console:
             args=context.pop("args", None),
             **context,
         )
-        response = web.Response(text=body, status=status, content_type="text/html")
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-            "form-action 'self'; frame-ancestors 'none'"
-        )
-        return response
+        return html_page(body, status)
 
     def page_error(
         self, request: web.Request, session: Session, status: int, key: str
