@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import Connection, text
 
-from core.db import Database
+from core.platform.db import Database
 
 
 def _ping(conn: Connection) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from core import metrics, outbox
-from core.db import Database
+from core.messaging import outbox
+from core.platform import metrics
+from core.platform.db import Database
 
 
 class Metrics:

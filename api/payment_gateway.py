@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from core.gateway import IDEMPOTENCY_HEADER, Charge, Refund
-from core.payment_errors import GatewayRefused, GatewayUnavailable
+from core.payments.errors import GatewayRefused, GatewayUnavailable
+from core.payments.gateway import IDEMPOTENCY_HEADER, Charge, Refund
 
 TIMEOUT_SECONDS = 10
 
@@ -29,7 +29,7 @@ def charge_from(data: dict[str, Any]) -> Charge:
 
 
 class HttpGateway:
-    """A ``core.gateway.PaymentGateway`` talking to ``base_url``."""
+    """A ``core.payments.gateway.PaymentGateway`` talking to ``base_url``."""
 
     def __init__(self, base_url: str, secret: str, callback_url: str) -> None:
         self.base_url = base_url.rstrip("/")

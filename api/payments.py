@@ -14,12 +14,12 @@ import logging
 
 from aiohttp import web
 
-from core import payments
-from core.clock import Clock, epoch
-from core.errors import DomainError
-from core.gateway import SIGNATURE_HEADER, verify
-from core.payment_errors import GatewayUnavailable
-from core.payments import PaymentContext
+from core.payments import saga as payments
+from core.payments.errors import GatewayUnavailable
+from core.payments.gateway import SIGNATURE_HEADER, verify
+from core.payments.saga import PaymentContext
+from core.platform.clock import Clock, epoch
+from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
 

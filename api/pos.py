@@ -1,6 +1,6 @@
 """POS terminals (DESIGN §7): ``POST /pos/v1/vouchers/verify`` and ``POST /pos/v1/payments``.
 
-Every request is signed by the terminal's key (``core.merchants.terminal_secret``):
+Every request is signed by the terminal's key (``core.merchants.merchants.terminal_secret``):
 
     X-Terminal-Id: T-0001
     X-Timestamp:   Unix seconds, within 5 minutes of our clock
@@ -28,15 +28,17 @@ from aiohttp import web
 from sqlalchemy import Connection
 
 from api.pos_errors import error_body
-from core import merchants, pos_payments, verification
-from core.clock import Clock, epoch
-from core.codes import Keyring
-from core.db import Database
-from core.errors import DomainError
-from core.merchants import TerminalView
-from core.phones import to_e164
-from core.pos_payments import Checked, PaymentDone, PaymentRequest
-from core.verification import Refused
+from core.merchants import merchants
+from core.merchants.merchants import TerminalView
+from core.payments import pos
+from core.payments.pos import Checked, PaymentDone, PaymentRequest
+from core.platform.clock import Clock, epoch
+from core.platform.codes import Keyring
+from core.platform.db import Database
+from core.platform.errors import DomainError
+from core.platform.phones import to_e164
+from core.vouchers import verification
+from core.vouchers.verification import Refused
 
 MAX_SKEW_SECONDS = 300
 NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -228,10 +230,10 @@ class PosApi:
             return None  # the unit of work answers it
         if request is None:
             return None
-        stored = await self._db.read(lambda conn: pos_payments.load(conn, request.msisdn))
+        stored = await self._db.read(lambda conn: pos.load(conn, request.msisdn))
         if stored is None:
             return None
-        return await asyncio.to_thread(pos_payments.check, self._keyring, stored, request)
+        return await asyncio.to_thread(pos.check, self._keyring, stored, request)
 
     def _pay(
         self,
@@ -243,7 +245,7 @@ class PosApi:
     ) -> tuple[int, dict[str, Any]]:
         request = self._payment(payload)
         checked = prepared if isinstance(prepared, Checked) else None
-        outcome = pos_payments.pay(conn, terminal, request, now, self._keyring, checked)
+        outcome = pos.pay(conn, terminal, request, now, self._keyring, checked)
         if not isinstance(outcome, PaymentDone):
             return error_body(outcome.error)
         done = outcome.deduction

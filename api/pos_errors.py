@@ -7,19 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import (
-    DomainError,
-    DuplicateEntry,
-    InsufficientPoints,
-    InvalidPhoneNumber,
-    NoAccount,
-    UnknownSubscriber,
-)
-from core.merchant_errors import (
-    NoPasswordSet,
-    NotStaff,
+from core.merchants.errors import NotStaff
+from core.payments.errors import PaymentRefused
+from core.platform.errors import DomainError, DuplicateEntry, InvalidPhoneNumber
+from core.points.errors import InsufficientPoints, NoAccount
+from core.subscribers.errors import NoPasswordSet, UnknownSubscriber
+from core.vouchers.errors import (
     NotYourVoucher,
-    PaymentRefused,
     UnknownVoucher,
     VoucherAlreadyUsed,
     VoucherError,

@@ -1,4 +1,4 @@
-"""Billing-feed import speed and memory: ``core.feed_import.import_feed`` vs a bare load.
+"""Billing-feed import speed and memory: ``core.points.feed_import.import_feed`` vs a bare load.
 
 For an N-subscriber feed from ``bench.feedgen`` this runs, each in its own child
 process (so each peak RSS is its own):
@@ -149,8 +149,8 @@ async def _child_baseline_pg(feed: Path, dsn: str, mode: str) -> dict[str, Any]:
 async def _child_import(feed: Path, url: str, period: str, chunk_rows: int) -> dict[str, Any]:
     from sqlalchemy import Connection, func, select
 
-    from core.feed_import import import_feed
-    from core.schema import account, entry, lot, subscriber
+    from core.platform.schema import account, entry, lot, subscriber
+    from core.points.feed_import import import_feed
     from pointshall.bootstrap import bootstrap
     from pointshall.config import Settings
 

@@ -4,7 +4,7 @@
 
 * Deterministic for a given ``seed``; memory does not grow with N (rows are
   written as they are drawn, numbers come from a bijection of the row counter).
-* Every number is a valid Chinese number that ``core.phones.to_e164`` accepts
+* Every number is a valid Chinese number that ``core.platform.phones.to_e164`` accepts
   and is unique within the file: mobile and broadband accounts get mobile
   numbers (13x/15x/16x/17x/18x/19x, mostly written in national 11-digit form),
   fixed-line accounts get Beijing numbers (``010`` + 8 digits starting 2–7).
@@ -42,7 +42,7 @@ HEADER = (
 )
 
 # Three-digit mobile prefixes whose every 8-digit continuation is a valid CN mobile
-# number in libphonenumber's metadata (checked with core.phones.to_e164).
+# number in libphonenumber's metadata (checked with core.platform.phones.to_e164).
 MOBILE_PREFIXES = (
     *range(130, 140),
     150,
@@ -284,7 +284,7 @@ def write_feed(
 
 def _verify(path: Path, period: str) -> tuple[int, int, int]:
     """Read the file back with the product's reader: (good rows, bad rows, distinct numbers)."""
-    from core.feed import FeedReader, FeedRow
+    from core.points.feed import FeedReader, FeedRow
 
     good = bad = 0
     seen: set[str] = set()
@@ -310,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--verify",
         action="store_true",
-        help="read the file back with core.feed.FeedReader and count good/bad/distinct numbers",
+        help="read the file back with core.points.feed.FeedReader and count good/bad/distinct"
+        " numbers",
     )
     args = parser.parse_args(argv)
     try:

@@ -30,11 +30,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, insert, select
 
-from core.clock import SystemClock, epoch
-from core.drain import Drain, DrainPolicy
-from core.ratelimit import SystemTimer
-from core.schema import outbox
-from core.transport import Accepted, OutboundMessage
+from core.messaging.drain import Drain, DrainPolicy
+from core.messaging.ratelimit import SystemTimer
+from core.messaging.transport import Accepted, OutboundMessage
+from core.platform.clock import SystemClock, epoch
+from core.platform.schema import outbox
 from pointshall.bootstrap import bootstrap
 from pointshall.config import Settings
 

@@ -37,11 +37,11 @@ POINTS_EACH = 10**8
 
 
 async def _full(url: str, workers: int, duration: float) -> tuple[float, int]:
-    from core import catalog_admin as admin
-    from core import doctor
-    from core.catalog_admin import ItemSpec
-    from core.clock import epoch
-    from core.feed_import import import_feed
+    from core.catalogue import editing as admin
+    from core.catalogue.editing import ItemSpec
+    from core.platform.clock import epoch
+    from core.points import doctor
+    from core.points.feed_import import import_feed
     from handlers.hall import InboundMessage
     from pointshall.bootstrap import bootstrap
     from pointshall.config import Settings

@@ -3,7 +3,7 @@
 A fresh database (SQLite, or ``--pg`` PostgreSQL) gets ``--lines`` settlement lines
 (default 1,000,000) spread over ``--merchants`` merchants in one month, then:
 
-* **settle** — ``core.settlement.settle`` for that month, the real thing: per
+* **settle** — ``core.settlement.settlement.settle`` for that month, the real thing: per
   merchant one unit of work inserting the statement, claiming its lines with the
   conditional UPDATE and summing them;
 * **bare** — one ``SELECT merchant_id, count(*), sum(points), sum(amount_cents)
@@ -54,8 +54,7 @@ GROUP BY merchant_id
 
 
 async def _run(url: str, lines: int, merchants: int) -> tuple[float, float, int]:
-    from core import catalog_admin as admin
-    from core import settlement
+    from core.settlement import settlement
     from pointshall.bootstrap import bootstrap
     from pointshall.config import Settings
 
@@ -65,7 +64,7 @@ async def _run(url: str, lines: int, merchants: int) -> tuple[float, float, int]
 
         def fill(conn: object) -> None:
             for m in range(1, merchants + 1):
-                admin.upsert_merchant(conn, f"B{m}", f"商家{m}", f"Shop {m}", start)  # type: ignore[arg-type]
+                merchants.upsert(conn, f"B{m}", f"商家{m}", f"Shop {m}", start)  # type: ignore[arg-type]
             sql = FILL_PG if services.db.dialect == "postgresql" else FILL_SQLITE
             conn.execute(  # type: ignore[attr-defined]
                 text(sql),

@@ -421,8 +421,8 @@ async def _seed(url: str, feed: Path, period: str) -> tuple[list[tuple[str, int]
     """Migrate, import the feed; return (msisdn, balance) of every mobile number with points."""
     from sqlalchemy import Connection, select
 
-    from core.feed_import import import_feed
-    from core.schema import account, subscriber
+    from core.platform.schema import account, subscriber
+    from core.points.feed_import import import_feed
     from pointshall.bootstrap import bootstrap
     from pointshall.config import Settings
 
@@ -450,7 +450,7 @@ async def _seed(url: str, feed: Path, period: str) -> tuple[list[tuple[str, int]
 async def _inbound_counts(url: str) -> dict[str, int]:
     from sqlalchemy import Connection, func, select
 
-    from core.schema import inbound
+    from core.platform.schema import inbound
     from pointshall.bootstrap import bootstrap
     from pointshall.config import Settings
 

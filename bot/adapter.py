@@ -25,9 +25,9 @@ from bot.callbacks import CallbackCodec
 from bot.shop import KINDS as SHOP_KINDS
 from bot.shop import ShopAnswer, ShopDesk
 from bot.types import TelegramApp
-from core import chat_login
-from core.clock import Clock, epoch
-from core.db import Database
+from core.platform.clock import Clock, epoch
+from core.platform.db import Database
+from core.subscribers import chat_binding
 from handlers.chat import ChatDesk, ChatMessage, ChatReply, guest_lang
 from handlers.chat_texts import ct
 
@@ -160,7 +160,7 @@ class HallBot:
         return screens.Screen(screen.text, top + screen.rows + bottom)
 
     def _lang(self, conn: Connection, chat_id: int, code: str | None) -> str:
-        bound = chat_login.bound_subscriber(conn, chat_id)
+        bound = chat_binding.bound_subscriber(conn, chat_id)
         return bound.lang if bound else guest_lang(code, self.desk.hall.policy.home_lang)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

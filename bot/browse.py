@@ -31,21 +31,17 @@ from bot import mall_screens as ms
 from bot import render
 from bot.callbacks import CallbackCodec
 from bot.screens import Screen
-from core import (
-    catalog,
-    chat_login,
-    chat_prompts,
-    favourites,
-    inbound,
-    merchants,
-    photos,
-    qr,
-    questions,
-)
-from core.clock import Clock, epoch
-from core.db import Database
-from core.photos import Photo
-from core.subscribers import Subscriber
+from core.catalogue import catalogue, favourites, photos
+from core.catalogue.photos import Photo
+from core.feedback import questions
+from core.feedback.errors import BadQuestion
+from core.merchants import merchants
+from core.messaging import inbound
+from core.platform.clock import Clock, epoch
+from core.platform.db import Database
+from core.subscribers import chat_binding, chat_prompts
+from core.subscribers.subscribers import Subscriber
+from core.vouchers import qr
 from handlers import chat_verify, grammar
 from handlers.chat import CHANNEL, ChatDesk, ChatMessage, ChatReply, command_text, guest_lang
 from handlers.chat_texts import ct
@@ -112,7 +108,7 @@ class Browse:
     def _who(
         self, conn: Connection, chat_id: int, code: str | None
     ) -> tuple[Subscriber | None, str]:
-        bound = chat_login.bound_subscriber(conn, chat_id)
+        bound = chat_binding.bound_subscriber(conn, chat_id)
         return bound, bound.lang if bound else guest_lang(code, self._policy.home_lang)
 
     # ------------------------------------------------------------------ buttons
@@ -215,12 +211,12 @@ class Browse:
         lang: str,
         now: int,
     ) -> Act | None:
-        it = catalog.find_item(conn, code)
+        it = catalogue.find_item(conn, code)
         if it is None:
             return None
         sid = bound.id if bound else None
         if kind == "x":  # §2.2.9: the detail, and the view counted once per press
-            catalog.count_view(conn, it.id)
+            catalogue.count_view(conn, it.id)
             return Act("send", lang, ms.detail(conn, lang, it, sid, self._policy.timezone))
         if kind == "Q":
             return Act("edit", lang, ms.item_questions(conn, lang, it))
@@ -246,7 +242,7 @@ class Browse:
         if bound is None:
             return Act("none", lang, notice=ct(lang, "mb_login_first"), alert=True)
         if kind == "u" and len(args) == 2 and (page := _page(args[1])):
-            it = catalog.find_item(conn, args[0])
+            it = catalogue.find_item(conn, args[0])
             removed = it is not None and favourites.remove(conn, bound.id, it.id)
             screen = ms.favourite_list(conn, lang, bound.id, page)
             notice = ct(lang, "mb_fav_removed") if removed else None
@@ -308,12 +304,12 @@ class Browse:
         now: int,
     ) -> Act:
         """§2.2.18: the text answering "ask a question" becomes a question about the item."""
-        it = catalog.find_item(conn, code)
+        it = catalogue.find_item(conn, code)
         if bound is None or it is None:
             return Act("send", lang, Screen(ct(lang, "mb_login_first")))
         try:
             questions.ask(conn, bound.id, it.id, text, now)
-        except questions.BadQuestion:
+        except BadQuestion:
             return Act("send", lang, Screen(ct(lang, "mb_bad_question")))
         rows = ms.item_questions(conn, lang, it).rows
         return Act("send", lang, Screen(ct(lang, "mb_asked"), rows))
@@ -347,7 +343,7 @@ class Browse:
 
     @staticmethod
     def _is_staff(conn: Connection, chat_id: int) -> bool:
-        bound = chat_login.bound_subscriber(conn, chat_id)
+        bound = chat_binding.bound_subscriber(conn, chat_id)
         return bound is not None and bool(merchants.staff_actor(conn, bound.msisdn).merchant_ids)
 
     def _photo(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hmac
 
-from core.clock import Clock, epoch
-from core.codes import Keyring
+from core.platform.clock import Clock, epoch
+from core.platform.codes import Keyring
 
 MAX_BYTES = 64
 """Telegram's limit on ``callback_data``."""

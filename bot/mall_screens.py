@@ -20,9 +20,11 @@ from sqlalchemy import Connection, select
 
 from bot.callbacks import MAX_BYTES, SIGNATURE_CHARS
 from bot.screens import Button, Screen
-from core import catalog, favourites, mall_content, photos, questions
-from core.catalog import ItemView, Sort, When
-from core.schema import activity, category
+from core.catalogue import catalogue, favourites, photos
+from core.catalogue import content as mall_content
+from core.catalogue.catalogue import ItemView, Sort, When
+from core.feedback import questions
+from core.platform.schema import activity, category
 from handlers.chat_texts import ct
 from handlers.i18n import local_date, yuan
 
@@ -172,11 +174,11 @@ def goods(
     """One page of goods, filtered by category and brand, sorted; None for a bad payload."""
     if sort not in SORTS:
         return None
-    cats = {c.id: c for c in catalog.categories(conn)}
+    cats = {c.id: c for c in catalogue.categories(conn)}
     brands = {b.id: b for b in mall_content.brands(conn)}
     if (cat and cat not in cats) or (brand and brand not in brands):
         return None
-    found, total = catalog.list_items(
+    found, total = catalogue.list_items(
         conn,
         now=now,
         category_code=cats[cat].code if cat else None,
@@ -223,12 +225,12 @@ def brand_filter(conn: Connection, lang: str, cat: int, sort: str) -> Screen | N
 
 def search(conn: Connection, lang: str, now: int, keyword: str, page: int) -> Screen:
     keyword = cut_keyword(keyword)
-    found, total = catalog.search(
+    found, total = catalogue.search(
         conn, keyword, now=now, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
     )
     if total and not found:  # a page past the end (typed, or the catalogue shrank)
         page = _pages(total)
-        found, total = catalog.search(
+        found, total = catalogue.search(
             conn, keyword, now=now, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
         )
     again = [Button(ct(lang, "mb_search"), "S"), *_home_row(lang)]
@@ -275,7 +277,7 @@ def detail(
         else ct(lang, "mb_price", points=it.points)
     )
     merchant_name = it.merchant_name(lang)
-    act = catalog.find_activity(conn, it.activity_id) if it.activity_id else None
+    act = catalogue.find_activity(conn, it.activity_id) if it.activity_id else None
     subject = photos.item_subject(it.id)
     has_photo = photos.has(conn, subject)
     text = ct(
@@ -371,7 +373,7 @@ def promotions(
 ) -> Screen | None:
     if tab not in TABS:
         return None
-    found, total = catalog.activities(
+    found, total = catalogue.activities(
         conn, TABS[tab], now=now, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
     )
     tabs = [
@@ -406,7 +408,7 @@ def activity_screen(
     conn: Connection, lang: str, now: int, activity_id: int, tz: ZoneInfo, photo: str | None = None
 ) -> Screen | None:
     """A promotion in full with its goods on sale (opened from a banner, an ad or the list)."""
-    act = catalog.find_activity(conn, activity_id)
+    act = catalogue.find_activity(conn, activity_id)
     if act is None:
         return None
     body = act.body_en if lang == "en" else act.body_zh
@@ -418,7 +420,7 @@ def activity_screen(
         end=local_date(act.ends_at - 1, tz),
         body=body,
     ).strip()
-    found, _ = catalog.list_items(conn, now=now, activity_id=act.id, limit=PER_PAGE)
+    found, _ = catalogue.list_items(conn, now=now, activity_id=act.id, limit=PER_PAGE)
     rows = [_item_row(lang, it) for it in found]
     rows.append([Button(ct(lang, "mb_promos"), "p o 1"), *_home_row(lang)])
     limit = CAPTION_CHARS if photo else TEXT_CHARS

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from core import catalog
+from core.catalogue import catalogue
 from handlers.chat_texts import ct
 
 BEST_SELLERS = 5
@@ -33,15 +33,15 @@ class Screen:
     text: str
     rows: list[list[Button]] = field(default_factory=list)
     photo: str | None = None
-    """The subject of a picture (``core.photos``) to show with the text as its caption."""
+    """The subject of a picture (``core.catalogue.photos``) to show with the text as its caption."""
 
 
 def home(conn: Connection, lang: str, now: int) -> Screen:
     """§2.2.1: categories, all goods, and the best sellers."""
-    cats = [Button(c.name(lang), f"g {c.code} 1") for c in catalog.categories(conn)]
+    cats = [Button(c.name(lang), f"g {c.code} 1") for c in catalogue.categories(conn)]
     rows = [cats[i : i + CATEGORIES_PER_ROW] for i in range(0, len(cats), CATEGORIES_PER_ROW)]
     rows.append([Button(ct(lang, "all_goods"), f"g {ALL} 1")])
-    best, _ = catalog.list_items(conn, now=now, sort="sales", limit=BEST_SELLERS)
+    best, _ = catalogue.list_items(conn, now=now, sort="sales", limit=BEST_SELLERS)
     rows.extend(
         [Button(ct(lang, "home_best", name=it.name(lang), points=it.points), f"x {it.code}")]
         for it in best

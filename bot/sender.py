@@ -2,7 +2,7 @@
 
 Rows with channel ``telegram`` carry a chat id as recipient. A row whose
 ``attachment`` is ``qr:<token>`` is a voucher: its QR code is drawn now
-(``core.qr``) and sent as a photo with the text as caption; anything else is a
+(``core.vouchers.qr``) and sent as a photo with the text as caption; anything else is a
 text message. The drain paces the whole channel (about 30 messages a second);
 this transport adds Telegram's other limit, one message a second per chat, by
 waiting for the chat's next slot before sending.
@@ -26,15 +26,15 @@ from telegram import Bot
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from core import qr
-from core.ratelimit import Timer
-from core.transport import (
+from core.messaging.ratelimit import Timer
+from core.messaging.transport import (
     Accepted,
     OutboundMessage,
     RejectedSendError,
     RetryableSendError,
     UnknownOutcome,
 )
+from core.vouchers import qr
 
 PER_CHAT_SECONDS = 1.0
 """Telegram: no more than one message a second to the same chat."""

@@ -8,7 +8,7 @@ remembered in the subscriber's ``conversation`` row (kinds ``tg_*``), as is the
 checkout being prepared (address and note). Only a chat bound to a number may
 buy; a guest may read an item's reviews.
 
-The 6-digit code typed while a checkout waits pays it (``core.checkout.confirm``);
+The 6-digit code typed while a checkout waits pays it (``core.orders.checkout.confirm``);
 each voucher then goes to the chat through the outbox (channel ``telegram``): its QR
 code as a photo, drawn when sent, with the order number and password as caption.
 """
@@ -23,25 +23,18 @@ from sqlalchemy import Connection
 
 from bot import shop_screens as ss
 from bot.screens import Button, Screen
-from core import (
-    addresses,
-    cart,
-    chat_login,
-    checkout,
-    conversation,
-    inbound,
-    messages,
-    notices,
-    orders,
-    outbox,
-    reviews,
-)
-from core.clock import epoch
-from core.db import savepoint
-from core.errors import DomainError
-from core.orders import CodeDead, WrongCode
-from core.shop_errors import NotReviewable
-from core.subscribers import Subscriber
+from core.feedback import messages, reviews
+from core.feedback.errors import NotReviewable
+from core.messaging import inbound, outbox
+from core.messaging.texts import day
+from core.orders import cancellation, cart, checkout, orders
+from core.orders.redemption import CodeDead, WrongCode
+from core.platform import otp
+from core.platform.clock import epoch
+from core.platform.db import savepoint
+from core.platform.errors import DomainError
+from core.subscribers import addresses, chat_binding, conversation
+from core.subscribers.subscribers import Subscriber
 from handlers.chat import CHANNEL, ChatMessage, guest_lang
 from handlers.chat_texts import ct
 from handlers.errors import reply_for
@@ -74,7 +67,7 @@ class ShopDesk:
     ) -> ShopAnswer:
         """Answer a pressed button of the buying side, once."""
         now = epoch(self.hall.clock.now())
-        who = chat_login.bound_subscriber(conn, chat_id)
+        who = chat_binding.bound_subscriber(conn, chat_id)
         lang = who.lang if who else guest_lang(code, self.hall.policy.home_lang)
         kind, _, rest = payload.partition(" ")
         if who is None:
@@ -100,7 +93,7 @@ class ShopDesk:
         """
         if msg.contact is not None:
             return None
-        who = chat_login.bound_subscriber(conn, msg.chat_id)
+        who = chat_binding.bound_subscriber(conn, msg.chat_id)
         if who is None:
             return None
         now = epoch(self.hall.clock.now())
@@ -282,7 +275,9 @@ class ShopDesk:
             keyring=self.hall.keyring,
         )
         conversation.forget(conn, who.id)
-        text = ss.submitted_text(who.lang, done.points, who.msisdn, policy.otp_seconds // 60)
+        text = ss.submitted_text(
+            who.lang, done.points, who.msisdn, otp.ORDER_CONFIRM.lifetime_seconds // 60
+        )
         return ShopAnswer(Screen(text))
 
     def _orders(self, conn: Connection, who: Subscriber, rest: str, now: int) -> Screen:
@@ -291,7 +286,7 @@ class ShopDesk:
         if op == "d":
             return ss.order_screen(conn, orders.find(conn, who.id, no), who.lang, tz)
         if op == "x":
-            status = orders.cancel(conn, subscriber=who, no=no, now=now)
+            status = cancellation.cancel(conn, subscriber=who, no=no, now=now)
             notice = ct(who.lang, "order_cancelled", no=no, status=ss.status_word(who.lang, status))
             return ss.order_screen(conn, orders.find(conn, who.id, no), who.lang, tz, notice)
         page = int(op) if op.isdigit() and 0 < int(op) < 10_000 else 1
@@ -405,7 +400,7 @@ class ShopDesk:
                 item=order.item_name(lang),
                 no=order.no,
                 password=paid.voucher_password,
-                date=notices.day((paid.voucher_expires_at or now) - 1, policy.timezone),
+                date=day((paid.voucher_expires_at or now) - 1, policy.timezone),
             )
             outbox.enqueue(
                 conn,

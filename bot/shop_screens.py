@@ -18,10 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from bot.screens import Button, Screen
-from core import addresses, cart, catalog, logistics, messages, orders, reviews
-from core.orders import OrderView
-from core.schema import ORDER_STATUSES
-from core.schema import orders as orders_table
+from core.catalogue import catalogue
+from core.feedback import messages, reviews
+from core.orders import cart, logistics, orders, states
+from core.orders.orders import OrderView
+from core.platform.schema import ORDER_STATUSES
+from core.platform.schema import orders as orders_table
+from core.subscribers import addresses
 from handlers.chat_texts import ct, masked
 from handlers.i18n import t
 
@@ -207,15 +210,15 @@ def order_screen(
 
 
 def cancellable(order: OrderView) -> bool:
-    """What ``core.orders.cancel`` allows: unpaid, an unused voucher, an unshipped parcel."""
-    return order.status in orders.UNPAID or (
+    """What ``core.orders.orders.cancel`` allows: unpaid, an unused voucher, an unshipped parcel."""
+    return order.status in states.UNPAID or (
         order.status == "voucher_issued" or (order.status == "paid" and order.kind == "physical")
     )
 
 
 def reviews_screen(conn: Connection, code: str, lang: str) -> Screen | None:
     """§2.2.17: an item's visible reviews with their average score."""
-    it = catalog.find_item(conn, code)
+    it = catalogue.find_item(conn, code)
     if it is None:
         return None
     shown, count, avg = reviews.for_item(conn, code, REVIEWS_SHOWN)

@@ -21,7 +21,7 @@ from telegram import Update
 
 from bot.adapter import update_failures
 from bot.types import TelegramApp
-from core.errors import ConfigurationError
+from core.platform.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from core.merchant_console import MonthFigures
+from core.settlement.reports import MonthFigures
 
 WIDTH = 720
 HEIGHT = 260

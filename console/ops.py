@@ -2,7 +2,7 @@
 applications (§3.5.5) at /console/ops, for operator staff holding a bearer token.
 
 An operator logs in by pasting the token ``pointshall staff add`` printed; it is checked
-by ``core.staff.authenticate`` (keyed hash) and every attempt is audited. The session
+by ``core.backoffice.staff.authenticate`` (keyed hash) and every attempt is audited. The session
 holds the staff id only: the member and role are read again on every request, so a
 disabled member is out at once. Operator and merchant sessions never mix: the keys
 differ (``ops_staff`` vs ``msisdn``) and each login starts a fresh session.
@@ -23,11 +23,13 @@ from sqlalchemy import Connection
 from console import session as sessions
 from console.pages import html_page
 from console.texts import Words
-from core import admin_queries, admission, audit, merchant_goods
-from core import staff as staff_core
-from core.errors import UnknownItem
-from core.merchant_errors import ApplicationNotPending, UnknownApplication
-from core.staff import StaffMember
+from core.backoffice import staff as staff_core
+from core.backoffice.staff import StaffMember
+from core.catalogue import submissions
+from core.catalogue.errors import UnknownItem
+from core.merchants import admission
+from core.merchants.errors import ApplicationNotPending, UnknownApplication
+from core.platform import audit
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -305,7 +307,7 @@ class Ops:
         args: dict[str, Any] | None = None,
     ) -> web.Response:
         """Goods waiting for review, each with approve and reject (reason) forms."""
-        goods = await self.db.read(admin_queries.pending_goods)
+        goods = await self.db.read(submissions.pending_for_review)
         return self.render(
             request,
             session,
@@ -331,7 +333,7 @@ class Ops:
         try:
             await self.db.write(
                 partial(
-                    merchant_goods.review,
+                    submissions.review,
                     code=code,
                     approve=decision == "approve",
                     reviewer=op.member.name,
@@ -360,7 +362,7 @@ class Ops:
         args: dict[str, Any] | None = None,
     ) -> web.Response:
         """Merchant applications, newest first, with the buttons this role may use."""
-        apps = await self.db.read(partial(admin_queries.applications, limit=200))
+        apps = await self.db.read(partial(admission.listing, limit=200))
         return self.render(
             request,
             session,

@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from core.codes import Keyring
+from core.platform.codes import Keyring
 
 COOKIE = "pointshall_console"
 IDLE_SECONDS = 30 * 60

@@ -4,7 +4,7 @@ Staff log in with phone + SMS code; a verifier sees the shop's orders and
 vouchers and verifies vouchers; an owner also sees and confirms or disputes the
 monthly statements, downloads bills, manages verifier phones and submits goods
 for review. Every query is scoped to the session's merchant
-(``core.merchant_console``); another merchant's statement is a 404. Every POST
+(``core.merchants.console_reads``); another merchant's statement is a 404. Every POST
 carries the session's CSRF token. Bad input is answered on the page.
 """
 
@@ -35,17 +35,27 @@ from console.ops import Ops
 from console.pages import html_page
 from console.session import Login
 from console.texts import LANGS, Words, pick_lang
-from core import merchant_console as mc
-from core import merchant_notices, merchants, notices, outbox, reports, staff_login, statements
-from core import verification as verifying
-from core.catalog_admin import ItemSpec, UnknownReference
-from core.clock import Clock, epoch
-from core.codes import Keyring
-from core.db import Database
-from core.errors import DomainError, InvalidPhoneNumber
-from core.merchant_errors import (
-    ItemCodeTaken,
-    NotStaff,
+from core.catalogue import submissions
+from core.catalogue.editing import ItemSpec, UnknownReference
+from core.catalogue.errors import ItemCodeTaken
+from core.merchants import console_login, merchants
+from core.merchants import texts as merchant_texts
+from core.merchants.errors import NotStaff
+from core.merchants.merchants import Actor
+from core.messaging import outbox
+from core.messaging.texts import short
+from core.platform.clock import Clock, epoch
+from core.platform.codes import Keyring
+from core.platform.db import Database
+from core.platform.errors import DomainError, InvalidPhoneNumber
+from core.platform.phones import to_e164
+from core.settlement import reports, statements
+from core.settlement.errors import IllegalStatementMove, ReasonRequired
+from core.settlement.report_files import write_statement
+from core.subscribers.subscribers import default_lang
+from core.vouchers import listing
+from core.vouchers import verification as verifying
+from core.vouchers.errors import (
     NotYourVoucher,
     UnknownVoucher,
     VoucherAlreadyUsed,
@@ -55,11 +65,6 @@ from core.merchant_errors import (
     VoucherRefunded,
     WrongVoucherPassword,
 )
-from core.merchants import Actor
-from core.phones import to_e164
-from core.report_files import write_statement
-from core.settlement_errors import IllegalStatementMove, ReasonRequired
-from core.subscribers import default_lang
 
 PREFIX = "/console"
 
@@ -84,8 +89,8 @@ class Staff:
     """The logged-in staff member on this request."""
 
     login: Login
-    role: staff_login.StaffRole
-    shops: tuple[staff_login.StaffRole, ...] = ()
+    role: console_login.StaffRole
+    shops: tuple[console_login.StaffRole, ...] = ()
     """Every merchant this phone is staff of (a phone may serve several)."""
 
     @property
@@ -174,7 +179,7 @@ class Console:
                 sessions.end(session)
                 target = f"{PREFIX}/login" + ("?expired=1" if expired else "")
                 raise web.HTTPFound(target)
-            shops = await self.db.read(partial(staff_login.roles, msisdn=login.msisdn))
+            shops = await self.db.read(partial(console_login.roles, msisdn=login.msisdn))
             role = next((r for r in shops if r.merchant_id == login.merchant_id), None)
             if role is None:
                 sessions.end(session)
@@ -264,7 +269,7 @@ class Console:
             )
         result = await self.db.write(
             partial(
-                staff_login.send_code,
+                console_login.send_code,
                 msisdn=phone,
                 now=self.now(),
                 keyring=self.keyring,
@@ -302,9 +307,11 @@ class Console:
             )
         now = self.now()
 
-        def unit(conn: Connection) -> tuple[staff_login.LoginCheck, list[staff_login.StaffRole]]:
-            check = staff_login.check_code(conn, phone, code, now, self.keyring)
-            return check, staff_login.roles(conn, phone) if check.result == "ok" else []
+        def unit(
+            conn: Connection,
+        ) -> tuple[console_login.LoginCheck, list[console_login.StaffRole]]:
+            check = console_login.check_code(conn, phone, code, now, self.keyring)
+            return check, console_login.roles(conn, phone) if check.result == "ok" else []
 
         check, roles = await self.db.write(unit)
         if check.result == "wrong":
@@ -361,7 +368,7 @@ class Console:
         """The shop's voucher orders, filtered by status and date range, paged."""
         q = request.query
         status = q.get("status", "")
-        status = status if status in mc.VOUCHER_STATUSES else ""
+        status = status if status in listing.VOUCHER_STATUSES else ""
         start: int | None = None
         end: int | None = None
         error = None
@@ -375,7 +382,7 @@ class Console:
         page_no = int(q["page"]) if q.get("page", "").isdigit() and len(q["page"]) < 7 else 1
         found = await self.db.read(
             partial(
-                mc.vouchers,
+                listing.of_merchant,
                 merchant_id=staff.login.merchant_id,
                 status=status or None,
                 start=start,
@@ -395,7 +402,7 @@ class Console:
             staff=staff,
             error=error,
             found=found,
-            statuses=mc.VOUCHER_STATUSES,
+            statuses=listing.VOUCHER_STATUSES,
             chosen=status,
             date_from=q.get("from", "")[:10] if error is None else "",
             date_to=q.get("to", "")[:10] if error is None else "",
@@ -480,7 +487,7 @@ class Console:
         mid = staff.login.merchant_id
 
         def unit(conn: Connection) -> tuple[Any, Any]:
-            return mc.statements_of(conn, mid), mc.monthly(
+            return statements.of_merchant(conn, mid), reports.merchant_months(
                 conn, mid, self.now(), self.settings.timezone
             )
 
@@ -498,7 +505,9 @@ class Console:
     async def _statement(self, staff: Staff, request: web.Request) -> Any:
         sid = int(request.match_info["id"])
         found = await self.db.read(
-            partial(mc.statement_of, merchant_id=staff.login.merchant_id, statement_id=sid)
+            partial(
+                statements.one_of_merchant, merchant_id=staff.login.merchant_id, statement_id=sid
+            )
         )
         if found is None:
             raise web.HTTPNotFound()
@@ -519,7 +528,7 @@ class Console:
         view = await self._statement(staff, request)
         months = await self.db.read(
             partial(
-                mc.monthly,
+                reports.merchant_months,
                 merchant_id=staff.login.merchant_id,
                 now=self.now(),
                 tz=self.settings.timezone,
@@ -577,7 +586,7 @@ class Console:
         return await self.statement_detail(request, session, staff, message=done)
 
     async def bill(self, request: web.Request, session: Session, staff: Staff) -> web.Response:
-        """The statement's bill as XLSX or CSV (core.report_files)."""
+        """The statement's bill as XLSX or CSV (core.settlement.report_files)."""
         view = await self._statement(staff, request)
         fmt = request.match_info["fmt"]
         tz = self.settings.timezone
@@ -618,7 +627,9 @@ class Console:
         args: dict[str, Any] | None = None,
     ) -> web.Response:
         """The shop's staff phones; add or remove verifiers."""
-        people = await self.db.read(partial(mc.staff_of, merchant_id=staff.login.merchant_id))
+        people = await self.db.read(
+            partial(merchants.staff_of, merchant_id=staff.login.merchant_id)
+        )
         return self.render(
             request,
             session,
@@ -647,7 +658,7 @@ class Console:
         home = self.settings.home_lang
 
         def unit(conn: Connection) -> bool:
-            if dict(mc.staff_of(conn, staff.login.merchant_id)).get(phone) == "owner":
+            if dict(merchants.staff_of(conn, staff.login.merchant_id)).get(phone) == "owner":
                 return False
             merchants.add_staff(conn, code, phone, "verifier", by, now, by_kind="staff")
             lang = default_lang(phone, home)
@@ -655,8 +666,8 @@ class Console:
                 conn,
                 key=f"staff:{code}:{phone}:{now}",
                 recipient=phone,
-                text=merchant_notices.notice(
-                    lang, "staff_added", merchant=notices.short(staff.role.name(lang), lang)
+                text=merchant_texts.notice(
+                    lang, "staff_added", merchant=short(staff.role.name(lang), lang)
                 ),
                 now=now,
             )
@@ -681,7 +692,7 @@ class Console:
         now, code, by = self.now(), staff.role.merchant_code, staff.login.msisdn
 
         def unit(conn: Connection) -> str:
-            people = dict(mc.staff_of(conn, staff.login.merchant_id))
+            people = dict(merchants.staff_of(conn, staff.login.merchant_id))
             if people.get(phone) == "owner":
                 return "staff_is_owner"
             if people.get(phone) != "verifier":
@@ -719,7 +730,7 @@ class Console:
         mid = staff.login.merchant_id
 
         def unit(conn: Connection) -> tuple[Any, Any]:
-            return mc.goods_of(conn, mid), mc.categories(conn)
+            return submissions.of_merchant(conn, mid), submissions.category_choices(conn)
 
         goods, cats = await self.db.read(unit)
         return self.render(
@@ -795,7 +806,7 @@ class Console:
         try:
             await self.db.write(
                 partial(
-                    mc.submit_goods,
+                    submissions.submit_for,
                     merchant_id=staff.login.merchant_id,
                     spec=spec,
                     by=staff.login.msisdn,

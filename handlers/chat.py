@@ -18,12 +18,13 @@ from typing import Literal
 
 from sqlalchemy import Connection
 
-from core import chat_login, inbound
-from core.clock import epoch
-from core.db import savepoint
-from core.errors import DomainError, InvalidPhoneNumber
-from core.phones import to_e164
-from core.subscribers import Subscriber
+from core.messaging import inbound
+from core.platform.clock import epoch
+from core.platform.db import savepoint
+from core.platform.errors import DomainError, InvalidPhoneNumber
+from core.platform.phones import to_e164
+from core.subscribers import chat_binding
+from core.subscribers.subscribers import Subscriber
 from handlers import grammar
 from handlers.chat_texts import ct, masked
 from handlers.commands import Activities, BadArguments, Command, Detail, Goods, Help, Search
@@ -88,7 +89,7 @@ class ChatDesk:
         """Answer one chat update; safe to call again for a redelivery (no second effect)."""
         policy = self.hall.policy
         text = msg.text.strip()
-        bound = chat_login.bound_subscriber(conn, msg.chat_id)
+        bound = chat_binding.bound_subscriber(conn, msg.chat_id)
         if bound is not None and msg.contact is None and text != START:
             outcome = self.hall.receive(
                 conn,
@@ -135,7 +136,7 @@ class ChatDesk:
             return ChatReply(ct(lang, "ask_contact"), lang, "ask_contact")
         if msg.contact is not None or (_PHONE.fullmatch(text) and not _CODE.fullmatch(text)):
             return self._send_code(conn, msg.chat_id, msg.contact or text, lang, now)
-        if _CODE.fullmatch(text) and chat_login.pending_number(conn, msg.chat_id, now):
+        if _CODE.fullmatch(text) and chat_binding.pending_number(conn, msg.chat_id, now):
             return self._check_code(conn, msg.chat_id, text, lang, now)
         return self._browse(conn, text, lang, now, msg.update_id)
 
@@ -147,7 +148,9 @@ class ChatDesk:
             msisdn = to_e164(number, policy.region)
         except InvalidPhoneNumber:
             return ChatReply(t(lang, "bad_phone"), lang, "ask_contact")
-        sent = chat_login.send_code(conn, chat_id, msisdn, now, self.hall.keyring, policy.home_lang)
+        sent = chat_binding.send_code(
+            conn, chat_id, msisdn, now, self.hall.keyring, policy.home_lang
+        )
         key = "code_sent" if sent else "code_wait"
         return ChatReply(ct(lang, key, number=masked(msisdn)), lang)
 
@@ -155,7 +158,9 @@ class ChatDesk:
         self, conn: Connection, chat_id: int, code: str, lang: str, now: int
     ) -> ChatReply:
         policy = self.hall.policy
-        check = chat_login.check_code(conn, chat_id, code, now, self.hall.keyring, policy.home_lang)
+        check = chat_binding.check_code(
+            conn, chat_id, code, now, self.hall.keyring, policy.home_lang
+        )
         if check.subscriber is not None:
             who = check.subscriber
             return ChatReply(ct(who.lang, "bound", number=masked(who.msisdn)), who.lang, "home")
@@ -164,7 +169,7 @@ class ChatDesk:
     def press(self, conn: Connection, msg: ChatMessage) -> ChatReply:
         """A button that runs a browsing command (an item's detail, a next page), once."""
         now = epoch(self.hall.clock.now())
-        bound = chat_login.bound_subscriber(conn, msg.chat_id)
+        bound = chat_binding.bound_subscriber(conn, msg.chat_id)
         lang = bound.lang if bound else guest_lang(msg.lang, self.hall.policy.home_lang)
         claim = inbound.claim(
             conn,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from core import merchants, verification
-from core.merchant_errors import NotStaff
-from core.verification import Refused
+from core.merchants import merchants
+from core.merchants.errors import NotStaff
+from core.vouchers import verification
+from core.vouchers.verification import Refused
 from handlers.chat_texts import ct
 from handlers.errors import reply_for
 from handlers.hall import Hall

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from core.codes import Keyring
-from core.orders import OrderPolicy
-from core.subscribers import Subscriber
+from core.orders.orders import OrderPolicy
+from core.platform.codes import Keyring
+from core.subscribers.subscribers import Subscriber
 from handlers.i18n import t
 
 

@@ -9,47 +9,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import (
-    ActivityNotOngoing,
+from core.catalogue.errors import ActivityNotOngoing, MethodNotOffered, UnknownItem
+from core.feedback.errors import (
+    AlreadyReviewed,
+    BadMessage,
+    BadScore,
+    NotReviewable,
+    UnknownMessage,
+)
+from core.merchants.errors import MerchantNotApproved, NotStaff
+from core.orders.errors import (
     BadQuantity,
     CannotCancel,
-    DomainError,
+    EmptyCart,
     IllegalTransition,
-    InsufficientPoints,
-    InvalidPhoneNumber,
     LimitReached,
     NeedAddress,
-    NoAccount,
     NothingToConfirm,
-    NoVoucherToResend,
     OutOfStock,
-    UnknownItem,
     UnknownOrder,
 )
-from core.merchant_errors import (
-    MerchantNotApproved,
-    NoPasswordSet,
-    NotStaff,
+from core.platform.errors import DomainError, InvalidPhoneNumber
+from core.platform.schema import ORDER_STATUSES
+from core.points.errors import InsufficientPoints, NoAccount
+from core.subscribers.errors import BadAddress, NoPasswordSet, TooManyAddresses, UnknownAddress
+from core.vouchers.errors import (
     NotYourVoucher,
+    NoVoucherToResend,
     UnknownVoucher,
     VoucherAlreadyUsed,
     VoucherExpired,
     VoucherLocked,
     VoucherRefunded,
     WrongVoucherPassword,
-)
-from core.payment_errors import MethodNotOffered
-from core.schema import ORDER_STATUSES
-from core.shop_errors import (
-    AlreadyReviewed,
-    BadAddress,
-    BadMessage,
-    BadScore,
-    EmptyCart,
-    NotReviewable,
-    TooManyAddresses,
-    UnknownAddress,
-    UnknownMessage,
 )
 from handlers.i18n import t
 from handlers.pay_words import METHOD_WORD

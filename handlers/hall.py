@@ -14,13 +14,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from core import conversation, inbound, merchants, segments, subscribers
-from core.clock import Clock, epoch
-from core.codes import Keyring
-from core.db import savepoint
-from core.errors import DomainError, InvalidPhoneNumber
-from core.phones import to_e164
-from core.subscribers import Subscriber, default_lang
+from core.merchants import merchants
+from core.messaging import inbound, segments
+from core.platform.clock import Clock, epoch
+from core.platform.codes import Keyring
+from core.platform.db import savepoint
+from core.platform.errors import DomainError, InvalidPhoneNumber
+from core.platform.phones import to_e164
+from core.subscribers import conversation, subscribers
+from core.subscribers.subscribers import Subscriber, default_lang
 from handlers import grammar
 from handlers.commands import PRIORITY, Command, More
 from handlers.context import Context, HallPolicy

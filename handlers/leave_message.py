@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import messages
+from core.feedback import messages
 from handlers.commands import LeaveMessage
 from handlers.context import Context
 from handlers.reply import Reply

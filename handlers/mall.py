@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core import catalog
-from core.catalog import ItemView, Sort, When
-from core.errors import UnknownItem
+from core.catalogue import catalogue
+from core.catalogue.catalogue import ItemView, Sort, When
+from core.catalogue.errors import UnknownItem
 from handlers.commands import Activities, Detail, Goods, Search
 from handlers.context import Context
 from handlers.i18n import local_date, short_date, yuan
@@ -21,7 +21,7 @@ def activities(ctx: Context, cmd: Activities) -> Reply:
     """List promotions running now, coming, past or all (§2.2.14)."""
     when: When = cmd.when  # type: ignore[assignment]
     size = page_size(ctx, ACTIVITY_WIDTH)
-    found, total = catalog.activities(
+    found, total = catalogue.activities(
         ctx.conn, when, now=ctx.now, offset=(cmd.page - 1) * size, limit=size
     )
     if total == 0:
@@ -59,7 +59,7 @@ def goods(ctx: Context, cmd: Goods) -> Reply:
     """List goods on sale, by category and brand, sorted (§2.2.2, §2.2.7)."""
     size = page_size(ctx, ITEM_WIDTH)
     sort: Sort = cmd.sort  # type: ignore[assignment]
-    found, total = catalog.list_items(
+    found, total = catalogue.list_items(
         ctx.conn,
         now=ctx.now,
         category_code=cmd.category,
@@ -89,7 +89,7 @@ def goods(ctx: Context, cmd: Goods) -> Reply:
 def search(ctx: Context, cmd: Search) -> Reply:
     """Find goods by name or keyword (§2.2.6)."""
     size = page_size(ctx, ITEM_WIDTH)
-    found, total = catalog.search(
+    found, total = catalogue.search(
         ctx.conn, cmd.keyword, now=ctx.now, offset=(cmd.page - 1) * size, limit=size
     )
     if total == 0:
@@ -111,16 +111,16 @@ def search(ctx: Context, cmd: Search) -> Reply:
 
 def detail(ctx: Context, cmd: Detail) -> Reply:
     """Show one item in full and count the view (§2.2.9)."""
-    it = catalog.find_item(ctx.conn, cmd.code)
+    it = catalogue.find_item(ctx.conn, cmd.code)
     if it is None:
         raise UnknownItem(cmd.code)
-    catalog.count_view(ctx.conn, it.id)
+    catalogue.count_view(ctx.conn, it.id)
     cash = ctx.t("xq_cash", yuan=yuan(it.cash_cents)) if it.cash_cents else ""
     stock = ctx.t("xq_stock", left=it.stock) if it.stock is not None else ""
     merchant_name = it.merchant_name(ctx.lang)
     merchant = ctx.t("xq_merchant", merchant=merchant_name) if merchant_name else ""
     if it.activity_id is not None:
-        act = catalog.find_activity(ctx.conn, it.activity_id)
+        act = catalogue.find_activity(ctx.conn, it.activity_id)
         if act is not None:
             ends = local_date(act.ends_at - 1, ctx.policy.timezone)
             merchant += f"[{act.title(ctx.lang)} {ends}] "

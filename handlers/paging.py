@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core import segments
+from core.messaging import segments
 from handlers.context import Context
 from handlers.reply import Reply
 

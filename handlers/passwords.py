@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import password_otp
+from core.subscribers import password_otp
 from handlers.commands import SetPasswords
 from handlers.context import Context
 from handlers.reply import Reply

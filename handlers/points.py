@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core import ledger
-from core.errors import NoAccount
-from core.ledger import EntryView
+from core.points import ledger
+from core.points.errors import NoAccount
+from core.points.ledger import EntryView
 from handlers.commands import Balance, History
 from handlers.context import Context
 from handlers.i18n import local_date, short_date, yuan

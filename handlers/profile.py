@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import subscribers
+from core.subscribers import subscribers
 from handlers.commands import BadArguments, Help, OptIn, OptOut, SetLanguage, Unknown
 from handlers.context import Context
 from handlers.reply import Reply

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from core import orders, payments
-from core.orders import CodeDead, OrderView, Paid, WrongCode
+from core.orders import cancellation, orders, redemption
+from core.orders.orders import OrderView
+from core.orders.payment import Paid
+from core.orders.redemption import CodeDead, WrongCode
+from core.payments import saga as payments
+from core.subscribers import addresses
+from core.vouchers import vouchers
 from handlers.commands import CancelOrder, Confirm, Orders, Redeem, Resend, SetAddress
 from handlers.context import Context
 from handlers.i18n import local_date, yuan
@@ -17,7 +22,7 @@ def redeem(ctx: Context, cmd: Redeem) -> Reply:
     """Hold the points and reserve the stock; answer with the confirm code (§2.2.12)."""
     if cmd.method != "points":
         return _redeem_for_money(ctx, cmd)
-    pending = orders.redeem(
+    pending = redemption.redeem(
         ctx.conn,
         subscriber=ctx.subscriber,
         code=cmd.code,
@@ -81,7 +86,7 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
 
 def confirm(ctx: Context, cmd: Confirm) -> Reply:
     """Check the confirm code; pay and fulfil the waiting order."""
-    outcome = orders.confirm(
+    outcome = redemption.confirm(
         ctx.conn,
         subscriber=ctx.subscriber,
         code=cmd.code,
@@ -162,7 +167,7 @@ def my_orders(ctx: Context, cmd: Orders) -> Reply:
 def cancel(ctx: Context, cmd: CancelOrder) -> Reply:
     """Cancel a waiting order, or refund a paid one not yet used or shipped."""
     order = orders.find(ctx.conn, ctx.subscriber.id, cmd.no)
-    outcome = orders.cancel(ctx.conn, subscriber=ctx.subscriber, no=cmd.no, now=ctx.now)
+    outcome = cancellation.cancel(ctx.conn, subscriber=ctx.subscriber, no=cmd.no, now=ctx.now)
     if outcome == "refunded":
         return Reply(ctx.t("refunded", no=order.no, points=order.points))
     return Reply(ctx.t("cancelled", no=order.no))
@@ -170,7 +175,7 @@ def cancel(ctx: Context, cmd: CancelOrder) -> Reply:
 
 def resend(ctx: Context, cmd: Resend) -> Reply:
     """Send a new voucher password; the old one stops working."""
-    orders.resend_voucher(
+    vouchers.resend(
         ctx.conn,
         subscriber=ctx.subscriber,
         no=cmd.no,
@@ -183,7 +188,7 @@ def resend(ctx: Context, cmd: Resend) -> Reply:
 
 def set_address(ctx: Context, cmd: SetAddress) -> Reply:
     """Save the delivery address used for physical goods (§2.2.20)."""
-    orders.set_default_address(ctx.conn, ctx.subscriber.id, cmd.text, ctx.now)
+    addresses.add_default(ctx.conn, ctx.subscriber.id, cmd.text, ctx.now)
     return Reply(
         fit(lambda a: ctx.t("address_set", address=a), cmd.text, ctx.policy.segment_budget)
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from core import merchant_notices, merchants, notices, outbox, segments
-from core.phones import to_e164
-from core.subscribers import default_lang
+from core.merchants import merchants
+from core.merchants import texts as merchant_texts
+from core.messaging import outbox, segments
+from core.messaging.texts import short
+from core.platform.phones import to_e164
+from core.subscribers.subscribers import default_lang
 from handlers.commands import Staff
 from handlers.context import Context
 from handlers.reply import Reply
@@ -18,7 +21,7 @@ def staff(ctx: Context, cmd: Staff) -> Reply:
     shop = merchants.owned_by(ctx.conn, ctx.subscriber.msisdn)
     if shop is None:
         return Reply(ctx.t("not_owner"))
-    name = notices.short(shop.name(ctx.lang), ctx.lang)
+    name = short(shop.name(ctx.lang), ctx.lang)
     if cmd.action == "list":
         phones = merchants.staff_phones(ctx.conn, shop.id)
         for n in range(min(len(phones), MAX_LISTED), 0, -1):
@@ -41,9 +44,7 @@ def staff(ctx: Context, cmd: Staff) -> Reply:
         ctx.conn,
         key=f"staff:{shop.code}:{phone}:{ctx.now}",
         recipient=phone,
-        text=merchant_notices.notice(
-            lang, "staff_added", merchant=notices.short(shop.name(lang), lang)
-        ),
+        text=merchant_texts.notice(lang, "staff_added", merchant=short(shop.name(lang), lang)),
         now=ctx.now,
     )
     return Reply(ctx.t("yg_added", phone=phone, merchant=name))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from core import merchants, verification
-from core.verification import Refused
+from core.merchants import merchants
+from core.vouchers import verification
+from core.vouchers.verification import Refused
 from handlers.commands import Verify
 from handlers.context import Context
 from handlers.errors import reply_for

@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core.schema import metadata
+from core.platform.schema import metadata
 
 config = context.config
 

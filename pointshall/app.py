@@ -22,8 +22,8 @@ from bot.sender import TelegramTransport
 from bot.webhook import TelegramWebhook
 from console.web import PREFIX as CONSOLE_PREFIX
 from console.web import build_console, settings_from
-from core.drain import Drain
-from core.ratelimit import SystemTimer
+from core.messaging.drain import Drain
+from core.messaging.ratelimit import SystemTimer
 from pointshall.bootstrap import Services
 from pointshall.transports import build_transport, drain_policy, telegram_bot, telegram_drain_policy
 from pointshall.weblog import request_log

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from api.payment_gateway import HttpGateway
-from core import app_secrets
-from core.accrual import AccrualRules
-from core.clock import Clock, SystemClock
-from core.codes import Keyring
-from core.db import Database, open_database
-from core.orders import OrderPolicy
-from core.payments import PaymentContext
+from core.orders.orders import OrderPolicy
+from core.payments.saga import PaymentContext
+from core.platform import secret_key
+from core.platform.clock import Clock, SystemClock
+from core.platform.codes import Keyring
+from core.platform.db import Database, open_database
+from core.points.accrual import AccrualRules
 from handlers.context import HallPolicy
 from handlers.hall import Hall
 from pointshall import migrate
@@ -63,7 +63,7 @@ async def keyring_for(settings: Settings, db: Database) -> Keyring:
     """The configured secret key, or the one generated for this database on first start."""
     if settings.secret_key is not None:
         return Keyring(settings.secret_key.get_secret_value().encode())
-    return Keyring(await db.write(app_secrets.load_or_create))
+    return Keyring(await db.write(secret_key.load_or_create))
 
 
 async def bootstrap(

@@ -16,14 +16,15 @@ import typer
 from aiohttp import web
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from core import doctor as ledger_doctor
-from core import outbox as outbox_core
-from core import outbox_listing, pay_methods
-from core.clock import epoch
-from core.errors import ConfigurationError, FeedError, InvalidPhoneNumber
-from core.feed import BadRow
-from core.feed_import import import_feed
-from core.phones import to_e164
+from core.catalogue import pay_methods
+from core.messaging import outbox as outbox_core
+from core.messaging import outbox_listing
+from core.platform.clock import epoch
+from core.platform.errors import ConfigurationError, FeedError, InvalidPhoneNumber
+from core.platform.phones import to_e164
+from core.points import doctor as ledger_doctor
+from core.points.feed import BadRow
+from core.points.feed_import import import_feed
 from handlers.hall import InboundMessage
 from pointshall import demo as demo_data
 from pointshall import migrate, weblog

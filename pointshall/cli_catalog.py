@@ -13,11 +13,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from sqlalchemy import Connection
 
-from core import catalog_admin, catalog_listing
-from core.catalog_file import CatalogFileError, parse_moment
-from core.catalog_import import CatalogImportResult, import_catalog
-from core.clock import epoch
-from core.feed import BadRow
+from core.catalogue import editing, listing
+from core.catalogue.item_file import CatalogFileError, parse_moment
+from core.catalogue.item_import import CatalogImportResult, import_catalog
+from core.merchants import merchants
+from core.platform.clock import epoch
+from core.points.feed import BadRow
 from pointshall.bootstrap import Services
 from pointshall.cli_support import err, out, run_with_services
 
@@ -97,7 +98,7 @@ def category_add(
 
     async def job(services: Services) -> int:
         return await services.db.write(
-            lambda conn: catalog_admin.upsert_category(conn, _upper(code), name_zh, name_en, sort)
+            lambda conn: editing.upsert_category(conn, _upper(code), name_zh, name_en, sort)
         )
 
     run_with_services(job)
@@ -110,7 +111,7 @@ def brand_add(code: Code, name_zh: NameZh, name_en: NameEn) -> None:
 
     async def job(services: Services) -> int:
         return await services.db.write(
-            lambda conn: catalog_admin.upsert_brand(conn, _upper(code), name_zh, name_en)
+            lambda conn: editing.upsert_brand(conn, _upper(code), name_zh, name_en)
         )
 
     run_with_services(job)
@@ -124,7 +125,7 @@ def merchant_add(code: Code, name_zh: NameZh, name_en: NameEn) -> None:
     async def job(services: Services) -> int:
         now = _now(services)
         return await services.db.write(
-            lambda conn: catalog_admin.upsert_merchant(conn, _upper(code), name_zh, name_en, now)
+            lambda conn: merchants.upsert(conn, _upper(code), name_zh, name_en, now)
         )
 
     run_with_services(job)
@@ -156,7 +157,7 @@ def activity_add(
             raise typer.Exit(2)
 
         def unit(conn: Connection) -> int:
-            return catalog_admin.upsert_activity(
+            return editing.upsert_activity(
                 conn,
                 _upper(code),
                 title_zh,
@@ -181,9 +182,7 @@ def announce(title_zh: str, title_en: str, body_zh: str, body_en: str) -> None:
     async def job(services: Services) -> int:
         now = _now(services)
         return await services.db.write(
-            lambda conn: catalog_admin.add_announcement(
-                conn, title_zh, title_en, body_zh, body_en, now
-            )
+            lambda conn: editing.add_announcement(conn, title_zh, title_en, body_zh, body_en, now)
         )
 
     out.print(f"announcement {run_with_services(job)} published")
@@ -203,9 +202,9 @@ def list_command() -> None:
 
     async def job(
         services: Services,
-    ) -> tuple[list[catalog_listing.ItemLine], list[catalog_listing.ActivityLine], ZoneInfo]:
-        found = await services.db.read(catalog_listing.items)
-        acts = await services.db.read(catalog_listing.activities)
+    ) -> tuple[list[listing.ItemLine], list[listing.ActivityLine], ZoneInfo]:
+        found = await services.db.read(listing.items)
+        acts = await services.db.read(listing.activities)
         return found, acts, _zone(services)
 
     found, acts, zone = run_with_services(job)

@@ -11,9 +11,11 @@ from typing import Annotated
 import typer
 from sqlalchemy import Connection, select
 
-from core import photos, questions
-from core.clock import epoch
-from core.schema import activity, banner, item
+from core.catalogue import photos
+from core.feedback import questions
+from core.feedback.errors import QuestionError
+from core.platform.clock import epoch
+from core.platform.schema import activity, banner, item
 from pointshall.bootstrap import Services
 from pointshall.cli_support import err, out, run_with_services
 
@@ -58,7 +60,7 @@ def question_answer(
 
     try:
         done = run_with_services(job)
-    except questions.QuestionError as exc:
+    except QuestionError as exc:
         err.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from None
     out.print(f"question {done.id} about {done.item_code} answered", markup=False)

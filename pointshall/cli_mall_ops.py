@@ -1,8 +1,8 @@
 """``pointshall message|review|order …``: the operator's side of the mall's after-sales
 (§2.2.13 replies to messages, §2.2.17 review moderation, §2.2.15 logistics).
 
-Each command is one unit of work calling a ``core`` service (``core.messages``,
-``core.reviews``, ``core.logistics``), so an admin API can call the same functions.
+Each command is one unit of work calling a ``core`` service (``core.feedback.messages``,
+``core.feedback.reviews``, ``core.orders.logistics``), so an admin API can call the same functions.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy import Connection
 
-from core import logistics, messages, reviews
-from core.clock import epoch
-from core.errors import DomainError
+from core.feedback import messages, reviews
+from core.orders import logistics
+from core.platform.clock import epoch
+from core.platform.errors import DomainError
 from pointshall.bootstrap import Services
 from pointshall.cli_support import err, out, run_with_services
 

@@ -10,11 +10,13 @@ import typer
 from rich.console import Console
 from sqlalchemy import Connection
 
-from core import admission, merchant_goods, merchants, verification
-from core.catalog_admin import ItemSpec
-from core.clock import epoch
-from core.errors import DomainError
-from core.phones import to_e164
+from core.catalogue import submissions
+from core.catalogue.editing import ItemSpec
+from core.merchants import admission, merchants
+from core.platform.clock import epoch
+from core.platform.errors import DomainError
+from core.platform.phones import to_e164
+from core.vouchers import verification
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.config import Settings
 
@@ -195,14 +197,14 @@ def goods_submit(
         description_zh=description_zh,
         description_en=description_en,
     )
-    _write(lambda s, conn, now: merchant_goods.submit(conn, merchant, spec, by, now))
+    _write(lambda s, conn, now: submissions.submit(conn, merchant, spec, by, now))
     out.print(f"item {code.upper()} submitted for review")
 
 
 @goods_app.command("pending")
 def goods_pending() -> None:
     """List goods waiting for review."""
-    rows = _write(lambda s, conn, now: merchant_goods.pending(conn))
+    rows = _write(lambda s, conn, now: submissions.pending(conn))
     for code, name, merchant_id, points in rows:
         out.print(f"{code}  {name}  merchant #{merchant_id}  {points:,} points")
     if not rows:
@@ -221,7 +223,7 @@ def goods_review(
         err.print("[red]--reject needs a --reason (the merchant is told)[/red]")
         raise typer.Exit(2)
     _write(
-        lambda s, conn, now: merchant_goods.review(
+        lambda s, conn, now: submissions.review(
             conn, code, approve=approve, reviewer=by, reason=reason, now=now
         )
     )

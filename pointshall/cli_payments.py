@@ -10,8 +10,8 @@ from aiohttp import web
 from pydantic import SecretStr
 from rich.table import Table
 
-from core import payments
-from core.payments import SagaView
+from core.payments import saga as payments
+from core.payments.saga import SagaView
 from pointshall.bootstrap import Services
 from pointshall.cli_support import err, out, run_with_services
 from pointshall.config import Settings

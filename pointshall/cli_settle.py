@@ -16,11 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Connection
 
-from core import report_files, reports, settlement, statements
-from core.clock import epoch
-from core.errors import DomainError
-from core.settlement import StatementView
-from core.settlement_notices import yuan
+from core.platform.clock import epoch
+from core.platform.errors import DomainError
+from core.settlement import report_files, reports, settlement, statements
+from core.settlement.settlement import StatementView
+from core.settlement.texts import yuan
 from pointshall.bootstrap import Services
 from pointshall.cli_merchant import merchant_app
 from pointshall.cli_support import err, out, run_with_services

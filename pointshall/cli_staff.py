@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from core import staff
-from core.clock import epoch
-from core.errors import DomainError
-from core.schema import OPERATOR_ROLES
-from core.staff import StaffMember
+from core.backoffice import staff
+from core.backoffice.staff import StaffMember
+from core.platform.clock import epoch
+from core.platform.errors import DomainError
+from core.platform.schema import OPERATOR_ROLES
 from pointshall.bootstrap import Services
 from pointshall.cli_support import err, out, run_with_services
 

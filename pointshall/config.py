@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.accrual import DEFAULT_TENURE_RATES, AccrualRules
-from core.errors import ConfigurationError
+from core.platform.errors import ConfigurationError
+from core.points.accrual import DEFAULT_TENURE_RATES, AccrualRules
 
 TRANSPORT_NEEDS: dict[str, tuple[str, ...]] = {
     "console": (),

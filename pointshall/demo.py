@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from core.feed_import import import_feed
+from core.points.feed_import import import_feed
 from pointshall.bootstrap import Services
 from pointshall.demo_catalog import seed_catalog
 from pointshall.demo_console import seed_console

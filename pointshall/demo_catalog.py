@@ -13,9 +13,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from core import catalog_admin, ledger, orders, subscribers
-from core.catalog_admin import ItemSpec
-from core.clock import epoch
+from core.catalogue import editing
+from core.catalogue.editing import ItemSpec
+from core.merchants import merchants
+from core.platform.clock import epoch
+from core.points import ledger
+from core.subscribers import addresses, subscribers
 from pointshall import demo_pictures
 
 CATEGORIES = (
@@ -206,12 +209,12 @@ def seed_catalog(conn: Connection, now: datetime, tz: ZoneInfo) -> None:
     """Create or refresh the demo catalogue; seeding again changes nothing."""
     at = epoch(now)
     for code, zh, en, sort in CATEGORIES:
-        catalog_admin.upsert_category(conn, code, zh, en, sort)
+        editing.upsert_category(conn, code, zh, en, sort)
     for code, zh, en in BRANDS:
-        catalog_admin.upsert_brand(conn, code, zh, en)
+        editing.upsert_brand(conn, code, zh, en)
     for code, zh, en in MERCHANTS:
-        catalog_admin.upsert_merchant(conn, code, zh, en, at)
-    catalog_admin.upsert_activity(
+        merchants.upsert(conn, code, zh, en, at)
+    editing.upsert_activity(
         conn,
         ONGOING,
         "冬日暖心兑",
@@ -222,7 +225,7 @@ def seed_catalog(conn: Connection, now: datetime, tz: ZoneInfo) -> None:
         body_en="Hand warmer for 600 points, one each.",
         per_account_limit=ACTIVITY_LIMIT,
     )
-    catalog_admin.upsert_activity(
+    editing.upsert_activity(
         conn,
         UPCOMING,
         "新春积分节",
@@ -232,7 +235,7 @@ def seed_catalog(conn: Connection, now: datetime, tz: ZoneInfo) -> None:
         body_zh="话费兑换9折。",
         body_en="Phone credit 10% off.",
     )
-    catalog_admin.upsert_activity(
+    editing.upsert_activity(
         conn,
         PAST,
         "金秋感恩回馈",
@@ -243,15 +246,15 @@ def seed_catalog(conn: Connection, now: datetime, tz: ZoneInfo) -> None:
         body_en="Thank you for joining!",
     )
     for spec in ITEMS:
-        catalog_admin.upsert_item(conn, spec, at)
+        editing.upsert_item(conn, spec, at)
     for title_zh, title_en, body_zh, body_en in ANNOUNCEMENTS:
-        catalog_admin.add_announcement(conn, title_zh, title_en, body_zh, body_en, at)
-    catalog_admin.add_banner(conn, ONGOING, image="banners/winter.png")
-    catalog_admin.add_ad(conn, *AD)
+        editing.add_announcement(conn, title_zh, title_en, body_zh, body_en, at)
+    editing.add_banner(conn, ONGOING, image="banners/winter.png")
+    editing.add_ad(conn, *AD)
     for msisdn, text in DEMO_ADDRESSES:
         found = subscribers.find(conn, msisdn)
         if found is None or ledger.account_id_of(conn, found.id) is None:
             continue
-        if orders.default_address(conn, found.id) is None:
-            orders.set_default_address(conn, found.id, text, at)
+        if addresses.default_text(conn, found.id) is None:
+            addresses.add_default(conn, found.id, text, at)
     demo_pictures.seed_pictures(conn, at)

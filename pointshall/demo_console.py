@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from core import merchants, orders, settlement, verification
-from core.clock import epoch
-from core.orders import Paid
-from core.subscribers import get_or_create
+from core.merchants import merchants
+from core.orders import redemption
+from core.orders.payment import Paid
+from core.platform.clock import epoch
+from core.settlement import settlement
+from core.subscribers.subscribers import get_or_create
+from core.vouchers import verification
 from pointshall.bootstrap import Services
 
 DEMO_MERCHANT = "COFFEE"
@@ -33,7 +36,7 @@ def _staff_and_a_used_voucher(conn: Connection, services: Services, now: int) ->
     settlement.set_rate(conn, DEMO_MERCHANT, RATE_CENTS_PER_1000, "demo", now)
     policy = services.hall.policy.orders
     customer = get_or_create(conn, DEMO_CUSTOMER, now)
-    pending = orders.redeem(
+    pending = redemption.redeem(
         conn,
         subscriber=customer,
         code=DEMO_ITEM,
@@ -44,7 +47,7 @@ def _staff_and_a_used_voucher(conn: Connection, services: Services, now: int) ->
         policy=policy,
         keyring=services.keyring,
     )
-    paid = orders.confirm(
+    paid = redemption.confirm(
         conn,
         subscriber=customer,
         code=pending.code,

@@ -11,8 +11,8 @@ import io
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import Connection, select
 
-from core import photos
-from core.schema import activity, banner, item
+from core.catalogue import photos
+from core.platform.schema import activity, banner, item
 
 SIZE = (480, 320)
 BANNER_SIZE = (640, 240)

@@ -4,7 +4,7 @@
 ``GET /v1/charges/{id}``; ``POST /v1/charges/{id}/cancel``;
 ``POST /v1/charges/{id}/refunds`` (idempotent by key). ``GET /pay/{id}`` is the
 page a customer opens, with a Pay button; paying marks the charge succeeded and
-sends a signed callback (``core.gateway.sign``) to the charge's ``callback_url``.
+sends a signed callback (``core.payments.gateway.sign``) to the charge's ``callback_url``.
 
 Faults for tests (attributes, or ``POST /_control`` with the same names as JSON):
 ``down`` (every API call answers 503), ``drop_callbacks``, ``callback_copies``
@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from core.gateway import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
+from core.payments.gateway import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
-from core.db import Database
+from core.platform.db import Database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Bot
 
 from bot.sender import GLOBAL_RATE
-from core.drain import DrainPolicy
-from core.errors import ConfigurationError
-from core.transport import Transport
+from core.messaging.drain import DrainPolicy
+from core.messaging.transport import Transport
+from core.platform.errors import ConfigurationError
 from pointshall.config import Settings
 from sms.console_outbound import ConsoleTransport
 from sms.kannel_outbound import KannelTransport

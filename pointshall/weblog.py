@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from core import metrics
+from core.platform import metrics
 
 REQUEST_ID = contextvars.ContextVar("request_id", default="-")
 HEADER = "X-Request-Id"

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from core import orders, payments, settlement
-from core.clock import Clock, epoch
-from core.db import Database
-from core.expiry import expire_lots_batch
-from core.expiry_notices import queue_expiry_notices
-from core.payments import PaymentContext
+from core.orders import cancellation
+from core.payments import saga as payments
+from core.payments.saga import PaymentContext
+from core.platform.clock import Clock, epoch
+from core.platform.db import Database
+from core.points.expiry import expire_lots_batch
+from core.points.expiry_notices import queue_expiry_notices
+from core.settlement import settlement
+from core.vouchers import vouchers
 
 DEFAULT_BATCH = 500
 HOUR = 60
@@ -45,7 +48,7 @@ async def orders_timeout(ctx: JobContext) -> int:
     """Expire unpaid orders past their time: holds released, stock returned."""
     now, done = ctx.now(), 0
     while True:
-        n = await ctx.db.write(partial(orders.expire_unpaid, now=now, limit=ctx.batch))
+        n = await ctx.db.write(partial(cancellation.expire_unpaid, now=now, limit=ctx.batch))
         done += n
         if n < ctx.batch:
             return done
@@ -66,7 +69,7 @@ async def lots_expiry(ctx: JobContext) -> int:
 
 async def vouchers_expiry(ctx: JobContext) -> int:
     """Mark issued vouchers past their date as expired."""
-    return await ctx.db.write(partial(orders.expire_vouchers, now=ctx.now()))
+    return await ctx.db.write(partial(vouchers.expire, now=ctx.now()))
 
 
 async def expiry_notices(ctx: JobContext) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from core.job_lock import job_lock
+from core.platform.job_lock import job_lock
 from scheduler.jobs import BY_NAME, JobContext
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from core import segments
-from core.transport import Accepted, OutboundMessage
+from core.messaging import segments
+from core.messaging.transport import Accepted, OutboundMessage
 
 
 class ConsoleTransport:

@@ -1,6 +1,6 @@
 """Delivery reports: Twilio status callbacks and Kannel DLRs move outbox messages on.
 
-Reports may come twice or out of order; ``core.outbox.record_report`` keeps each
+Reports may come twice or out of order; ``core.messaging.outbox.record_report`` keeps each
 once and never moves a message back (a late "sent" after "delivered" changes
 nothing). Twilio error 21610 (the recipient texted STOP to the carrier) marks the
 number opted out, as the subscriber's own ``TD`` would.
@@ -16,9 +16,10 @@ from aiohttp import web
 from sqlalchemy import Connection
 from twilio.request_validator import RequestValidator
 
-from core import metrics, outbox
-from core.clock import Clock, epoch
-from core.db import Database
+from core.messaging import outbox
+from core.platform import metrics
+from core.platform.clock import Clock, epoch
+from core.platform.db import Database
 from sms.twilio_inbound import signed
 
 log = logging.getLogger(__name__)

@@ -30,8 +30,9 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from core import metrics, segments
-from core.db import Database
+from core.messaging import segments
+from core.platform import metrics
+from core.platform.db import Database
 from handlers.hall import Hall, InboundMessage
 
 log = logging.getLogger(__name__)

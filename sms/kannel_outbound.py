@@ -2,7 +2,7 @@
 
 * Text that GSM-7 cannot carry goes with ``coding=2&charset=UTF-8``: smsbox then
   converts our UTF-8 to UCS-2. Without both, Chinese reaches the handset as ``???``.
-* Long text is split here with ``core.segments`` (153 GSM-7 / 67 UCS-2 units per
+* Long text is split here with ``core.messaging.segments`` (153 GSM-7 / 67 UCS-2 units per
   part) and each part carries a concatenation UDH (reference, total, sequence),
   so the handset shows one message and we know how many parts to expect reports for.
 * ``dlr-mask=31`` asks for every report (delivered, undelivered, queued, accepted
@@ -20,8 +20,8 @@ from urllib.parse import quote, urlencode
 import aiohttp
 from yarl import URL
 
-from core import segments
-from core.transport import (
+from core.messaging import segments
+from core.messaging.transport import (
     Accepted,
     OutboundMessage,
     RejectedSendError,

@@ -17,8 +17,8 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from core import metrics
-from core.db import Database
+from core.platform import metrics
+from core.platform.db import Database
 from handlers.hall import Hall, InboundMessage
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ Each message is created with ``status_callback`` pointing at our
 ``/sms/twilio/status`` route, carrying our outbox id (``?o=ID``), so a delivery
 report finds its message even if the answer to the create call was lost.
 Twilio splits long bodies itself on the same segment boundaries as
-``core.segments`` (153 GSM-7 / 67 UCS-2 characters per part).
+``core.messaging.segments`` (153 GSM-7 / 67 UCS-2 characters per part).
 
 ``api_base`` (``POINTSHALL_TWILIO_API_BASE``) points the SDK somewhere other than
 ``https://api.twilio.com``: the SDK builds every URL from the API domain's
@@ -18,8 +18,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from core import segments
-from core.transport import (
+from core.messaging import segments
+from core.messaging.transport import (
     Accepted,
     OutboundMessage,
     RejectedSendError,

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection
 
-from core import staff
-from core.clock import epoch
+from core.backoffice import staff
+from core.platform.clock import epoch
 from pointshall.bootstrap import Services
 
 ROLES = ("business_admin", "admin", "finance", "support")

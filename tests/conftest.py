@@ -22,9 +22,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from core.clock import ManualClock
-from core.db import Database, open_database
-from core.schema import metadata
+from core.platform.clock import ManualClock
+from core.platform.db import Database, open_database
+from core.platform.schema import metadata
 from pointshall import migrate
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.config import Settings

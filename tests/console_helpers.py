@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection, select
 
-from core import merchants, settlement, verification
-from core.clock import epoch
-from core.schema import outbox
+from core.merchants import merchants
+from core.platform.clock import epoch
+from core.platform.schema import outbox
+from core.settlement import settlement
+from core.vouchers import verification
 from pointshall.bootstrap import Services
 from tests.merchant_helpers import STAFF_A, STAFF_B, Bought, buy, merchant_mall
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Table, func, select
 
-from core.feed_import import ImportResult, import_feed
+from core.merchants import merchants
+from core.points.feed_import import ImportResult, import_feed
 from handlers.hall import InboundMessage, Outcome
 from pointshall.bootstrap import Services
 
@@ -74,9 +75,9 @@ async def fund(
 async def seed_catalog(services: Services) -> None:
     """A small catalogue: phone credit, a gift with little stock, two merchants' vouchers,
     an item in a running activity limited to one per person, one in an activity that ended."""
-    from core import catalog_admin as admin
-    from core.catalog_admin import ItemSpec
-    from core.clock import epoch
+    from core.catalogue import editing as admin
+    from core.catalogue.editing import ItemSpec
+    from core.platform.clock import epoch
 
     now = epoch(services.clock.now())
     day = 86_400
@@ -86,8 +87,8 @@ async def seed_catalog(services: Services) -> None:
         admin.upsert_category(conn, "LP", "礼品", "Gifts", 2)
         admin.upsert_category(conn, "SJ", "商家券", "Merchant vouchers", 3)
         admin.upsert_brand(conn, "TH", "膳魔师", "Thermos")
-        admin.upsert_merchant(conn, "M1", "咖啡时光", "Coffee Time", now)
-        admin.upsert_merchant(conn, "M2", "星光影城", "Starlight Cinema", now)
+        merchants.upsert(conn, "M1", "咖啡时光", "Coffee Time", now)
+        merchants.upsert(conn, "M2", "星光影城", "Starlight Cinema", now)
         admin.upsert_activity(
             conn, "A1", "双十一特惠", "Singles Day", now - day, now + 10 * day, per_account_limit=1
         )

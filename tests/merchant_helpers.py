@@ -9,11 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
-from core import merchants, orders
-from core.clock import epoch
-from core.orders import Paid
-from core.schema import outbox
-from core.subscribers import get_or_create
+from core.merchants import merchants
+from core.orders import redemption
+from core.orders.payment import Paid
+from core.platform.clock import epoch
+from core.platform.schema import outbox
+from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import Services
 from tests.helpers import fund, seed_catalog
 
@@ -57,7 +58,7 @@ async def buy(services: Services, code: str = "3001", who: str = ALICE) -> Bough
 
     def unit(conn: Connection) -> tuple[Paid, str]:
         sub = get_or_create(conn, who, now)
-        pending = orders.redeem(
+        pending = redemption.redeem(
             conn,
             subscriber=sub,
             code=code,
@@ -68,7 +69,7 @@ async def buy(services: Services, code: str = "3001", who: str = ALICE) -> Bough
             policy=policy,
             keyring=services.keyring,
         )
-        paid = orders.confirm(
+        paid = redemption.confirm(
             conn,
             subscriber=sub,
             code=pending.code,

@@ -10,10 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection
 
-from core import catalog_admin as admin
-from core import photos
-from core.clock import ManualClock, epoch
-from core.schema import item
+from core.catalogue import editing as admin
+from core.catalogue import photos
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import item
 from pointshall.app import build_app
 from pointshall.bootstrap import bootstrap
 from pointshall.demo_pictures import card

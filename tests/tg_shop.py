@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, select
 
 from bot.callbacks import CallbackCodec
-from core import doctor
-from core.clock import ManualClock
-from core.schema import account, outbox, subscriber
+from core.platform.clock import ManualClock
+from core.platform.schema import account, outbox, subscriber
+from core.points import doctor
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from tests.conftest import make_settings

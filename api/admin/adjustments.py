@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from api.admin.fields import body, integer, text
 from api.admin.registry import ADMIN, FINANCE, SUPPORT, Call, Route
-from core import adjustments
-from core.adjustments import MAX_POINTS, Adjustment
-from core.phones import to_e164
-from core.schema import ADJUSTMENT_STATUSES
-from core.settlement import period_of
+from core.platform.phones import to_e164
+from core.platform.schema import ADJUSTMENT_STATUSES
+from core.points import adjustments
+from core.points.adjustments import MAX_POINTS, Adjustment
+from core.settlement.settlement import period_of
 
 READ = frozenset({SUPPORT, FINANCE, ADMIN})
 PROPOSE = frozenset({SUPPORT, ADMIN})

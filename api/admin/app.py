@@ -28,8 +28,8 @@ from api.admin.deps import AdminDeps
 from api.admin.errors import domain_problem, problem
 from api.admin.fields import BadInput
 from api.admin.registry import STAFF_KEY, Route, TooLarge, openapi, serve
-from core import staff
-from core.errors import DomainError
+from core.backoffice import staff
+from core.platform.errors import DomainError
 
 BASE = "/admin/v1"
 OPENAPI_PATH = "/openapi.json"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from api.admin.fields import integer, text
 from api.admin.registry import ADMIN, FINANCE, Call, Route
-from core import admin_queries
-from core.admin_queries import LoggedAction
+from core.platform import audit
+from core.platform.audit import LoggedAction
 
 READ = frozenset({ADMIN, FINANCE})
 QUERY = (
@@ -18,7 +18,7 @@ QUERY = (
 async def list_audit(call: Call) -> list[LoggedAction]:
     """Page through the audit log, optionally for one subject (e.g. ``adjustment:3``)."""
     return await call.read(
-        admin_queries.audit_page,
+        audit.page,
         subject=call.query.get("subject"),
         offset=call.query.get("offset", 0),
         limit=call.query.get("limit", 100),

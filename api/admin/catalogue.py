@@ -6,10 +6,10 @@ from typing import Any
 
 from api.admin.fields import body, code, flag, integer, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, EVERYONE, Call, Route
-from core import content_admin as ca
-from core.catalog_admin import ItemSpec
-from core.catalog_listing import ActivityLine, ItemLine
-from core.content_admin import Named
+from core.catalogue import management as ca
+from core.catalogue.editing import ItemSpec
+from core.catalogue.listing import ActivityLine, ItemLine
+from core.catalogue.management import Named
 
 WRITE = frozenset({BUSINESS_ADMIN, ADMIN})
 READ = EVERYONE

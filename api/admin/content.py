@@ -1,5 +1,5 @@
 """Mall content (§2.2.1, §2.2.3–5): announcements, banners and ads, and the pictures of
-banners, ads and items, all kept in ``core.photos`` (the store the chat shows from)."""
+banners, ads and items, all kept in ``core.catalogue.photos`` (the store the chat shows from)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from sqlalchemy import Connection, select
 
 from api.admin.fields import BadInput, body, code, flag, integer, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, EVERYONE, Call, Download, Route
-from core import content_admin as ca
-from core import photos
-from core.admin_errors import NotFound
-from core.content_admin import Ad, Announcement, Banner
-from core.photos import PhotoInfo
-from core.schema import item
+from core.catalogue import management as ca
+from core.catalogue import photos
+from core.catalogue.management import Ad, Announcement, Banner
+from core.catalogue.photos import PhotoInfo
+from core.platform.errors import NotFound
+from core.platform.schema import item
 
 WRITE = frozenset({BUSINESS_ADMIN, ADMIN})
 READ = EVERYONE

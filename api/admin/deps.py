@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core.accrual import AccrualRules
-from core.clock import Clock
-from core.codes import Keyring
-from core.db import Database
+from core.platform.clock import Clock
+from core.platform.codes import Keyring
+from core.platform.db import Database
+from core.points.accrual import AccrualRules
 
 
 @dataclass(frozen=True)

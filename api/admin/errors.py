@@ -11,32 +11,26 @@ from typing import Any
 
 from aiohttp import web
 
-from core.admin_errors import AdjustmentNotPending, AlreadyExists, Invalid, NotFound, SameStaff
-from core.errors import (
-    DomainError,
-    DuplicateEntry,
-    IllegalTransition,
-    InsufficientPoints,
-    InvalidPhoneNumber,
-    NoAccount,
-    UnknownItem,
-    UnknownOrder,
-    UnknownSubscriber,
-)
-from core.merchant_errors import (
+from core.catalogue.errors import UnknownItem
+from core.feedback.errors import UnknownMessage, UnknownQuestion
+from core.merchants.errors import (
     ApplicationNotPending,
     MerchantNotApproved,
     UnknownApplication,
     UnknownMerchant,
 )
-from core.questions import UnknownQuestion
-from core.settlement_errors import (
-    BadPeriod,
-    IllegalStatementMove,
-    ReasonRequired,
-    UnknownStatement,
+from core.orders.errors import IllegalTransition, UnknownOrder
+from core.platform.errors import (
+    AlreadyExists,
+    DomainError,
+    DuplicateEntry,
+    Invalid,
+    InvalidPhoneNumber,
+    NotFound,
 )
-from core.shop_errors import UnknownMessage
+from core.points.errors import AdjustmentNotPending, InsufficientPoints, NoAccount, SameStaff
+from core.settlement.errors import BadPeriod, IllegalStatementMove, ReasonRequired, UnknownStatement
+from core.subscribers.errors import UnknownSubscriber
 
 PROBLEM = "application/problem+json"
 

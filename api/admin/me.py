@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.admin.registry import EVERYONE, Call, Route
-from core.staff import StaffMember
+from core.backoffice.staff import StaffMember
 
 
 async def whoami(call: Call) -> StaffMember:

@@ -7,11 +7,12 @@ from sqlalchemy import Connection
 
 from api.admin.fields import body, code, integer, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, Call, Route
-from core import admin_queries, admission, merchant_goods
-from core.admin_queries import PendingGoods
-from core.admission import Application
-from core.merchant_errors import ApplicationNotPending
-from core.schema import APPLICATION_STATUSES
+from core.catalogue import submissions
+from core.catalogue.submissions import PendingGoods
+from core.merchants import admission
+from core.merchants.admission import Application
+from core.merchants.errors import ApplicationNotPending
+from core.platform.schema import APPLICATION_STATUSES
 
 FIRST = frozenset({BUSINESS_ADMIN, ADMIN})
 FINAL = frozenset({ADMIN})
@@ -26,7 +27,7 @@ GOODS_REVIEW = body(text("decision", 8, enum=("approve", "reject")), REASON)
 async def list_applications(call: Call) -> list[Application]:
     """List merchant applications, newest first, optionally in one status."""
     return await call.read(
-        admin_queries.applications,
+        admission.listing,
         status=call.query.get("status"),
         offset=call.query.get("offset", 0),
         limit=call.query.get("limit", 50),
@@ -92,14 +93,14 @@ async def final_review(call: Call) -> Application:
 
 async def list_goods(call: Call) -> list[PendingGoods]:
     """List goods waiting for review."""
-    return await call.read(admin_queries.pending_goods)
+    return await call.read(submissions.pending_for_review)
 
 
 async def review_goods(call: Call) -> list[PendingGoods]:
     """Approve (list) or reject a pending item; answers the queue left."""
 
     def unit(conn: Connection, item_code: str) -> list[PendingGoods]:
-        merchant_goods.review(
+        submissions.review(
             conn,
             item_code,
             approve=call.body["decision"] == "approve",
@@ -107,7 +108,7 @@ async def review_goods(call: Call) -> list[PendingGoods]:
             reason=call.body.get("reason", ""),
             now=call.now,
         )
-        return admin_queries.pending_goods(conn)
+        return submissions.pending_for_review(conn)
 
     return await call.write(unit, item_code=call.path["code"])
 

@@ -9,12 +9,12 @@ from sqlalchemy import Connection
 
 from api.admin.fields import body, flag, integer, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, SUPPORT, Call, Handler, Route
-from core import messages, questions, reviews
-from core.admin_errors import NotFound
-from core.messages import MessageView
-from core.questions import QuestionView
-from core.reviews import ReviewView
-from core.schema import REVIEW_STATUSES
+from core.feedback import messages, questions, reviews
+from core.feedback.messages import MessageView
+from core.feedback.questions import QuestionView
+from core.feedback.reviews import ReviewView
+from core.platform.errors import NotFound
+from core.platform.schema import REVIEW_STATUSES
 
 STAFF = frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT})
 """Read everything; reply to messages, answer questions."""

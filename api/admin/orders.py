@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from api.admin.fields import body, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, SUPPORT, Call, Route
-from core import logistics
-from core import orders as core_orders
-from core.errors import UnknownOrder
-from core.orders import OrderView
+from core.orders import logistics
+from core.orders import orders as core_orders
+from core.orders.errors import UnknownOrder
+from core.orders.orders import OrderView
 
 READ = frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT})
 WRITE = frozenset({BUSINESS_ADMIN, ADMIN})

@@ -24,8 +24,8 @@ from sqlalchemy import Connection
 from api.admin.deps import AdminDeps
 from api.admin.errors import PROBLEM, PROBLEM_SCHEMA, problem
 from api.admin.fields import BadInput, Body, Field
-from core.clock import epoch
-from core.staff import StaffMember
+from core.backoffice.staff import StaffMember
+from core.platform.clock import epoch
 
 BUSINESS_ADMIN, ADMIN, FINANCE, SUPPORT = "business_admin", "admin", "finance", "support"
 EVERYONE = frozenset({BUSINESS_ADMIN, ADMIN, FINANCE, SUPPORT})

@@ -1,5 +1,6 @@
 """Finance reports (§6.3) as downloads: the points-cost report and a statement's lines,
-XLSX or CSV, written by ``core.report_files`` into a temporary file in a worker thread."""
+XLSX or CSV, written by ``core.settlement.report_files`` into a temporary file in a worker
+thread."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from sqlalchemy import Connection
 from api.admin.fields import integer, text
 from api.admin.registry import ADMIN, FINANCE, Call, Download, Route
 from api.admin.statements import PERIOD
-from core import report_files, reports, settlement
-from core.reports import CostRow, LineRow
-from core.settlement import StatementView
-from core.settlement_errors import UnknownStatement
+from core.settlement import report_files, reports, settlement
+from core.settlement.errors import UnknownStatement
+from core.settlement.reports import CostRow, LineRow
+from core.settlement.settlement import StatementView
 
 READ = frozenset({FINANCE, ADMIN})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -8,10 +8,10 @@ from sqlalchemy import Connection
 
 from api.admin.fields import body, text
 from api.admin.registry import ADMIN, Call, Route
-from core import staff
-from core.admin_errors import Invalid
-from core.schema import OPERATOR_ROLES
-from core.staff import StaffMember
+from core.backoffice import staff
+from core.backoffice.staff import StaffMember
+from core.platform.errors import Invalid
+from core.platform.schema import OPERATOR_ROLES
 
 ADMINS = frozenset({ADMIN})
 NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"

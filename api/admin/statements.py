@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from api.admin.fields import code, integer, text
 from api.admin.registry import ADMIN, FINANCE, Call, Route
-from core import settlement, statements
-from core.settlement import StatementView
-from core.settlement_errors import UnknownStatement
+from core.settlement import settlement, statements
+from core.settlement.errors import UnknownStatement
+from core.settlement.settlement import StatementView
 
 READ = frozenset({FINANCE, ADMIN})
 MOVE = frozenset({FINANCE})

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from api.admin.fields import integer, text
 from api.admin.registry import ADMIN, FINANCE, SUPPORT, Call, Route
-from core import admin_queries
-from core.admin_queries import SubscriberCard
-from core.ledger import EntryView
-from core.phones import to_e164
+from core.platform.phones import to_e164
+from core.points import accounts
+from core.points.accounts import SubscriberCard
+from core.points.ledger import EntryView
 
 READ = frozenset({SUPPORT, FINANCE, ADMIN})
 MSISDN = (text("msisdn", 32, pattern=r"^\+?[0-9 -]{5,31}$", description="E.164 or local"),)
@@ -29,14 +29,14 @@ def msisdn_of(call: Call) -> str:
 
 async def get_subscriber(call: Call) -> SubscriberCard:
     """Show a subscriber and their points account."""
-    return await call.read(admin_queries.subscriber_card, msisdn=msisdn_of(call), now=call.now)
+    return await call.read(accounts.card, msisdn=msisdn_of(call), now=call.now)
 
 
 async def get_entries(call: Call) -> EntriesPage:
     """Page through a subscriber's journal, newest first."""
     offset = call.query.get("offset", 0)
     total, found = await call.read(
-        admin_queries.entries,
+        accounts.entries,
         msisdn=msisdn_of(call),
         offset=offset,
         limit=call.query.get("limit", 20),

@@ -2,7 +2,7 @@
 
 Banner pictures referred to as ``picture:{id}`` become the photo of ``banner:<id>`` (the
 picture the chat shows) and ads' pictures the photo of ``ad:<id>``; only PNG and JPEG are
-moved (what ``core.photos`` keeps). A banner that already had a photo keeps it.
+moved (what ``core.catalogue.photos`` keeps). A banner that already had a photo keeps it.
 
 Revision ID: 0013m
 Revises: 0009c

@@ -95,8 +95,8 @@ def test_serve_names_the_missing_setting(tmp_path: Path, transport: str, missing
 async def test_doctor_exits_non_zero_on_a_tampered_balance(database_url: str) -> None:
     from sqlalchemy import update
 
-    from core.db import open_database
-    from core.schema import account
+    from core.platform.db import open_database
+    from core.platform.schema import account
 
     assert pointshall(database_url, "demo").returncode == 0
     db = open_database(database_url)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from core import staff_login
-from core.clock import SystemClock, epoch
+from core.merchants import console_login
+from core.platform.clock import SystemClock, epoch
 from pointshall.bootstrap import bootstrap
 from pointshall.demo_console import DEMO_OWNER
 from tests.conftest import make_settings
@@ -19,7 +19,7 @@ async def test_the_demo_owner_gets_a_login_code_shown_by_outbox_list(database_ur
     try:
         now = epoch(services.clock.now())
         sent = await services.db.write(
-            lambda conn: staff_login.send_code(conn, DEMO_OWNER, now, services.keyring)
+            lambda conn: console_login.send_code(conn, DEMO_OWNER, now, services.keyring)
         )
     finally:
         await services.close()

@@ -14,12 +14,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import Connection, select
 
-from core import outbox
-from core.clock import ManualClock, epoch
-from core.drain import Drain, DrainPolicy
-from core.ratelimit import SystemTimer
-from core.schema import delivery_report
-from core.schema import outbox as outbox_table
+from core.messaging import outbox
+from core.messaging.drain import Drain, DrainPolicy
+from core.messaging.ratelimit import SystemTimer
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import delivery_report
+from core.platform.schema import outbox as outbox_table
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from sms.kannel_outbound import KannelTransport

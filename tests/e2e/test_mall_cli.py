@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
-from core import questions
-from core.clock import ManualClock, epoch
-from core.schema import item, photo
-from core.subscribers import get_or_create
+from core.feedback import questions
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import item, photo
+from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import bootstrap
 from pointshall.demo_pictures import card
 from tests.conftest import make_settings

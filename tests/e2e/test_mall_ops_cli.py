@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import reviews
-from core.clock import epoch
-from core.schema import goods_review, order_event, orders, outbox
+from core.feedback import reviews
+from core.platform.clock import epoch
+from core.platform.schema import goods_review, order_event, orders, outbox
 from pointshall.bootstrap import Services
 from tests.e2e.test_cli import pointshall
 from tests.helpers import fund, seed_catalog, send

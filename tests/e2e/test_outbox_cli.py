@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, update
 
-from core import outbox
-from core.clock import epoch
-from core.db import open_database
-from core.schema import outbox as outbox_table
+from core.messaging import outbox
+from core.platform.clock import epoch
+from core.platform.db import open_database
+from core.platform.schema import outbox as outbox_table
 from tests.e2e.test_cli import pointshall
 
 

@@ -17,9 +17,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, select
 
-from core import doctor, orders
-from core.clock import ManualClock, epoch
-from core.schema import account, item, outbox, subscriber
+from core.orders import cancellation
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import account, item, outbox, subscriber
+from core.points import doctor
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from tests.conftest import make_settings
@@ -129,7 +130,7 @@ async def test_a_crash_between_hold_and_confirm_loses_no_points(
         assert await restarted.db.read(state) == (20_000, 800, 49), "the hold survived the crash"
         clock.advance(timedelta(minutes=16))
         expired = await restarted.db.write(
-            lambda conn: orders.expire_unpaid(conn, epoch(clock.now()))
+            lambda conn: cancellation.expire_unpaid(conn, epoch(clock.now()))
         )
         assert expired == 1
         assert await restarted.db.read(state) == (20_000, 0, 50)

@@ -3,7 +3,7 @@ the admin API's check, and stops working when the member is disabled."""
 
 from __future__ import annotations
 
-from core import staff
+from core.backoffice import staff
 from pointshall.bootstrap import bootstrap
 from tests.conftest import make_settings
 from tests.e2e.test_cli import pointshall

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.clock import ManualClock
-from core.schema import entry, orders
+from core.platform.clock import ManualClock
+from core.platform.schema import entry, orders
 from tests.merchant_helpers import STAFF_A, merchant_mall
 from tests.telegram_fake import photo_update
 from tests.tg_shop import (

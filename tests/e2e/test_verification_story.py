@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from core import audit
+from core.platform import audit
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from tests.integration.test_sms_webhooks import message_text, post_twilio, signed, sms_params

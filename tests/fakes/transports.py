@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.ratelimit import Timer
-from core.transport import Accepted, OutboundMessage
+from core.messaging.ratelimit import Timer
+from core.messaging.transport import Accepted, OutboundMessage
 
 
 class Crash(BaseException):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, select
 
-from core import doctor
-from core.errors import FeedError
-from core.schema import account, entry, lot, subscriber
+from core.platform.errors import FeedError
+from core.platform.schema import account, entry, lot, subscriber
+from core.points import doctor
 from pointshall.bootstrap import Services
 from tests.helpers import accrue, count, write_feed
 

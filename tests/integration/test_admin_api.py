@@ -18,11 +18,16 @@ from sqlalchemy import Connection, select
 from api.admin.app import BASE, all_routes, build_admin_app
 from api.admin.deps import AdminDeps
 from api.admin.registry import openapi
-from core import admission, doctor, merchant_goods, orders, photos, staff
-from core.catalog_admin import ItemSpec
-from core.clock import epoch
-from core.schema import entry
-from core.subscribers import get_or_create
+from core.backoffice import staff
+from core.catalogue import photos, submissions
+from core.catalogue.editing import ItemSpec
+from core.merchants import admission
+from core.orders import payment, redemption
+from core.platform.clock import epoch
+from core.platform.schema import entry
+from core.points import doctor
+from core.subscribers import addresses
+from core.subscribers.subscribers import get_or_create
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from tests.admin_helpers import Admin, make_staff
@@ -46,7 +51,7 @@ async def admin(services: Services, tmp_path: Path) -> AsyncIterator[Admin]:
 
 
 async def audit_actions(services: Services, subject: str) -> list[tuple[str, str]]:
-    from core import audit
+    from core.platform import audit
 
     rows = await services.db.read(lambda conn: audit.entries(conn, subject))
     return [(r.actor, r.action) for r in rows]
@@ -294,7 +299,7 @@ async def test_goods_review_queue(admin: Admin, services: Services) -> None:
     now = epoch(services.clock.now())
     spec = ItemSpec("3009", "蛋糕券", "Cake voucher", "SJ", "voucher", 800)
     await services.db.write(
-        lambda conn: merchant_goods.submit(conn, "M1", spec, "+8613700137001", now)
+        lambda conn: submissions.submit(conn, "M1", spec, "+8613700137001", now)
     )
     status, queue = await admin.call("GET", "/goods-reviews", "business_admin")
     assert status == 200 and [g["code"] for g in queue] == ["3009"] and queue[0]["merchant"] == "M1"
@@ -321,8 +326,8 @@ async def buy_flask(services: Services) -> str:
 
     def unit(conn: Connection) -> str:
         sub = get_or_create(conn, ALICE, now)
-        orders.set_default_address(conn, sub.id, "1 Nanjing Road, Shanghai", now)
-        pending = orders.redeem(
+        addresses.add_default(conn, sub.id, "1 Nanjing Road, Shanghai", now)
+        pending = redemption.redeem(
             conn,
             subscriber=sub,
             code="2001",
@@ -333,7 +338,7 @@ async def buy_flask(services: Services) -> str:
             policy=policy,
             keyring=services.keyring,
         )
-        paid = orders.confirm(
+        paid = redemption.confirm(
             conn,
             subscriber=sub,
             code=pending.code,
@@ -341,7 +346,7 @@ async def buy_flask(services: Services) -> str:
             policy=policy,
             keyring=services.keyring,
         )
-        assert isinstance(paid, orders.Paid)
+        assert isinstance(paid, payment.Paid)
         return paid.order.no
 
     return await services.db.write(unit)
@@ -386,7 +391,8 @@ async def test_subscriber_lookup_is_read_only_and_paged(admin: Admin) -> None:
 
 
 async def balance(services: Services) -> int:
-    from core import ledger, subscribers
+    from core.points import ledger
+    from core.subscribers import subscribers
 
     def q(conn: Connection) -> int:
         sub = subscribers.find(conn, ALICE)
@@ -482,7 +488,7 @@ async def test_staff_created_by_api_can_call_and_disabled_cannot(admin: Admin) -
 
 
 async def test_tokens_are_stored_only_as_keyed_hashes(admin: Admin, services: Services) -> None:
-    from core.schema import staff as staff_table
+    from core.platform.schema import staff as staff_table
 
     hashes = await services.db.read(
         lambda conn: list(conn.execute(select(staff_table.c.token_hash)).scalars())
@@ -513,7 +519,7 @@ async def test_statements_approve_pay_and_reports(services: Services, tmp_path: 
         status, _problem = await admin.call("POST", f"/statements/{sid}/approve", "finance")
         assert status == 409  # still a draft: the merchant has not confirmed it
         now = epoch(services.clock.now())
-        from core import statements
+        from core.settlement import statements
 
         await services.db.write(
             lambda conn: statements.move(conn, sid, "confirm", by="M1", now=now)

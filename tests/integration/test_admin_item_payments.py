@@ -1,5 +1,5 @@
 """Admin API items with payment methods (issue 8 item 3, §3.5.6): create and update take
-``pay_methods`` and ``price_cents`` (``core.catalog_admin.ItemSpec``) and show them."""
+``pay_methods`` and ``price_cents`` (``core.catalogue.editing.ItemSpec``) and show them."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from core import pay_methods
-from core.schema import item
+from core.catalogue import pay_methods
+from core.platform.schema import item
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from tests.admin_helpers import Admin, make_staff

@@ -11,10 +11,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, select
 
-from core import logistics, messages, questions, reviews
-from core.clock import epoch
-from core.schema import item, outbox
-from core.subscribers import get_or_create
+from core.feedback import messages, questions, reviews
+from core.orders import logistics
+from core.platform.clock import epoch
+from core.platform.schema import item, outbox
+from core.subscribers.subscribers import get_or_create
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from tests.admin_helpers import Admin, make_staff

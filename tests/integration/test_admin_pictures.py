@@ -1,5 +1,5 @@
 """One picture store (issue 8 item 2; §2.2.1, §2.2.3, §2.2.9): pictures uploaded through the
-admin API are the ``core.photos`` pictures the chat sends; item pictures; migration 0013m
+admin API are the ``core.catalogue.photos`` pictures the chat sends; item pictures; migration 0013m
 moves the old ``picture``/``ad_image`` rows into ``photo``."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from alembic import command
 from sqlalchemy import Connection, select
 
-from core import catalog_admin, photos
-from core import content_admin as ca
-from core.schema import item
+from core.catalogue import editing, photos
+from core.catalogue import management as ca
+from core.platform.schema import item
 from pointshall import demo_pictures, migrate
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
@@ -136,8 +136,8 @@ async def test_migration_moves_old_pictures_into_photo(services: Services) -> No
                 )
                 for kind, data in (("image/png", png), ("image/gif", GIF))
             ]
-            moved = catalog_admin.add_banner(conn, "A1", image=f"picture:{ids[0]}")
-            gif_banner = catalog_admin.add_banner(conn, "A2", image=f"picture:{ids[1]}")
+            moved = editing.add_banner(conn, "A1", image=f"picture:{ids[0]}")
+            gif_banner = editing.add_banner(conn, "A2", image=f"picture:{ids[1]}")
             fields = {"title_zh": "广告", "title_en": "Ad", "target_kind": "url"}
             ad_id = ca.save_ad(conn, None, {**fields, "target": "https://x.test"}, by="t", now=1).id
             conn.execute(OLD_AD_IMAGE.insert().values(ad_id=ad_id, image=f"picture:{ids[0]}"))

@@ -7,10 +7,11 @@ from functools import partial
 import pytest
 from sqlalchemy import Connection
 
-from core import admission, audit, merchants
-from core.catalog_admin import ItemSpec, upsert_category, upsert_item, upsert_merchant
-from core.clock import epoch
-from core.merchant_errors import ApplicationNotPending, MerchantNotApproved
+from core.catalogue.editing import ItemSpec, upsert_category, upsert_item
+from core.merchants import admission, merchants
+from core.merchants.errors import ApplicationNotPending, MerchantNotApproved
+from core.platform import audit
+from core.platform.clock import epoch
 from pointshall.bootstrap import Services
 from tests.merchant_helpers import texts_to
 
@@ -74,7 +75,7 @@ async def test_items_of_a_merchant_not_approved_cannot_be_published(services: Se
 
     def unit(conn: Connection) -> None:
         upsert_category(conn, "SJ", "商家券", "Merchant vouchers")
-        upsert_merchant(conn, "M7", "暂停商家", "Suspended", now, status="suspended")
+        merchants.upsert(conn, "M7", "暂停商家", "Suspended", now, status="suspended")
         upsert_item(
             conn,
             ItemSpec("7001", "券", "Voucher", "SJ", "voucher", 100, merchant="M7"),

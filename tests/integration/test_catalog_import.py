@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, select, update
 
-from core import catalog_admin
-from core.catalog_file import REQUIRED, CatalogFileError
-from core.catalog_import import CatalogImportResult, import_catalog
-from core.clock import epoch
-from core.feed import BadRow
-from core.schema import item
+from core.catalogue import editing
+from core.catalogue.item_file import REQUIRED, CatalogFileError
+from core.catalogue.item_import import CatalogImportResult, import_catalog
+from core.merchants import merchants
+from core.platform.clock import epoch
+from core.platform.schema import item
+from core.points.feed import BadRow
 from pointshall.bootstrap import Services
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -91,9 +92,9 @@ async def references(services: Services) -> None:
             ("2", "礼品", "Gifts"),
             ("3", "美食", "Food"),
         ):
-            catalog_admin.upsert_category(conn, code, zh, en)
-        catalog_admin.upsert_brand(conn, "MI", "小米", "Xiaomi")
-        catalog_admin.upsert_merchant(conn, "COFFEE", "咖啡", "Coffee", now)
+            editing.upsert_category(conn, code, zh, en)
+        editing.upsert_brand(conn, "MI", "小米", "Xiaomi")
+        merchants.upsert(conn, "COFFEE", "咖啡", "Coffee", now)
 
     await services.db.write(unit)
 
@@ -200,7 +201,7 @@ async def test_optional_columns_set_and_missing_ones_keep_what_is_there(
     now = epoch(services.clock.now())
 
     def winter(conn: Connection) -> None:
-        catalog_admin.upsert_activity(conn, "WINTER", "冬日", "Winter", now, now + 86_400)
+        editing.upsert_activity(conn, "WINTER", "冬日", "Winter", now, now + 86_400)
 
     await services.db.write(winter)
     header = (*REQUIRED, "activity", "voucher_days", "description_zh", "description_en")

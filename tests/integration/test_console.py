@@ -12,9 +12,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, func, select
 
-from core import audit
-from core.schema import item, outbox, statement, voucher
-from core.schema import orders as orders_table
+from core.platform import audit
+from core.platform.schema import item, outbox, statement, voucher
+from core.platform.schema import orders as orders_table
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from tests.console_helpers import (
@@ -115,15 +115,15 @@ async def test_the_code_is_single_use_and_a_new_code_replaces_the_old(
 ) -> None:
     from datetime import timedelta
 
-    from core import staff_login
-    from core.clock import ManualClock, epoch
+    from core.merchants import console_login
+    from core.platform.clock import ManualClock, epoch
 
     assert isinstance(clock, ManualClock)
     await login(client, services, VERIFIER_A)
     code = str(await last_code(services, VERIFIER_A))
     now = epoch(clock.now())
     again = await services.db.write(
-        lambda c: staff_login.check_code(c, VERIFIER_A, code, now, services.keyring)
+        lambda c: console_login.check_code(c, VERIFIER_A, code, now, services.keyring)
     )
     assert again.result == "none"
     await post(client, "/console/logout", {}, page="/console/orders")
@@ -163,7 +163,7 @@ async def test_sends_are_rate_limited(
 ) -> None:
     from datetime import timedelta
 
-    from core.clock import ManualClock
+    from core.platform.clock import ManualClock
 
     assert isinstance(clock, ManualClock)
     for i in range(7):
@@ -183,7 +183,7 @@ async def test_wrong_codes_kill_the_code_and_codes_expire(
 ) -> None:
     from datetime import timedelta
 
-    from core.clock import ManualClock
+    from core.platform.clock import ManualClock
 
     assert isinstance(clock, ManualClock)
     token = await csrf_of(client, "/console/login")
@@ -269,7 +269,7 @@ async def test_sessions_expire_when_idle(
 ) -> None:
     from datetime import timedelta
 
-    from core.clock import ManualClock
+    from core.platform.clock import ManualClock
 
     assert isinstance(clock, ManualClock)
     await login(client, services, OWNER_A)
@@ -527,8 +527,8 @@ async def test_unknown_pages_and_bad_ids_are_answered_politely(
 async def test_a_phone_serving_two_merchants_switches_between_them(
     client: TestClient, services: Services, shops: Shops
 ) -> None:
-    from core import merchants
-    from core.clock import epoch
+    from core.merchants import merchants
+    from core.platform.clock import epoch
 
     now = epoch(services.clock.now())
     await services.db.write(

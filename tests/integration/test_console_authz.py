@@ -13,8 +13,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, select
 
-from core.schema import item, merchant_staff, statement, voucher
-from core.schema import orders as orders_table
+from core.platform.schema import item, merchant_staff, statement, voucher
+from core.platform.schema import orders as orders_table
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from tests.console_helpers import (

@@ -12,11 +12,13 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, select
 
-from core import admission, audit, merchant_goods
-from core import staff as staff_core
-from core.catalog_admin import ItemSpec
-from core.clock import ManualClock, epoch
-from core.schema import item, merchant
+from core.backoffice import staff as staff_core
+from core.catalogue import submissions
+from core.catalogue.editing import ItemSpec
+from core.merchants import admission
+from core.platform import audit
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import item, merchant
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from tests.console_helpers import csrf_of, login
@@ -52,7 +54,7 @@ async def world(services: Services, tmp_path: Path) -> World:
                 kind="voucher",
                 points=600,
             )
-            merchant_goods.submit(conn, "M1", spec, STAFF_A, now)
+            submissions.submit(conn, "M1", spec, STAFF_A, now)
         tokens = {
             role: staff_core.add(conn, services.keyring, role, role, by="test", now=now)[1]
             for role in ROLES

@@ -6,8 +6,7 @@ import re
 
 from sqlalchemy import Connection, Table, func, select
 
-from core import doctor
-from core.schema import (
+from core.platform.schema import (
     account,
     activity,
     ad,
@@ -21,6 +20,7 @@ from core.schema import (
     outbox,
     topup,
 )
+from core.points import doctor
 from pointshall import demo
 from pointshall.bootstrap import Services
 from tests.helpers import send

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, select
 
-from core.schema import inbound
+from core.platform.schema import inbound
 from pointshall.bootstrap import Services
 from tests.helpers import accrue, send, write_feed
 

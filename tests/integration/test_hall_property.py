@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import segments
-from core.clock import ManualClock
+from core.messaging import segments
+from core.platform.clock import ManualClock
 from handlers.grammar import KEYWORDS
 from handlers.hall import InboundMessage
 from pointshall.bootstrap import Services, bootstrap

@@ -10,11 +10,14 @@ import pytest
 from aiohttp import web
 from sqlalchemy import Connection, select
 
-from core import catalog_admin, doctor, ledger, subscribers
-from core.catalog_admin import ItemSpec
-from core.clock import ManualClock, epoch
-from core.job_lock import job_lock, lock_key
-from core.schema import account, hold, item, orders, outbox, voucher
+from core.catalogue import editing
+from core.catalogue.editing import ItemSpec
+from core.merchants import merchants
+from core.platform.clock import ManualClock, epoch
+from core.platform.job_lock import job_lock, lock_key
+from core.platform.schema import account, hold, item, orders, outbox, voucher
+from core.points import doctor, ledger
+from core.subscribers import subscribers
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from pointshall.scheduling import SCHEDULER_KEY, attach_scheduler, job_context
@@ -35,9 +38,9 @@ async def shop(services: Services, tmp_path: Path) -> Services:
     now = epoch(services.clock.now())
 
     def unit(conn: Connection) -> None:
-        catalog_admin.upsert_category(conn, "3", "美食", "Food")
-        catalog_admin.upsert_merchant(conn, "COFFEE", "咖啡", "Coffee", now)
-        catalog_admin.upsert_item(
+        editing.upsert_category(conn, "3", "美食", "Food")
+        merchants.upsert(conn, "COFFEE", "咖啡", "Coffee", now)
+        editing.upsert_item(
             conn,
             ItemSpec(
                 "3001",

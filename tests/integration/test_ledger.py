@@ -9,10 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Connection, select, update
 
-from core import doctor, ledger, subscribers
-from core.clock import ManualClock, epoch
-from core.errors import DuplicateEntry, InsufficientPoints
-from core.schema import account, entry, lot
+from core.platform.clock import ManualClock, epoch
+from core.platform.errors import DuplicateEntry
+from core.platform.schema import account, entry, lot
+from core.points import doctor, ledger
+from core.points.errors import InsufficientPoints
+from core.subscribers import subscribers
 from pointshall.bootstrap import Services
 
 YEAR = 365 * 24 * 3600

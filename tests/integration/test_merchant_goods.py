@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Connection, select
 
-from core import audit, merchant_goods, merchants
-from core.catalog_admin import ItemSpec, upsert_merchant
-from core.clock import epoch
-from core.errors import UnknownItem
-from core.merchant_errors import ItemCodeTaken, MerchantNotApproved
-from core.schema import item, outbox
+from core.catalogue import submissions
+from core.catalogue.editing import ItemSpec
+from core.catalogue.errors import ItemCodeTaken, UnknownItem
+from core.merchants import merchants
+from core.merchants.errors import MerchantNotApproved
+from core.platform import audit
+from core.platform.clock import epoch
+from core.platform.schema import item, outbox
 from pointshall.bootstrap import Services
 from tests.helpers import seed_catalog, send
 
@@ -30,13 +32,13 @@ async def shop(services: Services) -> Services:
 
 async def submit(services: Services, merchant: str = "M1") -> None:
     now = epoch(services.clock.now())
-    await services.db.write(lambda conn: merchant_goods.submit(conn, merchant, SPEC, OWNER, now))
+    await services.db.write(lambda conn: submissions.submit(conn, merchant, SPEC, OWNER, now))
 
 
 async def review(services: Services, approve: bool, reason: str = "") -> None:
     now = epoch(services.clock.now())
     await services.db.write(
-        lambda conn: merchant_goods.review(
+        lambda conn: submissions.review(
             conn, "3101", approve=approve, reviewer="biz-admin", reason=reason, now=now
         )
     )
@@ -57,11 +59,11 @@ async def test_submitted_goods_are_listed_only_after_approval(shop: Services) ->
     await submit(shop)
     assert "3101" not in (await send(shop, "+8613800138000", "SP SJ")).reply
     assert (await send(shop, "+8613800138000", "XQ 3101")).reply.startswith("没有编号为3101的商品")
-    assert await shop.db.read(merchant_goods.pending) == [("3101", "拿铁券", "1", 600)]
+    assert await shop.db.read(submissions.pending) == [("3101", "拿铁券", "1", 600)]
 
     await review(shop, approve=True)
     assert "3101 拿铁券 600分" in (await send(shop, "+8613800138000", "SP SJ")).reply
-    assert await shop.db.read(merchant_goods.pending) == []
+    assert await shop.db.read(submissions.pending) == []
     assert await staff_sms(shop) == [
         "商品3101「拿铁券」已提交审核,审核通过后上架。",
         "商品3101「拿铁券」已通过审核并上架。",
@@ -92,11 +94,11 @@ async def test_rejected_goods_stay_unlisted_with_the_reason(shop: Services) -> N
 async def test_a_merchant_not_yet_approved_cannot_submit(shop: Services) -> None:
     now = epoch(shop.clock.now())
     await shop.db.write(
-        lambda conn: upsert_merchant(conn, "M9", "新店", "New shop", now, "pending")
+        lambda conn: merchants.upsert(conn, "M9", "新店", "New shop", now, "pending")
     )
     with pytest.raises(MerchantNotApproved):
         await submit(shop, "M9")
-    assert await shop.db.read(merchant_goods.pending) == []
+    assert await shop.db.read(submissions.pending) == []
 
 
 async def test_staff_phones_may_text_more_than_subscribers(shop: Services) -> None:
@@ -125,6 +127,6 @@ async def test_a_code_of_other_goods_is_refused_and_they_stay_listed(
     before = await shop.db.read(state)
     spec = ItemSpec(taken, "抢注", "Grab", "SJ", "voucher", 1, stock=1)
     with pytest.raises(ItemCodeTaken):
-        await shop.db.write(lambda conn: merchant_goods.submit(conn, "M1", spec, OWNER, now))
+        await shop.db.write(lambda conn: submissions.submit(conn, "M1", spec, OWNER, now))
     assert await shop.db.read(state) == before
     assert before[1] is True

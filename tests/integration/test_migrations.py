@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
-from core.schema import metadata
+from core.platform.schema import metadata
 from pointshall import migrate
 from pointshall.bootstrap import Services
 

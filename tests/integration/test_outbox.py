@@ -18,13 +18,18 @@ from functools import partial
 import pytest
 from sqlalchemy import Connection, func, insert, select
 
-from core import outbox
-from core.clock import ManualClock, epoch
-from core.drain import Drain, DrainPolicy
-from core.ratelimit import RateLimiter, VirtualTimer
-from core.schema import outbox as outbox_table
-from core.schema import subscriber
-from core.transport import OutboundMessage, RejectedSendError, RetryableSendError, UnknownOutcome
+from core.messaging import outbox
+from core.messaging.drain import Drain, DrainPolicy
+from core.messaging.ratelimit import RateLimiter, VirtualTimer
+from core.messaging.transport import (
+    OutboundMessage,
+    RejectedSendError,
+    RetryableSendError,
+    UnknownOutcome,
+)
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import outbox as outbox_table
+from core.platform.schema import subscriber
 from pointshall.bootstrap import Services
 from tests.fakes.transports import Crash, RecordingTransport
 

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from core import catalog_admin as admin
-from core.catalog_file import REQUIRED
-from core.catalog_import import import_catalog
-from core.pay_methods import money_items
-from core.schema import item
+from core.catalogue import editing as admin
+from core.catalogue.item_file import REQUIRED
+from core.catalogue.item_import import import_catalog
+from core.catalogue.pay_methods import money_items
+from core.platform.schema import item
 from pointshall.bootstrap import Services
 
 ZONE = ZoneInfo("Asia/Shanghai")

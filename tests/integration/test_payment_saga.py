@@ -21,15 +21,18 @@ import pytest
 from aiohttp.test_utils import TestServer, unused_port
 from sqlalchemy import Connection, func, select
 
-from core import ledger, payments, reports, subscribers
-from core.catalog_admin import ItemSpec, upsert_item
-from core.clock import ManualClock, epoch
-from core.doctor import examine
-from core.gateway import SIGNATURE_HEADER, sign
-from core.orders import Pending
-from core.payment_errors import GatewayUnavailable
-from core.payments import PaymentContext, SagaView
-from core.schema import entry, hold, orders, payment_step, topup
+from core.catalogue.editing import ItemSpec, upsert_item
+from core.orders.redemption import Pending
+from core.payments import saga as payments
+from core.payments.errors import GatewayUnavailable
+from core.payments.gateway import SIGNATURE_HEADER, sign
+from core.payments.saga import PaymentContext, SagaView
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import entry, hold, orders, payment_step, topup
+from core.points import ledger
+from core.points.doctor import examine
+from core.settlement import reports
+from core.subscribers import subscribers
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.fake_gateway import FakeGateway

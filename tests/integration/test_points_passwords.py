@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection
 
-from core import passwords, subscribers
+from core.subscribers import passwords, subscribers
 from pointshall.bootstrap import Services
 from tests.helpers import send
 from tests.merchant_helpers import ALICE, merchant_mall, texts_to

@@ -14,9 +14,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, func, select
 
 from api.pos import sign
-from core import doctor, passwords, subscribers
-from core.clock import epoch
-from core.schema import entry, pos_nonce, voucher
+from core.platform.clock import epoch
+from core.platform.schema import entry, pos_nonce, voucher
+from core.points import doctor
+from core.subscribers import passwords, subscribers
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from tests.merchant_helpers import ALICE, buy, merchant_mall, texts_to
@@ -65,7 +66,7 @@ async def call(
 
 async def voucher_status(services: Services, no: str) -> str:
     def q(conn: Connection) -> str:
-        from core.schema import orders
+        from core.platform.schema import orders
 
         return str(
             conn.execute(

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, func, select
 
-from core import doctor, orders
-from core.clock import ManualClock, epoch
-from core.schema import account, hold, item, outbox, subscriber, topup, voucher
-from core.schema import orders as orders_table
+from core.orders import cancellation
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import account, hold, item, outbox, subscriber, topup, voucher
+from core.platform.schema import orders as orders_table
+from core.points import doctor
 from pointshall.bootstrap import Services
 from tests.helpers import fund, seed_catalog, send
 
@@ -280,12 +281,16 @@ async def test_unpaid_orders_time_out_and_release_everything(
     mall: Services, clock: ManualClock
 ) -> None:
     await redeem(mall, ALICE, "DH 3001")
-    await mall.db.write(lambda conn: orders.expire_unpaid(conn, epoch(clock.now())))
+    await mall.db.write(lambda conn: cancellation.expire_unpaid(conn, epoch(clock.now())))
     assert await available(mall, ALICE) == (20_000, 800), "not yet due"
     clock.advance(timedelta(minutes=16))
-    released = await mall.db.write(lambda conn: orders.expire_unpaid(conn, epoch(clock.now())))
+    released = await mall.db.write(
+        lambda conn: cancellation.expire_unpaid(conn, epoch(clock.now()))
+    )
     assert released == 1
-    assert await mall.db.write(lambda conn: orders.expire_unpaid(conn, epoch(clock.now()))) == 0
+    assert (
+        await mall.db.write(lambda conn: cancellation.expire_unpaid(conn, epoch(clock.now()))) == 0
+    )
     assert await available(mall, ALICE) == (20_000, 0)
     assert await stock(mall, "3001") == 50
     holds = await mall.db.read(lambda conn: conn.execute(select(hold.c.status)).scalars().all())

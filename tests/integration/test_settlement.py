@@ -14,27 +14,22 @@ import openpyxl
 import pytest
 from sqlalchemy import Connection, and_, func, select
 
-from core import (
-    merchants,
-    orders,
-    pos_payments,
-    report_files,
-    reports,
-    segments,
-    settlement,
-    statements,
-)
-from core.clock import ManualClock, epoch
-from core.schema import entry, merchant, settlement_line, statement, voucher
-from core.schema import orders as orders_table
-from core.settlement import Rate
-from core.settlement_errors import (
+from core.merchants import merchants
+from core.messaging import segments
+from core.orders import payment, redemption
+from core.payments import pos
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import entry, merchant, settlement_line, statement, voucher
+from core.platform.schema import orders as orders_table
+from core.settlement import report_files, reports, settlement, statements
+from core.settlement.errors import (
     IllegalStatementMove,
     PeriodNotOver,
     ReasonRequired,
     UnknownStatement,
 )
-from core.subscribers import get_or_create
+from core.settlement.settlement import Rate
+from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.scheduling import job_context
 from scheduler.runner import run_job
@@ -64,15 +59,15 @@ async def verify(services: Services, staff: str, code: str) -> None:
 async def pos_pay(services: Services, terminal: str, points: int) -> None:
     now = epoch(services.clock.now())
 
-    def unit(conn: Connection) -> pos_payments.PaymentOutcome:
+    def unit(conn: Connection) -> pos.PaymentOutcome:
         view = merchants.find_terminal(conn, terminal)
         assert view is not None
-        request = pos_payments.PaymentRequest(
+        request = pos.PaymentRequest(
             ALICE, "135790", "246801", points, f"receipt-{uuid.uuid4().hex[:8]}"
         )
-        return pos_payments.pay(conn, view, request, now, services.keyring)
+        return pos.pay(conn, view, request, now, services.keyring)
 
-    assert isinstance(await services.db.write(unit), pos_payments.PaymentDone)
+    assert isinstance(await services.db.write(unit), pos.PaymentDone)
 
 
 async def month_of_consumption(services: Services, tmp_path: Path) -> None:
@@ -94,7 +89,7 @@ async def buy_credit(services: Services) -> None:
 
     def unit(conn: Connection) -> None:
         sub = get_or_create(conn, ALICE, now)
-        pending = orders.redeem(
+        pending = redemption.redeem(
             conn,
             subscriber=sub,
             code="1001",
@@ -105,7 +100,7 @@ async def buy_credit(services: Services) -> None:
             policy=policy,
             keyring=services.keyring,
         )
-        paid = orders.confirm(
+        paid = redemption.confirm(
             conn,
             subscriber=sub,
             code=pending.code,
@@ -113,7 +108,7 @@ async def buy_credit(services: Services) -> None:
             policy=policy,
             keyring=services.keyring,
         )
-        assert isinstance(paid, orders.Paid)
+        assert isinstance(paid, payment.Paid)
 
     await services.db.write(unit)
 

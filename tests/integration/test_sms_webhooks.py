@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, select
 from twilio.request_validator import RequestValidator
 
-from core.clock import ManualClock
-from core.schema import inbound, subscriber
+from core.platform.clock import ManualClock
+from core.platform.schema import inbound, subscriber
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from tests.conftest import KANNEL_SECRET, PUBLIC_URL, TWILIO_TOKEN, make_settings

@@ -15,9 +15,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, select
 
-from core.catalog_admin import ItemSpec, upsert_item
-from core.clock import ManualClock, epoch
-from core.schema import chat_binding, inbound, outbox
+from core.catalogue.editing import ItemSpec, upsert_item
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import chat_binding, inbound, outbox
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from tests.conftest import PUBLIC_URL, make_settings

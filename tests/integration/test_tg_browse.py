@@ -13,12 +13,14 @@ from sqlalchemy import Connection, func, select
 from bot import mall_screens as ms
 from bot.callbacks import CallbackCodec
 from bot.screens import Screen
-from core import catalog, favourites, mall_content, questions
-from core import catalog_admin as admin
-from core.catalog_admin import ItemSpec
-from core.clock import ManualClock, epoch
-from core.schema import cart_line, chat_prompt, favourite, inbound, item, photo, question
-from core.subscribers import get_or_create
+from core.catalogue import catalogue, favourites
+from core.catalogue import content as mall_content
+from core.catalogue import editing as admin
+from core.catalogue.editing import ItemSpec
+from core.feedback import questions
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import cart_line, chat_prompt, favourite, inbound, item, photo, question
+from core.subscribers.subscribers import get_or_create
 from handlers.chat_texts import ct
 from pointshall import demo
 from pointshall.bootstrap import Services
@@ -454,8 +456,8 @@ async def test_every_payload_of_every_screen_fits_64_bytes(services: Services) -
 
     def walk(conn: Connection) -> list[str]:
         found: list[Screen | None] = []
-        items, _ = catalog.list_items(conn, now=now, limit=1000)
-        cats = [0] + [c.id for c in catalog.categories(conn)]
+        items, _ = catalogue.list_items(conn, now=now, limit=1000)
+        cats = [0] + [c.id for c in catalogue.categories(conn)]
         brands = [0] + [b.id for b in mall_content.brands(conn)]
         for lang in ("zh", "en"):
             found.append(Screen("", ms.home_top(conn, lang, now) + ms.home_bottom(conn, lang, now)))

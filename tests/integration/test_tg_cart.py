@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.clock import ManualClock
-from core.schema import address, cart_line, favourite, item, orders
+from core.platform.clock import ManualClock
+from core.platform.schema import address, cart_line, favourite, item, orders
 from tests.helpers import fund, seed_catalog
 from tests.tg_shop import PHONE, ShopChat, balance_held, labels, ledger_ok, rows, shop_chat
 

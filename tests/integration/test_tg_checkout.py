@@ -15,8 +15,8 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import select
 
-from core.clock import ManualClock
-from core.schema import entry, orders, outbox, voucher
+from core.platform.clock import ManualClock
+from core.platform.schema import entry, orders, outbox, voucher
 from tests.helpers import fund, seed_catalog
 from tests.telegram_fake import callback_update
 from tests.tg_shop import (

@@ -9,9 +9,9 @@ from functools import partial
 import pytest
 from sqlalchemy import select
 
-from core import messages
-from core.clock import ManualClock
-from core.schema import message, outbox
+from core.feedback import messages
+from core.platform.clock import ManualClock
+from core.platform.schema import message, outbox
 from tests.helpers import send
 from tests.tg_shop import CHAT, PHONE, ShopChat, rows, settled, shop_chat
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core import logistics, reviews
-from core.clock import ManualClock
-from core.schema import address, goods_review, orders
+from core.feedback import reviews
+from core.orders import logistics
+from core.platform.clock import ManualClock
+from core.platform.schema import address, goods_review, orders
 from tests.helpers import fund, seed_catalog, send
 from tests.tg_shop import (
     PHONE,

@@ -15,12 +15,12 @@ from sqlalchemy import Connection, select
 from telegram import Bot
 
 from bot.sender import GLOBAL_RATE, TelegramTransport
-from core import outbox as core_outbox
-from core.clock import ManualClock, epoch
-from core.drain import Drain, DrainPolicy
-from core.ratelimit import VirtualTimer
-from core.schema import outbox
-from core.transport import Accepted, OutboundMessage
+from core.messaging import outbox as core_outbox
+from core.messaging.drain import Drain, DrainPolicy
+from core.messaging.ratelimit import VirtualTimer
+from core.messaging.transport import Accepted, OutboundMessage
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import outbox
 from pointshall.bootstrap import Services
 from tests.telegram_fake import FakeTelegram
 from tests.tg_shop import TOKEN

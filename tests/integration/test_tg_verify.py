@@ -12,9 +12,9 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import Connection, func, select
 
-from core import qr
-from core.schema import audit_log, voucher
-from core.schema import orders as orders_table
+from core.platform.schema import audit_log, voucher
+from core.platform.schema import orders as orders_table
+from core.vouchers import qr
 from pointshall.demo_pictures import card
 from tests.merchant_helpers import ALICE, STAFF_A, STAFF_B, Bought, buy, merchant_mall
 from tests.telegram_fake import photo_update

@@ -14,13 +14,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, insert, select
 
-from core import outbox
-from core.clock import ManualClock, epoch
-from core.drain import Drain, DrainPolicy
-from core.ratelimit import VirtualTimer
-from core.schema import delivery_report, subscriber
-from core.schema import outbox as outbox_table
-from core.transport import OutboundMessage
+from core.messaging import outbox
+from core.messaging.drain import Drain, DrainPolicy
+from core.messaging.ratelimit import VirtualTimer
+from core.messaging.transport import OutboundMessage
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import delivery_report, subscriber
+from core.platform.schema import outbox as outbox_table
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from sms.kannel_outbound import KannelTransport

@@ -14,11 +14,13 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import Connection, select
 
-from core import audit, merchants, qr, verification
-from core.clock import ManualClock, epoch
-from core.merchant_errors import NotYourVoucher, UnknownVoucher
-from core.schema import orders, voucher
-from core.verification import Refused, Verified
+from core.merchants import merchants
+from core.platform import audit
+from core.platform.clock import ManualClock, epoch
+from core.platform.schema import orders, voucher
+from core.vouchers import qr, verification
+from core.vouchers.errors import NotYourVoucher, UnknownVoucher
+from core.vouchers.verification import Refused, Verified
 from pointshall.bootstrap import Services
 from tests.helpers import send
 from tests.merchant_helpers import (

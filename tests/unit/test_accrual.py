@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.accrual import DEFAULT_TENURE_RATES, AccrualRules, parse_period
+from core.points.accrual import DEFAULT_TENURE_RATES, AccrualRules, parse_period
 
 DEFAULT = AccrualRules.parse(DEFAULT_TENURE_RATES)
 

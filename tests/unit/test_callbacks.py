@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.callbacks import MAX_BYTES, CallbackCodec, CallbackTooLong
-from core.clock import ManualClock
-from core.codes import Keyring
+from core.platform.clock import ManualClock
+from core.platform.codes import Keyring
 
 
 @pytest.fixture

@@ -8,8 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.catalog_file import REQUIRED, CatalogFileError, CatalogReader, ItemRow, parse_moment
-from core.feed import BadRow
+from core.catalogue.item_file import (
+    REQUIRED,
+    CatalogFileError,
+    CatalogReader,
+    ItemRow,
+    parse_moment,
+)
+from core.points.feed import BadRow
 
 ZONE = ZoneInfo("Asia/Shanghai")
 HEADER = ",".join(REQUIRED)

@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 from console.chart import monthly_svg
 from console.texts import TEXTS, Words, pick_lang
-from core.merchant_console import MonthFigures, mask
+from core.platform.phones import mask
+from core.settlement.reports import MonthFigures
 
 
 def test_accept_language_picks_the_first_of_zh_and_en() -> None:

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from core.errors import FeedError
-from core.feed import MAX_NAME, BadRow, FeedReader, FeedRow
+from core.platform.errors import FeedError
+from core.points.feed import MAX_NAME, BadRow, FeedReader, FeedRow
 
 HEADER = b"msisdn,period,spend_cents,tenure_months,reward_points,account_type,name\n"
 SHORT_HEADER = b"msisdn,period,spend_cents,tenure_months,reward_points\n"

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.schema import PAY_METHODS
-from core.segments import count, encoding, fits
+from core.messaging.segments import count, encoding, fits
+from core.platform.schema import PAY_METHODS
 from handlers.commands import BadArguments
 from handlers.grammar import KEYWORDS, parse
 from handlers.i18n import CATALOG, LANGS, local_date, short_date, t, yuan

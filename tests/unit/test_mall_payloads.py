@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from bot import mall_screens as ms
 from bot.callbacks import MAX_BYTES, CallbackCodec
-from core.clock import ManualClock
-from core.codes import Keyring
+from core.platform.clock import ManualClock
+from core.platform.codes import Keyring
 
 LATE = ManualClock(datetime(2089, 1, 1, tzinfo=UTC))
 """The hour stamp has 6 hex digits from 2089 on; payloads must still fit."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.gateway import sign, verify
-from core.pay_methods import amounts, check, parse
-from core.payment_errors import MethodNotOffered
+from core.catalogue.errors import MethodNotOffered
+from core.catalogue.pay_methods import amounts, check, parse
+from core.payments.gateway import sign, verify
 from handlers.commands import BadArguments, Redeem
 from handlers.grammar import parse as parse_sms
 

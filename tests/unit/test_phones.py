@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.errors import DomainError, InvalidPhoneNumber
-from core.phones import region_of, to_e164
+from core.platform.errors import DomainError, InvalidPhoneNumber
+from core.platform.phones import region_of, to_e164
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from core import photos, qr
+from core.catalogue import photos
+from core.vouchers import qr
 from pointshall.demo_pictures import card
 
 TOKEN = "k3J9x-Qw_2mZ8rT5vB7nL4pY6sD1fG0h"

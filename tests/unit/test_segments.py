@@ -1,7 +1,7 @@
 """SMS segment arithmetic (3GPP TS 23.038 / 23.040), DESIGN §6: replies fit a segment budget.
 
 The expectations are computed from the standard's own tables written out here
-(not from the module's constants), so a wrong table in ``core.segments`` shows up.
+(not from the module's constants), so a wrong table in ``core.messaging.segments`` shows up.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from core import segments
-from core.segments import capacity, count, encoding, fits, length, limits, split, truncate
+from core.messaging import segments
+from core.messaging.segments import capacity, count, encoding, fits, length, limits, split, truncate
 
 # TS 23.038 §6.2.1, the GSM 7-bit default alphabet in code order 0x00..0x7F.
 # 0x1B (ESC) is the escape to the extension table, not a character of its own.

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import segments
-from core.settlement import Rate, period_bounds, period_of, previous_period
-from core.settlement_errors import BadPeriod
-from core.settlement_notices import statement_summary, yuan
+from core.messaging import segments
+from core.settlement.errors import BadPeriod
+from core.settlement.settlement import Rate, period_bounds, period_of, previous_period
+from core.settlement.texts import statement_summary, yuan
 
 TZ = ZoneInfo("Asia/Shanghai")
 

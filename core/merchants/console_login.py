@@ -1,0 +1,143 @@
+"""Merchant staff log in to the self-service console with an SMS code (§3.4.3, §3.4.4).
+
+Only an active staff phone of an approved merchant gets a code: 6 digits, stored
+as a keyed hash, valid 5 minutes, 5 tries, single use, queued through the outbox
+in the same transaction. Sends are rate-limited per phone (one a minute, five an
+hour), so nobody can make the hall bomb a number. Every send and every check is
+audited. Outcomes are returned, not raised, so a wrong try is counted and
+audited in the caller's unit of work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Connection, and_, select
+
+from core.merchants import texts
+from core.messaging import outbox
+from core.platform import audit, otp
+from core.platform.codes import Keyring
+from core.platform.schema import merchant, merchant_staff, staff_login
+from core.subscribers import subscribers
+from core.subscribers.subscribers import default_lang
+
+SendResult = Literal["sent", "not_staff", "too_soon"]
+CheckResult = Literal["ok", "wrong", "dead", "none", "not_staff"]
+
+
+@dataclass(frozen=True)
+class StaffRole:
+    merchant_id: int
+    merchant_code: str
+    name_zh: str
+    name_en: str
+    role: str
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    result: CheckResult
+    tries_left: int = 0
+
+
+def roles(conn: Connection, msisdn: str) -> list[StaffRole]:
+    """The approved merchants ``msisdn`` is active staff of, with its role at each."""
+    rows = conn.execute(
+        select(
+            merchant.c.id,
+            merchant.c.code,
+            merchant.c.name_zh,
+            merchant.c.name_en,
+            merchant_staff.c.role,
+        )
+        .select_from(merchant_staff.join(merchant, merchant.c.id == merchant_staff.c.merchant_id))
+        .where(
+            and_(
+                merchant_staff.c.msisdn == msisdn,
+                merchant_staff.c.active.is_(True),
+                merchant.c.status == "approved",
+            )
+        )
+        .order_by(merchant.c.id)
+    ).all()
+    return [StaffRole(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def role_at(conn: Connection, msisdn: str, merchant_id: int) -> StaffRole | None:
+    """``msisdn``'s role at ``merchant_id`` if it is active staff there now."""
+    return next((r for r in roles(conn, msisdn) if r.merchant_id == merchant_id), None)
+
+
+def _audit(conn: Connection, msisdn: str, action: str, result: str, now: int) -> None:
+    audit.record(
+        conn,
+        actor_kind="staff",
+        actor=msisdn,
+        action=action,
+        subject=f"console:{msisdn}",
+        result=result,
+        now=now,
+    )
+
+
+def send_code(
+    conn: Connection, msisdn: str, now: int, keyring: Keyring, home_lang: str = "zh"
+) -> SendResult:
+    """Queue a login code by SMS to a staff phone; nothing for anyone else or too often."""
+    if not roles(conn, msisdn):
+        _audit(conn, msisdn, "console_code", "not_staff", now)
+        return "not_staff"
+    flow = otp.CONSOLE_LOGIN
+    if not otp.may_send(conn, flow, staff_login.c.msisdn == msisdn, now):
+        _audit(conn, msisdn, "console_code", "too_soon", now)
+        return "too_soon"
+    code = otp.issue(
+        conn,
+        flow,
+        replaces=staff_login.c.msisdn == msisdn,
+        challenges=[({"msisdn": msisdn}, (msisdn,))],
+        now=now,
+        keyring=keyring,
+    )
+    known = subscribers.find(conn, msisdn)
+    lang = known.lang if known else default_lang(msisdn, home_lang)
+    outbox.enqueue(
+        conn,
+        key=f"console-login:{msisdn}:{now}",
+        recipient=msisdn,
+        text=texts.notice(lang, "console_code", code=code),
+        now=now,
+    )
+    _audit(conn, msisdn, "console_code", "sent", now)
+    return "sent"
+
+
+def check_code(conn: Connection, msisdn: str, code: str, now: int, keyring: Keyring) -> LoginCheck:
+    """Use the live code sent to ``msisdn`` if ``code`` is it (once); count a wrong try."""
+    checked = otp.check(
+        conn,
+        otp.CONSOLE_LOGIN,
+        where=staff_login.c.msisdn == msisdn,
+        binding=lambda _row: (msisdn,),
+        code=code,
+        now=now,
+        keyring=keyring,
+    )
+    if checked.verdict in ("none", "expired"):
+        _audit(conn, msisdn, "console_login", "no_code", now)
+        return LoginCheck("none")
+    if checked.verdict != "accepted":
+        _audit(conn, msisdn, "console_login", "wrong_code", now)
+        if checked.verdict == "exhausted":
+            return LoginCheck("dead")
+        return LoginCheck("wrong", checked.tries_left)
+    if not roles(conn, msisdn):
+        _audit(conn, msisdn, "console_login", "not_staff", now)
+        return LoginCheck("not_staff")
+    _audit(conn, msisdn, "console_login", "ok", now)
+    return LoginCheck("ok")

@@ -1,0 +1,42 @@
+"""Domain errors of merchants: each carries the data a channel needs to word it."""
+
+from __future__ import annotations
+
+from core.platform.errors import DomainError
+
+
+class NotStaff(DomainError):
+    """The number (or terminal) is not registered with any active merchant."""
+
+    def __init__(self, actor: str) -> None:
+        super().__init__(f"{actor} is not merchant staff")
+        self.actor = actor
+
+
+class UnknownMerchant(DomainError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no merchant {code!r}")
+        self.code = code
+
+
+class MerchantNotApproved(DomainError):
+    """Only an approved merchant may publish items or verify vouchers (§3.5.5)."""
+
+    def __init__(self, code: str, status: str) -> None:
+        super().__init__(f"merchant {code} is {status}, not approved")
+        self.code = code
+        self.status = status
+
+
+class UnknownApplication(DomainError):
+    def __init__(self, application_id: int) -> None:
+        super().__init__(f"no merchant application {application_id}")
+        self.application_id = application_id
+
+
+class ApplicationNotPending(DomainError):
+    def __init__(self, application_id: int, status: str, wanted: str) -> None:
+        super().__init__(f"application {application_id} is {status}; cannot become {wanted}")
+        self.application_id = application_id
+        self.status = status
+        self.wanted = wanted

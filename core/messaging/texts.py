@@ -1,0 +1,41 @@
+"""Wording the messages the hall sends on its own (not replies), in zh and en.
+
+Such a message is part of the domain event it reports and is queued in the same
+transaction, so each bounded context keeps its words in its own ``texts.py``, as a
+``Notices`` table; this module holds the table type and the shared formatting.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+MAX_NAME = 20
+"""Characters of an item or merchant name kept in an SMS before it is cut with an ellipsis."""
+
+
+class Notices:
+    """Message templates by language and key, formatted with ``str.format`` arguments.
+
+    An unknown language falls back to Chinese, the operator's home language.
+    """
+
+    def __init__(self, table: dict[str, dict[str, str]]) -> None:
+        self.table = table
+
+    def __call__(self, lang: str, key: str, **args: Any) -> str:
+        return self.table.get(lang, self.table["zh"])[key].format(**args)
+
+
+def short(name: str, lang: str) -> str:
+    """``name`` cut to ``MAX_NAME`` characters with an ellipsis of the language."""
+    if len(name) <= MAX_NAME:
+        return name
+    mark = "..." if lang == "en" else "…"
+    return name[: MAX_NAME - len(mark)] + mark
+
+
+def day(epoch_seconds: int, tz: ZoneInfo) -> str:
+    """The local date of a UTC epoch instant in ``tz``: ``2027-12-31``."""
+    return datetime.fromtimestamp(epoch_seconds, tz).strftime("%Y-%m-%d")

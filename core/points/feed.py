@@ -1,0 +1,184 @@
+"""Reading the monthly billing feed (DESIGN.md §8) as a stream of good and bad rows.
+
+``msisdn,period,spend_cents,tenure_months,reward_points[,account_type,name]``,
+UTF-8 with a header. Nothing here touches the database; every bad row comes out
+with its line number and a reason an operator can act on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from core.platform.errors import FeedError, InvalidPhoneNumber
+from core.platform.phones import parse_e164
+from core.platform.schema import ACCOUNT_TYPES
+
+REQUIRED = ("msisdn", "period", "spend_cents", "tenure_months", "reward_points")
+OPTIONAL = ("account_type", "name")
+MAX_SPEND_CENTS = 10**12
+MAX_TENURE_MONTHS = 1200
+MAX_REWARD_POINTS = 10**9
+MAX_NAME = 64
+_UNSIGNED = re.compile(r"[0-9]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    line: int
+    msisdn: str
+    service: str
+    spend_cents: int
+    tenure_months: int
+    reward_points: int
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class _Counting(io.RawIOBase):
+    """Wrap a binary stream and count the bytes read, for a progress bar."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        return n
+
+
+class FeedReader:
+    """Iterate a feed's rows; ``bytes_read`` tells how far into the file it is."""
+
+    def __init__(self, stream: BinaryIO, period: str, region: str = "CN") -> None:
+        self._counting = _Counting(stream)
+        self._text = io.TextIOWrapper(
+            io.BufferedReader(self._counting, 1 << 16),
+            encoding="utf-8-sig",
+            errors="replace",
+            newline="",
+        )
+        self._reader = csv.reader(self._text)
+        self.period = period
+        self.region = region
+        header: list[str] = []
+        while not any(h.strip() for h in header):
+            try:
+                header = next(self._reader)
+            except StopIteration:
+                raise FeedError("the file is empty; expected a header line") from None
+        self._columns = [h.strip().lower() for h in header]
+        missing = [c for c in REQUIRED if c not in self._columns]
+        if missing:
+            raise FeedError(f"line {self._reader.line_num}: missing column(s) {', '.join(missing)}")
+        unknown = [c for c in self._columns if c not in REQUIRED + OPTIONAL]
+        if unknown:
+            raise FeedError(f"line {self._reader.line_num}: unknown column(s) {', '.join(unknown)}")
+        repeated = sorted({c for c in self._columns if self._columns.count(c) > 1})
+        if repeated:
+            raise FeedError(
+                f"line {self._reader.line_num}: repeated column(s) {', '.join(repeated)}"
+            )
+        self._index = {name: i for i, name in enumerate(self._columns)}
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counting.count
+
+    def __iter__(self) -> Iterator[FeedRow | BadRow]:
+        width = len(self._columns)
+        while True:
+            start = self._reader.line_num + 1
+            try:
+                fields = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield BadRow(start, f"unreadable CSV: {exc}")
+                continue
+            line = self._reader.line_num
+            if line != start:
+                yield BadRow(
+                    start,
+                    f"a quoted field runs on to line {line} (unclosed quote?); "
+                    f"lines {start}-{line} not imported",
+                )
+                continue
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue
+            if len(fields) != width:
+                yield BadRow(line, f"expected {width} fields, found {len(fields)}")
+                continue
+            yield self._row(line, fields)
+
+    def _row(self, line: int, fields: list[str]) -> FeedRow | BadRow:
+        get = self._index.get
+        if any("\ufffd" in f for f in fields):
+            return BadRow(line, "not valid UTF-8")
+        if any("\x00" in f for f in fields):
+            return BadRow(line, "contains a NUL character")
+        period = fields[self._index["period"]].strip()
+        if period != self.period:
+            return BadRow(line, f"period {period!r} does not match {self.period}")
+        numbers: dict[str, int] = {}
+        for column, ceiling in (
+            ("spend_cents", MAX_SPEND_CENTS),
+            ("tenure_months", MAX_TENURE_MONTHS),
+            ("reward_points", MAX_REWARD_POINTS),
+        ):
+            raw = fields[self._index[column]].strip()
+            if not _UNSIGNED.fullmatch(raw):
+                return BadRow(line, f"{column} {raw[:40]!r} is not a whole number ≥ 0")
+            if len(raw.lstrip("0")) > len(str(ceiling)) or int(raw) > ceiling:
+                return BadRow(line, f"{column} {raw[:40]} is more than {ceiling}")
+            value = int(raw)
+            numbers[column] = value
+        service = "mobile"
+        at = get("account_type")
+        if at is not None and fields[at].strip():
+            service = fields[at].strip().lower()
+            if service not in ACCOUNT_TYPES:
+                return BadRow(
+                    line, f"account_type {service!r} is not one of {', '.join(ACCOUNT_TYPES)}"
+                )
+        name: str | None = None
+        nm = get("name")
+        if nm is not None and fields[nm].strip():
+            name = fields[nm].strip()
+            if len(name) > MAX_NAME:
+                return BadRow(line, f"name is longer than {MAX_NAME} characters")
+            if _CONTROL.search(name):
+                return BadRow(line, "name contains a control character")
+        raw_msisdn = fields[self._index["msisdn"]]
+        try:
+            msisdn = parse_e164(raw_msisdn, self.region)
+        except InvalidPhoneNumber:
+            return BadRow(line, f"msisdn {raw_msisdn.strip()!r} is not a valid phone number")
+        return FeedRow(
+            line,
+            msisdn,
+            service,
+            numbers["spend_cents"],
+            numbers["tenure_months"],
+            numbers["reward_points"],
+            name,
+        )

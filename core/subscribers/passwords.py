@@ -1,0 +1,117 @@
+"""Subscribers' points password and second password (§3.6.3), stored with a slow hash.
+
+Each is 6 digits (a feature phone types them), so the hash is scrypt over a keyed
+digest of the password: slow against guessing, and useless without the
+installation key. Five wrong passwords in a row refuse further payments until the
+subscriber sets new ones (SMS ``MM``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select, update
+
+from core.platform.codes import Keyring
+from core.platform.schema import subscriber_secret
+from core.platform.sql import insert_ignoring
+
+PASSWORD = re.compile(r"[0-9]{6}")
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+SALT_BYTES = 16
+MAX_WRONG = 5
+
+
+def _derive(keyring: Keyring, kind: str, msisdn: str, password: str, salt: bytes, n: int) -> bytes:
+    peppered = keyring.digest("points-password", kind, msisdn, password).encode()
+    return hashlib.scrypt(peppered, salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+
+
+def hash_password(keyring: Keyring, kind: str, msisdn: str, password: str) -> str:
+    salt = secrets.token_bytes(SALT_BYTES)
+    digest = _derive(keyring, kind, msisdn, password, salt, SCRYPT_N)
+    return f"scrypt${SCRYPT_N}${salt.hex()}${digest.hex()}"
+
+
+def check_password(keyring: Keyring, stored: str, kind: str, msisdn: str, password: str) -> bool:
+    """Constant-time comparison against a stored ``scrypt$n$salt$hash``."""
+    scheme, n, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        return False
+    computed = _derive(keyring, kind, msisdn, password, bytes.fromhex(salt), int(n))
+    return hmac.compare_digest(computed.hex(), digest)
+
+
+@dataclass(frozen=True)
+class Stored:
+    points_password_hash: str
+    second_password_hash: str
+    failed_attempts: int
+
+
+def stored(conn: Connection, subscriber_id: int) -> Stored | None:
+    row = conn.execute(
+        select(
+            subscriber_secret.c.points_password_hash,
+            subscriber_secret.c.second_password_hash,
+            subscriber_secret.c.failed_attempts,
+        ).where(subscriber_secret.c.subscriber_id == subscriber_id)
+    ).first()
+    return Stored(row[0], row[1], int(row[2])) if row else None
+
+
+def set_passwords(
+    conn: Connection,
+    *,
+    subscriber_id: int,
+    msisdn: str,
+    points_password: str,
+    second_password: str,
+    now: int,
+    keyring: Keyring,
+) -> None:
+    """Set (or reset) both passwords; the wrong-password count starts again."""
+    for value in (points_password, second_password):
+        if not PASSWORD.fullmatch(value):
+            raise ValueError("a points password is 6 digits")
+    values = {
+        "points_password_hash": hash_password(keyring, "points", msisdn, points_password),
+        "second_password_hash": hash_password(keyring, "second", msisdn, second_password),
+        "failed_attempts": 0,
+        "updated_at": now,
+    }
+    conn.execute(
+        insert_ignoring(conn, subscriber_secret, "subscriber_id").values(
+            subscriber_id=subscriber_id, **values
+        )
+    )
+    conn.execute(
+        update(subscriber_secret)
+        .where(subscriber_secret.c.subscriber_id == subscriber_id)
+        .values(**values)
+    )
+
+
+def count_wrong(conn: Connection, subscriber_id: int) -> int:
+    """Add one wrong attempt; return how many are left before payments are refused."""
+    tries = conn.execute(
+        update(subscriber_secret)
+        .where(subscriber_secret.c.subscriber_id == subscriber_id)
+        .values(failed_attempts=subscriber_secret.c.failed_attempts + 1)
+        .returning(subscriber_secret.c.failed_attempts)
+    ).scalar_one()
+    return max(0, MAX_WRONG - int(tries))
+
+
+def reset_wrong(conn: Connection, subscriber_id: int) -> None:
+    conn.execute(
+        update(subscriber_secret)
+        .where(subscriber_secret.c.subscriber_id == subscriber_id)
+        .values(failed_attempts=0)
+    )

@@ -1,0 +1,73 @@
+"""Subscribers: a phone number with a language and a marketing opt-out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from core.platform.prepared import Prepared
+from core.platform.schema import subscriber
+from core.platform.sql import insert_ignoring
+
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    msisdn: str
+    lang: str
+    opted_out: bool
+    name: str | None = None
+
+
+_FIND = Prepared(
+    select(
+        subscriber.c.id,
+        subscriber.c.msisdn,
+        subscriber.c.lang,
+        subscriber.c.opted_out,
+        subscriber.c.name,
+    ).where(subscriber.c.msisdn == bindparam("msisdn"))
+)
+
+
+def default_lang(msisdn: str, home_lang: str = "zh") -> str:
+    """Numbers of the operator's home country (+86) get Chinese; others English."""
+    return home_lang if msisdn.startswith("+86") else "en"
+
+
+def find(conn: Connection, msisdn: str) -> Subscriber | None:
+    row = _FIND.first(conn, msisdn=msisdn)
+    if row is None:
+        return None
+    sid, number, lang, opted_out, name = row
+    return Subscriber(int(sid), number, lang, bool(opted_out), name)
+
+
+def get_or_create(conn: Connection, msisdn: str, now: int, home_lang: str = "zh") -> Subscriber:
+    """Return the subscriber for ``msisdn``, creating one on first contact."""
+    found = find(conn, msisdn)
+    if found is not None:
+        return found
+    conn.execute(
+        insert_ignoring(conn, subscriber, "msisdn").values(
+            msisdn=msisdn, lang=default_lang(msisdn, home_lang), opted_out=False, created_at=now
+        )
+    )
+    created = find(conn, msisdn)
+    assert created is not None
+    return created
+
+
+def set_lang(conn: Connection, subscriber_id: int, lang: str) -> None:
+    if lang not in LANGS:
+        raise ValueError(f"unsupported language {lang!r}")
+    conn.execute(update(subscriber).where(subscriber.c.id == subscriber_id).values(lang=lang))
+
+
+def set_opted_out(conn: Connection, subscriber_id: int, opted_out: bool) -> None:
+    conn.execute(
+        update(subscriber).where(subscriber.c.id == subscriber_id).values(opted_out=opted_out)
+    )
