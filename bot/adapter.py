@@ -1,4 +1,4 @@
-"""The bot's handlers: each update becomes one unit of work in ``handlers.chat`` or a screen.
+"""The bot's handlers: each update becomes one unit of work in ``bot.chat`` or a screen.
 
 Text and shared contacts go to ``ChatDesk.receive`` (the SMS pipeline for a
 bound chat); inline buttons carry signed payloads (``bot.callbacks``) and show
@@ -22,14 +22,14 @@ from bot import mall_screens, render, screens, shop_screens
 from bot.browse import KINDS as BROWSE_KINDS
 from bot.browse import Act, Browse
 from bot.callbacks import CallbackCodec
+from bot.chat import ChatDesk, ChatMessage, ChatReply, guest_lang
 from bot.shop import KINDS as SHOP_KINDS
 from bot.shop import ShopAnswer, ShopDesk
+from bot.texts import ct
 from bot.types import TelegramApp
 from core.platform.clock import Clock, epoch
 from core.platform.db import Database
 from core.subscribers import chat_binding
-from handlers.chat import ChatDesk, ChatMessage, ChatReply, guest_lang
-from handlers.chat_texts import ct
 
 log = logging.getLogger(__name__)
 

@@ -28,23 +28,23 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import mall_screens as ms
-from bot import render
+from bot import render, verify
 from bot.callbacks import CallbackCodec
+from bot.chat import CHANNEL, ChatDesk, ChatMessage, ChatReply, command_text, guest_lang
 from bot.screens import Screen
+from bot.texts import ct
 from core.catalogue import catalogue, favourites, photos
 from core.catalogue.photos import Photo
 from core.feedback import questions
 from core.feedback.errors import BadQuestion
 from core.merchants import merchants
-from core.messaging import inbound
 from core.platform.clock import Clock, epoch
 from core.platform.db import Database
 from core.subscribers import chat_binding, chat_prompts
 from core.subscribers.subscribers import Subscriber
 from core.vouchers import qr
-from handlers import chat_verify, grammar
-from handlers.chat import CHANNEL, ChatDesk, ChatMessage, ChatReply, command_text, guest_lang
-from handlers.chat_texts import ct
+from handlers import boundary, grammar
+from handlers.boundary import Arrival, Worded
 from handlers.commands import PRIORITY, Search
 from handlers.context import HallPolicy
 
@@ -74,6 +74,19 @@ class Act:
     """The short answer to a pressed button (a toast, or an alert with ``alert``)."""
     alert: bool = False
     photo: Photo | None = None
+
+
+def _said(act: Act) -> str:
+    return act.screen.text if act.screen else act.notice or ""
+
+
+ACT_REPLIES: Worded[Act] = Worded(
+    lambda text, lang: Act("send", lang, Screen(text)),
+    _said,
+    lambda _first, lang: Act("none", lang),
+)
+"""The browsing side's answers: a refusal is a new message worded by the text channels' table;
+a redelivered press or photo shows nothing again."""
 
 
 def _page(word: str) -> int | None:
@@ -132,25 +145,23 @@ class Browse:
     ) -> Act:
         now = self._now()
         bound, lang = self._who(conn, chat_id, code)
-        claim = inbound.claim(
+
+        def command() -> Act:
+            act = self._dispatch(conn, chat_id, kind, rest, bound, lang, now)
+            if act is None:
+                return Act("none", lang, notice=ct(lang, "stale"))
+            if act.screen is not None and act.screen.photo is not None:
+                return replace(act, photo=photos.get(conn, act.screen.photo))
+            return act
+
+        return boundary.receive(
             conn,
-            channel=CHANNEL,
-            external_id=str(update_id),
-            sender=f"tg:{chat_id}",
-            recipient="",
-            text=f"{kind} {rest}".strip(),
+            Arrival(CHANNEL, str(update_id), f"tg:{chat_id}", f"{kind} {rest}".strip()),
             now=now,
-        )
-        if claim.inbound_id is None:
-            return Act("none", lang)
-        act = self._dispatch(conn, chat_id, kind, rest, bound, lang, now)
-        if act is None:
-            act = Act("none", lang, notice=ct(lang, "stale"))
-        if act.screen is not None and act.screen.photo is not None:
-            act = replace(act, photo=photos.get(conn, act.screen.photo))
-        said = act.screen.text if act.screen else act.notice or ""
-        inbound.finish(conn, claim.inbound_id, "answered", said)
-        return act
+            lang=lambda: lang,
+            replies=ACT_REPLIES,
+            command=command,
+        ).answer
 
     def _dispatch(
         self,
@@ -263,36 +274,33 @@ class Browse:
         if msg.contact is not None or not text:
             return self.desk.receive(conn, msg)
         now = self._now()
-        command = grammar.parse(command_text(text))
+        parsed = grammar.parse(command_text(text))
         # A command typed with "/", and BZ, TD, START (DESIGN.md §6), win over the prompt.
-        taken = not text.startswith("/") and not isinstance(command, PRIORITY)
+        taken = not text.startswith("/") and not isinstance(parsed, PRIORITY)
         prompt = chat_prompts.take(conn, msg.chat_id, now) if taken else None
-        verify = command_text(text).upper() in VERIFY_WORDS
-        if prompt is None and not isinstance(command, Search) and not verify:
+        verifying = command_text(text).upper() in VERIFY_WORDS
+        if prompt is None and not isinstance(parsed, Search) and not verifying:
             return self.desk.receive(conn, msg)
         bound, lang = self._who(conn, msg.chat_id, msg.lang)
-        claim = inbound.claim(
+
+        def answer() -> Act:
+            if prompt is not None and prompt.kind == "question":
+                return self._ask(conn, bound, prompt.arg, text, lang, now)
+            if prompt is not None:
+                return Act("send", lang, ms.search(conn, lang, now, text, 1))
+            if isinstance(parsed, Search):
+                return Act("send", lang, ms.search(conn, lang, now, parsed.keyword, parsed.page))
+            return self._verify_prompt(conn, bound, lang)
+
+        sender = bound.msisdn if bound else f"tg:{msg.chat_id}"
+        return boundary.receive(
             conn,
-            channel=CHANNEL,
-            external_id=str(msg.update_id),
-            sender=bound.msisdn if bound else f"tg:{msg.chat_id}",
-            recipient="",
-            text=text,
+            Arrival(CHANNEL, str(msg.update_id), sender, text),
             now=now,
-        )
-        if claim.inbound_id is None:
-            return Act("none", lang)
-        if prompt is not None and prompt.kind == "question":
-            act = self._ask(conn, bound, prompt.arg, text, lang, now)
-        elif prompt is not None:
-            act = Act("send", lang, ms.search(conn, lang, now, text, 1))
-        elif isinstance(command, Search):
-            act = Act("send", lang, ms.search(conn, lang, now, command.keyword, command.page))
-        else:
-            act = self._verify_prompt(conn, bound, lang)
-        said = act.screen.text if act.screen else ""
-        inbound.finish(conn, claim.inbound_id, "answered", said)
-        return act
+            lang=lambda: lang,
+            replies=ACT_REPLIES,
+            command=answer,
+        ).answer
 
     def _ask(
         self,
@@ -317,7 +325,7 @@ class Browse:
     def _verify_prompt(self, conn: Connection, bound: Subscriber | None, lang: str) -> Act:
         if bound is not None and merchants.staff_actor(conn, bound.msisdn).merchant_ids:
             return Act("prompt", lang, Screen(ct(lang, "mb_verify_prompt")))
-        return Act("send", lang, Screen(chat_verify.not_staff(lang)))
+        return Act("send", lang, Screen(verify.not_staff(lang)))
 
     # ------------------------------------------------------------------ photos
 
@@ -351,23 +359,22 @@ class Browse:
     ) -> Act:
         now = self._now()
         bound, lang = self._who(conn, chat_id, code)
-        claim = inbound.claim(
+
+        def command() -> Act:
+            if bound is None:
+                return Act("send", lang, Screen(ct(lang, "mb_photo_ignored")))
+            text = verify.verify_photo(conn, self.desk.hall, bound.msisdn, tokens, now, lang)
+            return Act("send", lang, Screen(text))
+
+        sender = bound.msisdn if bound else f"tg:{chat_id}"
+        return boundary.receive(
             conn,
-            channel=CHANNEL,
-            external_id=str(update_id),
-            sender=bound.msisdn if bound else f"tg:{chat_id}",
-            recipient="",
-            text="[photo]",
+            Arrival(CHANNEL, str(update_id), sender, "[photo]"),
             now=now,
-        )
-        if claim.inbound_id is None:
-            return Act("none", lang)
-        if bound is None:
-            text = ct(lang, "mb_photo_ignored")
-        else:
-            text = chat_verify.verify_photo(conn, self.desk.hall, bound.msisdn, tokens, now, lang)
-        inbound.finish(conn, claim.inbound_id, "answered", text)
-        return Act("send", lang, Screen(text))
+            lang=lambda: lang,
+            replies=ACT_REPLIES,
+            command=command,
+        ).answer
 
     # ------------------------------------------------------------------ showing
 

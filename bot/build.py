@@ -6,11 +6,11 @@ from telegram.ext import ApplicationBuilder
 
 from bot.adapter import HallBot
 from bot.callbacks import CallbackCodec
+from bot.chat import ChatDesk
 from bot.types import TelegramApp
 from core.platform.clock import Clock
 from core.platform.codes import Keyring
 from core.platform.db import Database
-from handlers.chat import ChatDesk
 from handlers.hall import Hall
 
 

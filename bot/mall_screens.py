@@ -20,12 +20,12 @@ from sqlalchemy import Connection, select
 
 from bot.callbacks import MAX_BYTES, SIGNATURE_CHARS
 from bot.screens import Button, Screen
+from bot.texts import ct
 from core.catalogue import catalogue, favourites, photos
 from core.catalogue import content as mall_content
 from core.catalogue.catalogue import ItemView, Sort, When
 from core.feedback import questions
 from core.platform.schema import activity, category
-from handlers.chat_texts import ct
 from handlers.i18n import local_date, yuan
 
 PER_PAGE = 6

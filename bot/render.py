@@ -11,9 +11,9 @@ from telegram import (
 )
 
 from bot.callbacks import CallbackCodec
+from bot.chat import ChatReply
 from bot.screens import Screen
-from handlers.chat import ChatReply
-from handlers.chat_texts import ct
+from bot.texts import ct
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
+from bot.texts import ct
 from core.catalogue import catalogue
-from handlers.chat_texts import ct
 
 BEST_SELLERS = 5
 CATEGORIES_PER_ROW = 2

@@ -22,22 +22,21 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from bot import shop_screens as ss
+from bot.chat import CHANNEL, ChatMessage, guest_lang
 from bot.screens import Button, Screen
+from bot.texts import ct
 from core.feedback import messages, reviews
 from core.feedback.errors import NotReviewable
-from core.messaging import inbound, outbox
+from core.messaging import outbox
 from core.messaging.texts import day
 from core.orders import cancellation, cart, checkout, orders
 from core.orders.redemption import CodeDead, WrongCode
 from core.platform import otp
 from core.platform.clock import epoch
-from core.platform.db import savepoint
-from core.platform.errors import DomainError
 from core.subscribers import addresses, chat_binding, conversation
 from core.subscribers.subscribers import Subscriber
-from handlers.chat import CHANNEL, ChatMessage, guest_lang
-from handlers.chat_texts import ct
-from handlers.errors import reply_for
+from handlers import boundary
+from handlers.boundary import Arrival, Worded
 from handlers.hall import Hall
 
 KINDS = frozenset({"a", "k", "o", "r", "m", "z", "co"})
@@ -56,6 +55,14 @@ class ShopAnswer:
     duplicate: bool = False
 
 
+SHOP_REPLIES: Worded[ShopAnswer] = Worded(
+    lambda text, _lang: ShopAnswer(Screen(text)),
+    lambda answer: answer.screen.text,
+    lambda first, _lang: ShopAnswer(Screen(first), duplicate=True),
+)
+"""The buying side's answers: a refusal is a new message worded by the text channels' table."""
+
+
 class ShopDesk:
     def __init__(self, hall: Hall) -> None:
         self.hall = hall
@@ -71,19 +78,32 @@ class ShopDesk:
         lang = who.lang if who else guest_lang(code, self.hall.policy.home_lang)
         kind, _, rest = payload.partition(" ")
         if who is None:
-            if kind == "r" and rest and " " not in rest:
-                found = ss.reviews_screen(conn, rest, lang)
-                return ShopAnswer(found or Screen(ct(lang, "stale")), edit=True)
-            return ShopAnswer(Screen(ct(lang, "login_first")))
+            return self._claimed(
+                conn,
+                lang,
+                chat_id,
+                update_id,
+                payload,
+                now,
+                lambda: self._guest(conn, kind, rest, lang),
+            )
         return self._claimed(
             conn,
-            who,
+            lang,
             chat_id,
             update_id,
             payload,
             now,
             lambda: self._press(conn, who, update_id, kind, rest, now),
         )
+
+    @staticmethod
+    def _guest(conn: Connection, kind: str, rest: str, lang: str) -> ShopAnswer:
+        """A guest may read an item's reviews; anything else asks to log in first."""
+        if kind == "r" and rest and " " not in rest:
+            found = ss.reviews_screen(conn, rest, lang)
+            return ShopAnswer(found or Screen(ct(lang, "stale")), edit=True)
+        return ShopAnswer(Screen(ct(lang, "login_first")))
 
     def typed(self, conn: Connection, msg: ChatMessage) -> ShopAnswer | None:
         """Answer a typed text that belongs to the buying side; None for anything else.
@@ -102,7 +122,7 @@ class ShopDesk:
             kind, _, rest = SLASH[text].partition(" ")
             return self._claimed(
                 conn,
-                who,
+                who.lang,
                 msg.chat_id,
                 msg.update_id,
                 text,
@@ -115,7 +135,7 @@ class ShopDesk:
         if state is not None and state.kind.startswith("tg_") and state.kind != "tg_co":
             return self._claimed(
                 conn,
-                who,
+                who.lang,
                 msg.chat_id,
                 msg.update_id,
                 text,
@@ -125,7 +145,7 @@ class ShopDesk:
         if _CODE.fullmatch(text) and checkout.pending_checkout(conn, who.id) is not None:
             return self._claimed(
                 conn,
-                who,
+                who.lang,
                 msg.chat_id,
                 msg.update_id,
                 text,
@@ -139,32 +159,21 @@ class ShopDesk:
     def _claimed(
         self,
         conn: Connection,
-        who: Subscriber,
+        lang: str,
         chat_id: int,
         update_id: int,
         text: str,
         now: int,
         answer: Callable[[], ShopAnswer],
     ) -> ShopAnswer:
-        claim = inbound.claim(
+        return boundary.receive(
             conn,
-            channel=CHANNEL,
-            external_id=str(update_id),
-            sender=f"tg:{chat_id}",
-            recipient="",
-            text=text,
+            Arrival(CHANNEL, str(update_id), f"tg:{chat_id}", text),
             now=now,
-        )
-        if claim.inbound_id is None:
-            return ShopAnswer(Screen(claim.reply or ""), duplicate=True)
-        try:
-            with savepoint(conn, "shop"):
-                result = answer()
-            status = "answered"
-        except DomainError as exc:
-            result, status = ShopAnswer(Screen(reply_for(exc, who.lang))), "refused"
-        inbound.finish(conn, claim.inbound_id, status, result.screen.text)
-        return result
+            lang=lambda: lang,
+            replies=SHOP_REPLIES,
+            command=answer,
+        ).answer
 
     # ------------------------------------------------------------------ buttons
 

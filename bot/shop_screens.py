@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from bot.screens import Button, Screen
+from bot.texts import ct, masked
 from core.catalogue import catalogue
 from core.feedback import messages, reviews
 from core.orders import cart, logistics, orders, states
@@ -25,7 +26,6 @@ from core.orders.orders import OrderView
 from core.platform.schema import ORDER_STATUSES
 from core.platform.schema import orders as orders_table
 from core.subscribers import addresses
-from handlers.chat_texts import ct, masked
 from handlers.i18n import t
 
 ORDERS_PER_PAGE = 6

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler as AioHandler
 from aiohttp_session import Session, get_session, new_session
@@ -30,9 +31,23 @@ from core.catalogue.errors import UnknownItem
 from core.merchants import admission
 from core.merchants.errors import ApplicationNotPending, UnknownApplication
 from core.platform import audit
+from core.platform.codes import Keyring
+from core.platform.db import Database
 
-if TYPE_CHECKING:
-    from console.web import Console
+
+class Shell(Protocol):
+    """What the operator pages take from the console they are mounted in (``console.web``)."""
+
+    db: Database
+    keyring: Keyring
+    templates: jinja2.Environment
+
+    def now(self) -> int: ...
+
+    def lang(self, request: web.Request, session: Session) -> str: ...
+
+    def time(self, at: int | None) -> str: ...
+
 
 OPS = "/ops"
 REVIEWERS = frozenset({"business_admin", "admin"})
@@ -148,7 +163,7 @@ OpsHandler = Callable[[web.Request, Session, Operator], Awaitable[web.StreamResp
 class Ops:
     """The operator pages, sharing the console's templates, cookie and CSRF tokens."""
 
-    def __init__(self, console: Console, prefix: str) -> None:
+    def __init__(self, console: Shell, prefix: str) -> None:
         self.console = console
         self.db = console.db
         self.base = prefix

@@ -166,7 +166,7 @@ class FakeTelegram:
         shown = self._show(int(p["chat_id"]), caption, p.get("reply_markup"), True)
         self.messages[shown["message_id"]].photo_file = file_id
         self.photos[int(shown["message_id"])] = self.files[file_id]
-        return self._json(self.messages[shown["message_id"]])
+        return self.message_json(self.messages[shown["message_id"]])
 
     def _getFile(self, p: dict[str, Any]) -> dict[str, Any]:
         file_id = str(p["file_id"])
@@ -186,12 +186,12 @@ class FakeTelegram:
         if shown.text == p["text"] and shown.reply_markup == p.get("reply_markup"):
             raise ApiError(400, "Bad Request: message is not modified")
         shown.text, shown.reply_markup = p["text"], p.get("reply_markup")
-        return self._json(shown)
+        return self.message_json(shown)
 
     def _editMessageReplyMarkup(self, p: dict[str, Any]) -> dict[str, Any]:
         shown = self.messages[int(p["message_id"])]
         shown.reply_markup = p.get("reply_markup")
-        return self._json(shown)
+        return self.message_json(shown)
 
     # ------------------------------------------------------------------ helpers
 
@@ -202,10 +202,10 @@ class FakeTelegram:
         self._next_id += 1
         self.messages[shown.message_id] = shown
         self.shown.set()
-        return self._json(shown)
+        return self.message_json(shown)
 
     @staticmethod
-    def _json(shown: Shown) -> dict[str, Any]:
+    def message_json(shown: Shown) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": shown.message_id,
             "date": int(time.time()),
@@ -305,6 +305,6 @@ def callback_update(update_id: int, chat_id: int, shown: Shown, data: str) -> di
             "from": user(chat_id),
             "chat_instance": f"ci{chat_id}",
             "data": data,
-            "message": FakeTelegram._json(shown),
+            "message": FakeTelegram.message_json(shown),
         },
     }

@@ -74,7 +74,7 @@ def payloads(shown: Shown) -> list[str]:
 async def send_photo(chat: Chat, data: bytes) -> list[Shown]:
     before = len(chat.fake.shown_to(chat.chat_id))
     file_id = chat.fake.upload(data)
-    assert await chat.post(photo_update(chat._uid(), chat.chat_id, file_id)) == 200
+    assert await chat.post(photo_update(chat.uid(), chat.chat_id, file_id)) == 200
     return chat.fake.shown_to(chat.chat_id)[before:]
 
 

@@ -48,6 +48,12 @@ REDEMPTIONS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+COMMAND_ERRORS = Counter(
+    "pointshall_command_errors",
+    "Commands that failed unexpectedly (a bug, not a refusal), by channel.",
+    ["channel"],
+    registry=REGISTRY,
+)
 HTTP_REQUESTS = Counter(
     "pointshall_http_requests",
     "HTTP requests served, by route and status class.",

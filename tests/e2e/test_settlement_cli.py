@@ -62,13 +62,13 @@ async def test_operator_settles_early_moves_the_statement_and_writes_reports(
             str(out),
         )
         assert done.returncode == 0, done.stderr
-    assert len(openpyxl.load_workbook(xlsx)["statement"]._charts) == 1
+    assert len(openpyxl.load_workbook(xlsx)["statement"]._charts) == 1  # noqa: SLF001 (openpyxl has no public chart list)
     with lines_csv.open(encoding="utf-8") as f:
         assert [r["amount_cents"] for r in csv.DictReader(f)] == ["200"]
     done = pointshall(
         database_url, "report", "points-cost", "--period", "2026-11", "--out", str(cost)
     )
     assert done.returncode == 0, done.stderr
-    assert len(openpyxl.load_workbook(cost)["points cost"]._charts) == 1
+    assert len(openpyxl.load_workbook(cost)["points cost"]._charts) == 1  # noqa: SLF001 (openpyxl has no public chart list)
     bad = pointshall(database_url, "report", "points-cost", "--period", "2026-11", "--out", "x.pdf")
     assert bad.returncode == 2

@@ -54,24 +54,24 @@ class Chat:
         )
         return resp.status
 
-    def _uid(self) -> int:
+    def uid(self) -> int:
         self.next_update += 1
         return self.next_update
 
     async def say(self, text: str) -> list[Shown]:
         before = len(self.fake.shown_to(self.chat_id))
-        assert await self.post(text_update(self._uid(), self.chat_id, text)) == 200
+        assert await self.post(text_update(self.uid(), self.chat_id, text)) == 200
         return self.fake.shown_to(self.chat_id)[before:]
 
     async def share_contact(self, phone: str) -> list[Shown]:
         before = len(self.fake.shown_to(self.chat_id))
-        assert await self.post(contact_update(self._uid(), self.chat_id, phone)) == 200
+        assert await self.post(contact_update(self.uid(), self.chat_id, phone)) == 200
         return self.fake.shown_to(self.chat_id)[before:]
 
     async def press(self, shown: Shown, label_part: str) -> list[Shown]:
         before = len(self.fake.shown_to(self.chat_id))
         data = button(shown, label_part)
-        assert await self.post(callback_update(self._uid(), self.chat_id, shown, data)) == 200
+        assert await self.post(callback_update(self.uid(), self.chat_id, shown, data)) == 200
         return self.fake.shown_to(self.chat_id)[before:]
 
     async def log_in(self, phone: str = PHONE) -> None:
@@ -327,7 +327,7 @@ async def test_one_code_a_minute_per_number_across_chats(chat: Chat) -> None:
 async def test_a_failed_unit_of_work_asks_telegram_to_deliver_again(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from handlers.chat import ChatDesk
+    from bot.chat import ChatDesk
 
     real = ChatDesk.receive
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, select
 from bot import mall_screens as ms
 from bot.callbacks import CallbackCodec
 from bot.screens import Screen
+from bot.texts import ct
 from core.catalogue import catalogue, favourites
 from core.catalogue import content as mall_content
 from core.catalogue import editing as admin
@@ -21,7 +22,6 @@ from core.feedback import questions
 from core.platform.clock import ManualClock, epoch
 from core.platform.schema import cart_line, chat_prompt, favourite, inbound, item, photo, question
 from core.subscribers.subscribers import get_or_create
-from handlers.chat_texts import ct
 from pointshall import demo
 from pointshall.bootstrap import Services
 from tests.helpers import count, seed_catalog
@@ -45,7 +45,7 @@ async def tap(chat: Chat, shown: Shown, label: str) -> list[Shown]:
     """Press a button; what was newly sent (an edited message is read from ``chat.fake``)."""
     before = len(chat.fake.shown_to(chat.chat_id))
     data = find(shown, label)
-    assert await chat.post(callback_update(chat._uid(), chat.chat_id, shown, data)) == 200
+    assert await chat.post(callback_update(chat.uid(), chat.chat_id, shown, data)) == 200
     return chat.fake.shown_to(chat.chat_id)[before:]
 
 
@@ -404,7 +404,7 @@ async def test_a_forged_favourite_button_has_no_effect(chat: Chat) -> None:
     sig, stamp, _payload = data.split(".", 2)
     before = await count(chat.services, inbound)
     for forged in (f"{sig}.{stamp}.F 3001", f"{'0' * 16}.{stamp}.F 2001", "F 2001"):
-        assert await chat.post(callback_update(chat._uid(), chat.chat_id, flask, forged)) == 200
+        assert await chat.post(callback_update(chat.uid(), chat.chat_id, flask, forged)) == 200
         assert "过期" in last_answer(chat)["text"]
     assert await count(chat.services, favourite) == 0
     assert await count(chat.services, inbound) == before
@@ -525,12 +525,12 @@ async def test_a_question_too_short_is_refused(chat: Chat) -> None:
 
 async def test_the_screens_speak_english_to_an_english_client(chat: Chat) -> None:
     await mall(chat)
-    assert await chat.post(text_update(chat._uid(), chat.chat_id, "/start", lang="en")) == 200
+    assert await chat.post(text_update(chat.uid(), chat.chat_id, "/start", lang="en")) == 200
     screen = chat.fake.shown_to(chat.chat_id)[-1]
     for label in ("🔍 Search", "🎉 Promotions", "❤ Favourites", "❓ My questions", "🎞 Singles Day"):
         assert label in labels(screen), label
     data = find(screen, "🎉 Promotions")
-    update = callback_update(chat._uid(), chat.chat_id, screen, data)
+    update = callback_update(chat.uid(), chat.chat_id, screen, data)
     update["callback_query"]["from"]["language_code"] = "en"
     assert await chat.post(update) == 200
     assert now_of(chat, screen.message_id).text == "🎉 Running promotions (1/1):"

@@ -11,32 +11,27 @@ anything about a person are never reached; the rest ask to log in first.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import Connection
 
+from bot.texts import ct, masked
 from core.messaging import inbound
 from core.platform.clock import epoch
-from core.platform.db import savepoint
-from core.platform.errors import DomainError, InvalidPhoneNumber
+from core.platform.errors import InvalidPhoneNumber
 from core.platform.phones import to_e164
 from core.subscribers import chat_binding
 from core.subscribers.subscribers import Subscriber
-from handlers import grammar
-from handlers.chat_texts import ct, masked
-from handlers.commands import Activities, BadArguments, Command, Detail, Goods, Help, Search
+from handlers import boundary, grammar
+from handlers.boundary import Arrival, Early, Worded
+from handlers.commands import Activities, BadArguments, Detail, Goods, Help, Search
 from handlers.commands import Unknown as UnknownCommand
 from handlers.context import Context
-from handlers.errors import reply_for
 from handlers.hall import RATE_WINDOW_SECONDS, Hall, InboundMessage
 from handlers.i18n import t
 from handlers.registry import COMMAND_HANDLERS
-from handlers.reply import Reply
-
-log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 START = "/start"
@@ -70,6 +65,14 @@ class ChatReply:
     duplicate: bool = False
 
 
+CHAT_REPLIES: Worded[ChatReply] = Worded(
+    lambda text, lang: ChatReply(text, lang),
+    lambda reply: reply.text,
+    lambda first, lang: ChatReply(first, lang, duplicate=True),
+)
+"""A chat's answers to the commands it runs for itself (logging in, browsing as a guest)."""
+
+
 def guest_lang(code: str | None, home_lang: str) -> str:
     if not code:
         return home_lang
@@ -98,28 +101,24 @@ class ChatDesk:
             return ChatReply(outcome.reply, bound.lang, duplicate=outcome.duplicate)
         now = epoch(self.hall.clock.now())
         sender = f"tg:{msg.chat_id}"
-        claim = inbound.claim(
-            conn,
-            channel=CHANNEL,
-            external_id=str(msg.update_id),
-            sender=sender,
-            recipient="",
-            text=msg.contact or text,
-            now=now,
-        )
         lang = bound.lang if bound else guest_lang(msg.lang, policy.home_lang)
-        if claim.inbound_id is None:
-            return ChatReply(claim.reply or "", lang, duplicate=True)
-        recent = inbound.count_since(conn, sender, now - RATE_WINDOW_SECONDS)
-        if recent > policy.rate_limit_per_minute:
-            reply = ChatReply(
-                t(lang, "throttled") if recent == policy.rate_limit_per_minute + 1 else "", lang
-            )
-            inbound.finish(conn, claim.inbound_id, "throttled", reply.text)
-            return reply
-        reply = self._answer(conn, msg, text, bound, lang, now)
-        inbound.finish(conn, claim.inbound_id, "answered", reply.text)
-        return reply
+
+        def admit() -> Early[ChatReply] | None:
+            recent = inbound.count_since(conn, sender, now - RATE_WINDOW_SECONDS)
+            if recent <= policy.rate_limit_per_minute:
+                return None
+            notice = t(lang, "throttled") if recent == policy.rate_limit_per_minute + 1 else ""
+            return Early(ChatReply(notice, lang), "throttled")
+
+        return boundary.receive(
+            conn,
+            Arrival(CHANNEL, str(msg.update_id), sender, msg.contact or text),
+            now=now,
+            lang=lambda: lang,
+            replies=CHAT_REPLIES,
+            command=lambda: self._answer(conn, msg, text, bound, lang, now),
+            admit=admit,
+        ).answer
 
     def _answer(
         self,
@@ -171,20 +170,14 @@ class ChatDesk:
         now = epoch(self.hall.clock.now())
         bound = chat_binding.bound_subscriber(conn, msg.chat_id)
         lang = bound.lang if bound else guest_lang(msg.lang, self.hall.policy.home_lang)
-        claim = inbound.claim(
+        return boundary.receive(
             conn,
-            channel=CHANNEL,
-            external_id=str(msg.update_id),
-            sender=f"tg:{msg.chat_id}",
-            recipient="",
-            text=msg.text,
+            Arrival(CHANNEL, str(msg.update_id), f"tg:{msg.chat_id}", msg.text),
             now=now,
-        )
-        if claim.inbound_id is None:
-            return ChatReply(claim.reply or "", lang, duplicate=True)
-        reply = self._browse(conn, msg.text, lang, now, msg.update_id)
-        inbound.finish(conn, claim.inbound_id, "answered", reply.text)
-        return reply
+            lang=lambda: lang,
+            replies=CHAT_REPLIES,
+            command=lambda: self._browse(conn, msg.text, lang, now, msg.update_id),
+        ).answer
 
     def _browse(
         self, conn: Connection, text: str, lang: str, now: int, update_id: int
@@ -192,22 +185,12 @@ class ChatDesk:
         command = grammar.parse(command_text(text))
         if not isinstance(command, BROWSE):
             return ChatReply(ct(lang, "login_first"), lang)
-        reply = self.guest_answer(conn, command, lang, now, f"{CHANNEL}:{update_id}")
+        guest = Subscriber(GUEST_ID, "", lang, opted_out=True)
+        policy, keyring = self.hall.policy, self.hall.keyring
+        ctx = Context(conn, guest, now, policy, lang, keyring, f"{CHANNEL}:{update_id}", CHANNEL)
+        reply = COMMAND_HANDLERS[type(command)](ctx, command)
         body = reply.text
         hint = "\n" + t(lang, "more_hint")
         if reply.more is not None and body.endswith(hint):
             body = body[: -len(hint)]  # the chat shows a button instead
         return ChatReply(body, lang, more=reply.more)
-
-    def guest_answer(
-        self, conn: Connection, command: Command, lang: str, now: int, request_key: str
-    ) -> Reply:
-        """Run a browsing command for nobody in particular."""
-        policy = self.hall.policy
-        guest = Subscriber(GUEST_ID, "", lang, opted_out=True)
-        ctx = Context(conn, guest, now, policy, lang, self.hall.keyring, request_key, CHANNEL)
-        try:
-            with savepoint(conn, "command"):
-                return COMMAND_HANDLERS[type(command)](ctx, command)
-        except DomainError as exc:
-            return Reply(reply_for(exc, lang))

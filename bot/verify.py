@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from bot.texts import ct
 from core.merchants import merchants
 from core.merchants.errors import NotStaff
 from core.vouchers import verification
 from core.vouchers.verification import Refused
-from handlers.chat_texts import ct
 from handlers.errors import reply_for
 from handlers.hall import Hall
 from handlers.i18n import t
