@@ -26,7 +26,7 @@ from core.subscribers import chat_binding
 from core.subscribers.subscribers import Subscriber
 from handlers import boundary, grammar
 from handlers.boundary import Arrival, Early, Worded
-from handlers.commands import Activities, BadArguments, Detail, Goods, Help, Search
+from handlers.commands import Activities, BadArguments, Detail, Help, ListItems, Search
 from handlers.commands import Unknown as UnknownCommand
 from handlers.context import Context
 from handlers.hall import RATE_WINDOW_SECONDS, Hall, InboundMessage
@@ -36,7 +36,15 @@ from handlers.registry import COMMAND_HANDLERS
 CHANNEL = "telegram"
 START = "/start"
 GUEST_ID = 0
-BROWSE: tuple[type, ...] = (Help, Activities, Goods, Search, Detail, BadArguments, UnknownCommand)
+BROWSE: tuple[type, ...] = (
+    Help,
+    Activities,
+    ListItems,
+    Search,
+    Detail,
+    BadArguments,
+    UnknownCommand,
+)
 """What a chat that has not logged in may do: look, not touch an account."""
 _PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{6,20}")
 _CODE = re.compile(r"[0-9]{6}")

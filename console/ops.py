@@ -1,11 +1,12 @@
 """Operator pages in the console (issue 8): the goods review queue (§3.4.4) and merchant
 applications (§3.5.5) at /console/ops, for operator staff holding a bearer token.
 
-An operator logs in by pasting the token ``pointshall staff add`` printed; it is checked
-by ``core.backoffice.staff.authenticate`` (keyed hash) and every attempt is audited. The session
-holds the staff id only: the member and role are read again on every request, so a
-disabled member is out at once. Operator and merchant sessions never mix: the keys
-differ (``ops_staff`` vs ``msisdn``) and each login starts a fresh session.
+An operator logs in by pasting the token ``pointshall staff add`` printed; it is
+checked by ``core.backoffice.operator_staff.authenticate`` (keyed hash) and every
+attempt is audited. The session holds the staff id only: the member and role are
+read again on every request, so a disabled member is out at once. Operator and
+merchant sessions never mix: the keys differ (``ops_staff`` vs ``msisdn``) and each
+login starts a fresh session.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from sqlalchemy import Connection
 from console import session as sessions
 from console.pages import html_page
 from console.texts import Words
-from core.backoffice import staff as staff_core
-from core.backoffice.staff import StaffMember
+from core.backoffice import operator_staff
+from core.backoffice.operator_staff import OperatorStaff
 from core.catalogue import submissions
 from core.catalogue.errors import UnknownItem
 from core.merchants import admission
@@ -146,7 +147,7 @@ class OpsWords(Words):
 
 @dataclass(frozen=True)
 class Operator:
-    member: StaffMember
+    member: OperatorStaff
 
     @property
     def reviewer(self) -> bool:
@@ -220,7 +221,7 @@ class Ops:
                 if expired:
                     sessions.end(session)
                 raise web.HTTPFound(f"{self.prefix}/login" + ("?expired=1" if expired else ""))
-            member = await self.db.read(partial(staff_core.by_id, staff_id=sid))
+            member = await self.db.read(partial(operator_staff.by_id, staff_id=sid))
             if member is None or not member.active:
                 sessions.end(session)
                 raise web.HTTPFound(f"{self.prefix}/login?expired=1")
@@ -271,8 +272,8 @@ class Ops:
         keyring = self.console.keyring
         remote = (request.remote or "")[:64]
 
-        def unit(conn: Connection) -> StaffMember | None:
-            member = staff_core.authenticate(conn, keyring, token) if token else None
+        def unit(conn: Connection) -> OperatorStaff | None:
+            member = operator_staff.authenticate(conn, keyring, token) if token else None
             audit.record(
                 conn,
                 actor_kind="operator",

@@ -67,7 +67,7 @@ class Activities:
 
 
 @dataclass(frozen=True)
-class Goods:
+class ListItems:
     """SP [category] [sort] [PPbrand] [page]: the goods list (§2.2.2, §2.2.7)."""
 
     category: str | None = None
@@ -180,7 +180,7 @@ Command = (
     | Unknown
     | BadArguments
     | Activities
-    | Goods
+    | ListItems
     | Search
     | Detail
     | Redeem

@@ -22,10 +22,10 @@ from handlers.commands import (
     Command,
     Confirm,
     Detail,
-    Goods,
     Help,
     History,
     LeaveMessage,
+    ListItems,
     More,
     OptIn,
     OptOut,
@@ -144,7 +144,7 @@ def _goods(args: list[str], _rest: str) -> Command:
             page = p
         else:
             return BadArguments("SP")
-    return Goods(category, brand, sort, page)
+    return ListItems(category, brand, sort, page)
 
 
 def _search(args: list[str], _rest: str) -> Command:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.catalogue import catalogue
 from core.catalogue.catalogue import ItemView, Sort, When
 from core.catalogue.errors import UnknownItem
-from handlers.commands import Activities, Detail, Goods, Search
+from handlers.commands import Activities, Detail, ListItems, Search
 from handlers.context import Context
 from handlers.i18n import local_date, short_date, yuan
 from handlers.paging import fit, listing, page_size, pages_of
@@ -55,7 +55,7 @@ def _item_line(ctx: Context, it: ItemView) -> str:
     return ctx.t("sp_line", code=it.code, name=it.name(ctx.lang), points=it.points, stock=stock)
 
 
-def goods(ctx: Context, cmd: Goods) -> Reply:
+def list_items(ctx: Context, cmd: ListItems) -> Reply:
     """List goods on sale, by category and brand, sorted (§2.2.2, §2.2.7)."""
     size = page_size(ctx, ITEM_WIDTH)
     sort: Sort = cmd.sort  # type: ignore[assignment]

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from core.backoffice import staff
-from core.backoffice.staff import StaffMember
+from core.backoffice import operator_staff
+from core.backoffice.operator_staff import OperatorStaff
 from core.platform.clock import epoch
 from core.platform.errors import DomainError
 from core.platform.schema import OPERATOR_ROLES
@@ -28,10 +28,12 @@ def add(
 ) -> None:
     """Create a staff member and print their bearer token (shown this once only)."""
 
-    async def job(services: Services) -> tuple[StaffMember, str]:
+    async def job(services: Services) -> tuple[OperatorStaff, str]:
         now = epoch(services.clock.now())
         return await services.db.write(
-            partial(staff.add, keyring=services.keyring, name=name, role=role, by=by, now=now)
+            partial(
+                operator_staff.add, keyring=services.keyring, name=name, role=role, by=by, now=now
+            )
         )
 
     try:
@@ -47,8 +49,8 @@ def add(
 def list_staff() -> None:
     """List staff members, their roles and whether they are disabled."""
 
-    async def job(services: Services) -> list[StaffMember]:
-        return await services.db.read(staff.members)
+    async def job(services: Services) -> list[OperatorStaff]:
+        return await services.db.read(operator_staff.members)
 
     table = Table("name", "role", "created_at", "disabled_at")
     for m in run_with_services(job):
@@ -60,9 +62,9 @@ def list_staff() -> None:
 def disable(name: Annotated[str, typer.Argument()], by: By = "cli") -> None:
     """Disable a staff member: their token stops working at once."""
 
-    async def job(services: Services) -> StaffMember:
+    async def job(services: Services) -> OperatorStaff:
         now = epoch(services.clock.now())
-        return await services.db.write(partial(staff.disable, name=name, by=by, now=now))
+        return await services.db.write(partial(operator_staff.disable, name=name, by=by, now=now))
 
     try:
         member = run_with_services(job)

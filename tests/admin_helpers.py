@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection
 
-from core.backoffice import staff
+from core.backoffice import operator_staff
 from core.platform.clock import epoch
 from pointshall.bootstrap import Services
 
@@ -24,8 +24,10 @@ async def make_staff(services: Services) -> dict[str, str]:
     def unit(conn: Connection) -> dict[str, str]:
         tokens: dict[str, str] = {}
         for name, role in (*((r, r) for r in ROLES), ("admin2", "admin"), ("gone", "admin")):
-            tokens[name] = staff.add(conn, services.keyring, name, role, by="test", now=now)[1]
-        staff.disable(conn, "gone", by="test", now=now)
+            tokens[name] = operator_staff.add(
+                conn, services.keyring, name, role, by="test", now=now
+            )[1]
+        operator_staff.disable(conn, "gone", by="test", now=now)
         return tokens
 
     return await services.db.write(unit)

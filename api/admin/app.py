@@ -28,7 +28,7 @@ from api.admin.deps import AdminDeps
 from api.admin.errors import domain_problem, problem
 from api.admin.fields import BadInput
 from api.admin.registry import STAFF_KEY, Route, TooLarge, openapi, serve
-from core.backoffice import staff
+from core.backoffice import operator_staff
 from core.platform.errors import DomainError
 
 BASE = "/admin/v1"
@@ -77,7 +77,7 @@ def _middleware(deps: AdminDeps) -> Middleware:
                 member = None
                 if token is not None:
                     member = await deps.db.read(
-                        lambda conn: staff.authenticate(conn, deps.keyring, token)
+                        lambda conn: operator_staff.authenticate(conn, deps.keyring, token)
                     )
                 if member is None:
                     return problem(

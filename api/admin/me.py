@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from api.admin.registry import EVERYONE, Call, Route
-from core.backoffice.staff import StaffMember
+from core.backoffice.operator_staff import OperatorStaff
 
 
-async def whoami(call: Call) -> StaffMember:
+async def whoami(call: Call) -> OperatorStaff:
     """Answer the caller's own staff record."""
     return call.staff
 
 
-ROUTES = (Route("GET", "/me", whoami, EVERYONE, "show the caller", "staff", StaffMember),)
+ROUTES = (Route("GET", "/me", whoami, EVERYONE, "show the caller", "staff", OperatorStaff),)

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from api.admin.fields import body, code, integer, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, Call, Route
 from core.catalogue import submissions
-from core.catalogue.submissions import PendingGoods
+from core.catalogue.submissions import PendingItem
 from core.merchants import admission
 from core.merchants.admission import Application
 from core.merchants.errors import ApplicationNotPending
@@ -91,15 +91,15 @@ async def final_review(call: Call) -> Application:
     )
 
 
-async def list_goods(call: Call) -> list[PendingGoods]:
+async def list_goods(call: Call) -> list[PendingItem]:
     """List goods waiting for review."""
     return await call.read(submissions.pending_for_review)
 
 
-async def review_goods(call: Call) -> list[PendingGoods]:
+async def review_goods(call: Call) -> list[PendingItem]:
     """Approve (list) or reject a pending item; answers the queue left."""
 
-    def unit(conn: Connection, item_code: str) -> list[PendingGoods]:
+    def unit(conn: Connection, item_code: str) -> list[PendingItem]:
         submissions.review(
             conn,
             item_code,
@@ -165,7 +165,7 @@ ROUTES = (
         FIRST,
         "list goods waiting for review",
         TAG,
-        list[PendingGoods],
+        list[PendingItem],
     ),
     Route(
         "POST",
@@ -174,7 +174,7 @@ ROUTES = (
         FIRST,
         "review submitted goods",
         TAG,
-        list[PendingGoods],
+        list[PendingItem],
         (code(),),
         body=GOODS_REVIEW,
     ),

@@ -24,13 +24,13 @@ from sqlalchemy import Connection
 from api.admin.deps import AdminDeps
 from api.admin.errors import PROBLEM, PROBLEM_SCHEMA, problem
 from api.admin.fields import BadInput, Body, Field
-from core.backoffice.staff import StaffMember
+from core.backoffice.operator_staff import OperatorStaff
 from core.platform.clock import epoch
 
 BUSINESS_ADMIN, ADMIN, FINANCE, SUPPORT = "business_admin", "admin", "finance", "support"
 EVERYONE = frozenset({BUSINESS_ADMIN, ADMIN, FINANCE, SUPPORT})
 T = TypeVar("T")
-STAFF_KEY = web.RequestKey("admin_staff", StaffMember)
+STAFF_KEY = web.RequestKey("admin_staff", OperatorStaff)
 MAX_BODY = 1024 * 1024
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422)
 
@@ -52,7 +52,7 @@ class Download:
 class Call:
     """What a handler gets: who calls, the checked parameters and body, the services."""
 
-    staff: StaffMember
+    staff: OperatorStaff
     path: dict[str, Any]
     query: dict[str, Any]
     body: dict[str, Any]
@@ -169,7 +169,7 @@ def serve(route: Route, deps: AdminDeps) -> Callable[[web.Request], Awaitable[we
     """The aiohttp handler of ``route``: role check first, then parsing, then the handler."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        member: StaffMember = request[STAFF_KEY]
+        member: OperatorStaff = request[STAFF_KEY]
         if member.role not in route.roles:
             return problem(403, "forbidden", f"role {member.role} may not {route.summary}")
         path = _parse_params(route.path_params, request.match_info)

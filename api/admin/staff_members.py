@@ -8,8 +8,8 @@ from sqlalchemy import Connection
 
 from api.admin.fields import body, text
 from api.admin.registry import ADMIN, Call, Route
-from core.backoffice import staff
-from core.backoffice.staff import StaffMember
+from core.backoffice import operator_staff
+from core.backoffice.operator_staff import OperatorStaff
 from core.platform.errors import Invalid
 from core.platform.schema import OPERATOR_ROLES
 
@@ -21,20 +21,20 @@ NEW = body(*NAME, text("role", 16, enum=OPERATOR_ROLES))
 
 @dataclass(frozen=True)
 class NewStaff:
-    staff: StaffMember
+    staff: OperatorStaff
     token: str
     """Shown this once; only its keyed hash is stored."""
 
 
-async def list_staff(call: Call) -> list[StaffMember]:
+async def list_staff(call: Call) -> list[OperatorStaff]:
     """List staff members."""
-    return await call.read(staff.members)
+    return await call.read(operator_staff.members)
 
 
 async def add_staff(call: Call) -> NewStaff:
     """Create a staff member; the answer carries their token, shown only this once."""
     member, token = await call.write(
-        staff.add,
+        operator_staff.add,
         keyring=call.deps.keyring,
         name=call.body["name"],
         role=call.body["role"],
@@ -44,20 +44,20 @@ async def add_staff(call: Call) -> NewStaff:
     return NewStaff(member, token)
 
 
-async def disable_staff(call: Call) -> StaffMember:
+async def disable_staff(call: Call) -> OperatorStaff:
     """Disable a staff member (not oneself): their token stops working."""
 
-    def unit(conn: Connection, name: str) -> StaffMember:
+    def unit(conn: Connection, name: str) -> OperatorStaff:
         if name == call.staff.name:
             raise Invalid("name", "staff cannot disable themselves")
-        return staff.disable(conn, name, by=call.staff.name, now=call.now)
+        return operator_staff.disable(conn, name, by=call.staff.name, now=call.now)
 
     return await call.write(unit, name=call.path["name"])
 
 
 TAG = "staff"
 ROUTES = (
-    Route("GET", "/staff", list_staff, ADMINS, "list staff", TAG, list[StaffMember]),
+    Route("GET", "/staff", list_staff, ADMINS, "list staff", TAG, list[OperatorStaff]),
     Route(
         "POST",
         "/staff",
@@ -76,7 +76,7 @@ ROUTES = (
         ADMINS,
         "disable a staff member",
         TAG,
-        StaffMember,
+        OperatorStaff,
         NAME,
     ),
 )

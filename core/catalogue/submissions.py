@@ -119,7 +119,7 @@ def review(
 
 
 @dataclass(frozen=True)
-class GoodsLine:
+class SubmittedItem:
     code: str
     name_zh: str
     name_en: str
@@ -130,9 +130,9 @@ class GoodsLine:
     active: bool
 
 
-def of_merchant(conn: Connection, merchant_id: int) -> list[GoodsLine]:
+def of_merchant(conn: Connection, merchant_id: int) -> list[SubmittedItem]:
     return [
-        GoodsLine(r[0], r[1], r[2], int(r[3]), None if r[4] is None else int(r[4]), *r[5:8])
+        SubmittedItem(r[0], r[1], r[2], int(r[3]), None if r[4] is None else int(r[4]), *r[5:8])
         for r in conn.execute(
             select(
                 item.c.code,
@@ -168,7 +168,7 @@ def category_choices(conn: Connection) -> list[tuple[str, str, str]]:
 
 
 @dataclass(frozen=True)
-class PendingGoods:
+class PendingItem:
     code: str
     name_zh: str
     name_en: str
@@ -176,11 +176,11 @@ class PendingGoods:
     points: int
 
 
-def pending_for_review(conn: Connection) -> list[PendingGoods]:
+def pending_for_review(conn: Connection) -> list[PendingItem]:
     rows = conn.execute(
         select(item.c.code, item.c.name_zh, item.c.name_en, merchant.c.code, item.c.points)
         .select_from(item.join(merchant, merchant.c.id == item.c.merchant_id))
         .where(item.c.review == "pending")
         .order_by(item.c.id)
     )
-    return [PendingGoods(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+    return [PendingItem(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]

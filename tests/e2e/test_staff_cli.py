@@ -3,7 +3,7 @@ the admin API's check, and stops working when the member is disabled."""
 
 from __future__ import annotations
 
-from core.backoffice import staff
+from core.backoffice import operator_staff
 from pointshall.bootstrap import bootstrap
 from tests.conftest import make_settings
 from tests.e2e.test_cli import pointshall
@@ -13,7 +13,7 @@ async def authenticates(database_url: str, token: str) -> str | None:
     services = await bootstrap(make_settings(database_url), upgrade=False)
     try:
         member = await services.db.read(
-            lambda conn: staff.authenticate(conn, services.keyring, token)
+            lambda conn: operator_staff.authenticate(conn, services.keyring, token)
         )
     finally:
         await services.close()

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from api.admin.app import BASE, all_routes, build_admin_app
 from api.admin.deps import AdminDeps
 from api.admin.registry import openapi
-from core.backoffice import staff
+from core.backoffice import operator_staff
 from core.catalogue import photos, submissions
 from core.catalogue.editing import ItemSpec
 from core.merchants import admission
@@ -496,7 +496,9 @@ async def test_tokens_are_stored_only_as_keyed_hashes(admin: Admin, services: Se
     for token in admin.tokens.values():
         assert token not in hashes
     assert (
-        await services.db.read(lambda conn: staff.authenticate(conn, services.keyring, "psa_guess"))
+        await services.db.read(
+            lambda conn: operator_staff.authenticate(conn, services.keyring, "psa_guess")
+        )
         is None
     )
 

@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, select
 
-from core.backoffice import staff as staff_core
+from core.backoffice import operator_staff
 from core.catalogue import submissions
 from core.catalogue.editing import ItemSpec
 from core.merchants import admission
@@ -56,7 +56,7 @@ async def world(services: Services, tmp_path: Path) -> World:
             )
             submissions.submit(conn, "M1", spec, STAFF_A, now)
         tokens = {
-            role: staff_core.add(conn, services.keyring, role, role, by="test", now=now)[1]
+            role: operator_staff.add(conn, services.keyring, role, role, by="test", now=now)[1]
             for role in ROLES
         }
         app = admission.apply(
@@ -141,7 +141,7 @@ async def test_disabled_staff_is_out_at_once(
     assert (await ops_login(client, world.tokens["admin"]))[0] == 302
     assert (await client.get(f"{OPS}/applications", allow_redirects=False)).status == 200
     now = epoch(services.clock.now())
-    await services.db.write(lambda conn: staff_core.disable(conn, "admin", by="test", now=now))
+    await services.db.write(lambda conn: operator_staff.disable(conn, "admin", by="test", now=now))
     resp = await client.get(f"{OPS}/applications", allow_redirects=False)
     assert resp.status == 302 and resp.headers["Location"] == f"{OPS}/login?expired=1"
     status, _, text = await ops_login(client, world.tokens["admin"])

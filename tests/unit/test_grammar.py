@@ -22,10 +22,10 @@ from handlers.commands import (
     Command,
     Confirm,
     Detail,
-    Goods,
     Help,
     History,
     LeaveMessage,
+    ListItems,
     More,
     OptIn,
     OptOut,
@@ -54,7 +54,7 @@ COMMAND_CLASSES = (
     Unknown,
     BadArguments,
     Activities,
-    Goods,
+    ListItems,
     Search,
     Detail,
     Redeem,
@@ -301,7 +301,7 @@ def _assert_is_command(result: object) -> None:
     for f in fields(result):
         if getattr(result, f.name) is None:
             assert f.default is None, f"{f.name} may not be empty"
-    if isinstance(result, Goods):
+    if isinstance(result, ListItems):
         assert result.sort in {"sales", "views", "newest", "points", "points_desc"}
         assert 1 <= result.page <= MAX_PAGE
     if isinstance(result, Confirm):

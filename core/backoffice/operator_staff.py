@@ -27,7 +27,7 @@ PURPOSE = "staff-token"
 
 
 @dataclass(frozen=True)
-class StaffMember:
+class OperatorStaff:
     id: int
     name: str
     role: str
@@ -42,9 +42,9 @@ class StaffMember:
 _COLUMNS = (staff.c.id, staff.c.name, staff.c.role, staff.c.created_at, staff.c.disabled_at)
 
 
-def _member(row: Any) -> StaffMember:
+def _member(row: Any) -> OperatorStaff:
     sid, name, role, created, disabled = row
-    return StaffMember(
+    return OperatorStaff(
         int(sid), name, role, int(created), None if disabled is None else int(disabled)
     )
 
@@ -55,7 +55,7 @@ def new_token() -> str:
 
 def add(
     conn: Connection, keyring: Keyring, name: str, role: str, *, by: str, now: int
-) -> tuple[StaffMember, str]:
+) -> tuple[OperatorStaff, str]:
     """Create staff member ``name`` with ``role``; returns it and its token (shown once)."""
     if role not in OPERATOR_ROLES:
         raise UnknownRole(role)
@@ -79,24 +79,24 @@ def add(
     return find(conn, name), token
 
 
-def find(conn: Connection, name: str) -> StaffMember:
+def find(conn: Connection, name: str) -> OperatorStaff:
     row = conn.execute(select(*_COLUMNS).where(staff.c.name == name)).first()
     if row is None:
         raise NotFound("staff", name)
     return _member(row)
 
 
-def by_id(conn: Connection, staff_id: int) -> StaffMember | None:
+def by_id(conn: Connection, staff_id: int) -> OperatorStaff | None:
     """Staff member ``staff_id`` (disabled or not), or None."""
     row = conn.execute(select(*_COLUMNS).where(staff.c.id == staff_id)).first()
     return None if row is None else _member(row)
 
 
-def members(conn: Connection) -> list[StaffMember]:
+def members(conn: Connection) -> list[OperatorStaff]:
     return [_member(r) for r in conn.execute(select(*_COLUMNS).order_by(staff.c.name))]
 
 
-def disable(conn: Connection, name: str, *, by: str, now: int) -> StaffMember:
+def disable(conn: Connection, name: str, *, by: str, now: int) -> OperatorStaff:
     """Disable ``name``: its token stops working at once. Disabling twice changes nothing."""
     member = find(conn, name)
     conn.execute(
@@ -117,7 +117,7 @@ def disable(conn: Connection, name: str, *, by: str, now: int) -> StaffMember:
     return find(conn, name)
 
 
-def authenticate(conn: Connection, keyring: Keyring, token: str) -> StaffMember | None:
+def authenticate(conn: Connection, keyring: Keyring, token: str) -> OperatorStaff | None:
     """The active staff member holding ``token``, or None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         return None
