@@ -3,9 +3,10 @@
 Staff log in with phone + SMS code; a verifier sees the shop's orders and
 vouchers and verifies vouchers; an owner also sees and confirms or disputes the
 monthly statements, downloads bills, manages verifier phones and submits goods
-for review. Every query is scoped to the session's merchant
-(``core.merchants.console_reads``); another merchant's statement is a 404. Every POST
-carries the session's CSRF token. Bad input is answered on the page.
+for review. Every query takes the session's merchant and filters by it
+(``core.vouchers.listing``, ``core.settlement.statements.of_merchant``,
+``core.catalogue.submissions.of_merchant``…); another merchant's statement is a 404.
+Every POST carries the session's CSRF token. Bad input is answered on the page.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def ship(
 def deliver(conn: Connection, no: str, *, by: str, now: int) -> OrderView:
     """Mark a shipped order delivered."""
     order = _order(conn, no)
-    if order.status != "shipped":  # phone credit goes paid → delivered without logistics
+    if order.status != "shipped":  # only a parcel on its way is delivered here
         raise IllegalTransition(no, order.status, "delivered")
     states.set_status(conn, order, "delivered", now, note=f"by {by}")
     audit.record(

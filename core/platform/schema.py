@@ -503,8 +503,8 @@ terminal = Table(
     Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
     Column("terminal_id", String(32), nullable=False, unique=True),
     # The HMAC key is never stored: it is derived from the installation's secret key,
-    # the terminal id and this version (core.terminals), so it can be recomputed to
-    # verify a signature; bumping the version rotates it.
+    # the terminal id and this version (core.merchants.merchants.terminal_secret), so it
+    # can be recomputed to verify a signature; bumping the version rotates it.
     Column("secret_version", Integer, nullable=False, server_default="1"),
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("created_at", BigInteger, nullable=False),
