@@ -128,7 +128,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "voucher_expired": "订单{no}的电子券已过期,不能核销。",
         "voucher_refunded": "订单{no}已退款,电子券已作废。",
         "voucher_locked": "订单{no}的电子券因密码错误次数过多已锁定,请联系运营解锁。",
-        "voucher_wrong_password": "订单{no}的券密码不正确,还可再试{left}次。",
+        "voucher_wrong_password": "订单{no}的券密码不正确,还可再试{tries_left}次。",
         "merchant_not_approved": "商家尚未通过入驻审核。",
         "no_password": "您还没有设置积分密码,请回复MM设置。",
         "mm_sent": (
@@ -280,7 +280,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "The voucher of order {no} is locked after too many wrong passwords; "
             "ask the operator to unlock it."
         ),
-        "voucher_wrong_password": "Wrong password for order {no}; {left} tries left.",
+        "voucher_wrong_password": "Wrong password for order {no}; {tries_left} tries left.",
         "merchant_not_approved": "The merchant has not been approved yet.",
         "no_password": "You have not set a points password yet. Reply MM to set one.",
         "mm_sent": (
@@ -323,7 +323,7 @@ CATALOG["zh"].update(
         "not_reviewable": "订单{no}{status},收货或核销后才能评价。",
         "already_reviewed": "订单{no}已评价过。",
         "bad_score": "评分为1到5分。",
-        "unknown_message": "找不到留言#{id}。",
+        "unknown_message": "找不到留言#{message_id}。",
         "bad_message": "留言需1到{most}个字。",
         "ly_saved": "留言已收到(#{id}),客服会尽快回复您。",
         "usage_LY": "用法:LY 留言内容",
@@ -338,7 +338,7 @@ CATALOG["en"].update(
         "not_reviewable": "Order {no} is {status}: review it once received or used.",
         "already_reviewed": "Order {no} was reviewed already.",
         "bad_score": "A score is 1 to 5.",
-        "unknown_message": "No message #{id}.",
+        "unknown_message": "No message #{message_id}.",
         "bad_message": "A message is 1 to {most} characters.",
         "ly_saved": "Message received (#{id}); our staff will reply soon.",
         "usage_LY": "Usage: LY your message",
@@ -346,7 +346,97 @@ CATALOG["en"].update(
 )
 
 
-def t(lang: str, key: str, **args: Any) -> str:
+# Replies to refusals that reach a channel rarely (the admin side, POS, settlement):
+# every DomainError reason code has its text (tests/unit/test_error_replies.py).
+CATALOG["zh"].update(
+    {
+        "adjustment_not_pending": "调整单{adjustment_id}已处理,不能再审批。",
+        "application_not_pending": "入驻申请{application_id}当前状态不允许此操作。",
+        "bad_file": "文件无法导入,请检查表头和内容。",
+        "bad_period": "月份格式应为YYYY-MM,例如2026-11。",
+        "bad_question": "问题需要{least}到{most}个字。",
+        "bad_rate": "结算费率无效。",
+        "cannot_cancel_money": "订单{no}以现金支付,请联系客服办理退款。",
+        "cannot_cancel_voucher": "订单{no}的电子券已使用或已锁定,不能取消。",
+        "duplicate_request": "该请求已处理过。",
+        "gateway_refused": "支付渠道拒绝了本次支付,请稍后再试或换一种方式。",
+        "gateway_unavailable": "支付渠道暂不可用,请稍后再试。",
+        "illegal_statement_move": "结算单{statement_id}当前状态不允许此操作。",
+        "invalid": "输入有误,请检查后重试。",
+        "not_a_picture": "图片须为PNG或JPEG格式。",
+        "payment_error": "支付未完成,请稍后再试。",
+        "period_not_over": "{period}尚未结束,不能结算。",
+        "pos_bad_amount": "支付积分数无效。",
+        "pos_password_locked": "积分密码错误次数过多,积分支付已暂停。回复MM重新设置密码。",
+        "pos_wrong_points_password": "积分密码不正确。",
+        "pos_wrong_second_password": "二次密码不正确。",
+        "question_error": "问题无法提交。",
+        "reason_required": "提出异议需要说明原因。",
+        "same_staff": "提出调整单{adjustment_id}的人不能自己审批。",
+        "settlement_error": "结算操作未完成。",
+        "unknown_application": "没有编号为{application_id}的入驻申请。",
+        "unknown_question": "没有编号为{question_id}的问题。",
+        "unknown_role": "没有这个角色。",
+        "unknown_statement": "没有编号为{statement_id}的结算单。",
+        "unknown_subscriber": "号码{msisdn}尚未开通积分服务。",
+        "voucher_not_locked": "订单{no}的电子券未被锁定。",
+        "voucher_refused": "订单{no}的电子券不能核销。",
+        "not_found": "找不到{key}。",
+        "already_exists": "{key}已存在。",
+        "item_code_taken": "商品编号{code}已被占用。",
+        "unknown_merchant": "没有编号为{code}的商户。",
+    }
+)
+CATALOG["en"].update(
+    {
+        "adjustment_not_pending": "Adjustment {adjustment_id} was already decided.",
+        "application_not_pending": (
+            "Merchant application {application_id} cannot take that step now."
+        ),
+        "bad_file": "The file cannot be imported; check its header and rows.",
+        "bad_period": "A month is written YYYY-MM, e.g. 2026-11.",
+        "bad_question": "A question needs {least} to {most} characters.",
+        "bad_rate": "That settlement rate is not valid.",
+        "cannot_cancel_money": "Order {no} was paid with money; call us to have it refunded.",
+        "cannot_cancel_voucher": (
+            "The voucher of order {no} is used or locked, so the order cannot be cancelled."
+        ),
+        "duplicate_request": "That request was already handled.",
+        "gateway_refused": (
+            "The payment provider refused this payment; try later or pay another way."
+        ),
+        "gateway_unavailable": "Payment is not available right now; please try again later.",
+        "illegal_statement_move": "Statement {statement_id} cannot take that step now.",
+        "invalid": "That input is not valid; check it and try again.",
+        "not_a_picture": "A picture must be a PNG or JPEG file.",
+        "payment_error": "The payment did not go through; please try again later.",
+        "period_not_over": "{period} is not over yet, so it cannot be settled.",
+        "pos_bad_amount": "That number of points is not valid.",
+        "pos_password_locked": (
+            "Too many wrong passwords: points payments are paused. Reply MM to set new ones."
+        ),
+        "pos_wrong_points_password": "Wrong points password.",
+        "pos_wrong_second_password": "Wrong second password.",
+        "question_error": "That question cannot be taken.",
+        "reason_required": "A dispute needs a reason.",
+        "same_staff": "Whoever proposed adjustment {adjustment_id} cannot approve it.",
+        "settlement_error": "That settlement step could not be done.",
+        "unknown_application": "There is no merchant application {application_id}.",
+        "unknown_question": "There is no question {question_id}.",
+        "unknown_role": "There is no such role.",
+        "unknown_statement": "There is no statement {statement_id}.",
+        "unknown_subscriber": "{msisdn} is not a points subscriber yet.",
+        "voucher_not_locked": "The voucher of order {no} is not locked.",
+        "voucher_refused": "The voucher of order {no} cannot be verified.",
+        "not_found": "{key} was not found.",
+        "already_exists": "{key} already exists.",
+        "item_code_taken": "Item code {code} is taken.",
+        "unknown_merchant": "There is no merchant {code}.",
+    }
+)
+
+
+def t(lang: str, key: str, /, **args: Any) -> str:
     catalog = CATALOG.get(lang, CATALOG["zh"])
     return catalog[key].format(**args)
 

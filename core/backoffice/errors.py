@@ -6,6 +6,8 @@ from core.platform.errors import Invalid
 
 
 class UnknownRole(Invalid):
+    reason_code = "unknown_role"
+
     def __init__(self, role: str) -> None:
         super().__init__("role", f"unknown role {role!r}")
         self.role = role

@@ -65,6 +65,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 class CatalogFileError(FeedError):
     """A catalogue file that cannot be read at all (empty, bad header)."""
 
+    reason_code = "bad_file"
+
 
 @dataclass(frozen=True, slots=True)
 class ItemRow:

@@ -55,6 +55,8 @@ class NotAPicture(Invalid, ValueError):
     """Only PNG and JPEG pictures up to ``MAX_BYTES`` are kept (a ``ValueError`` for the
     command line, ``Invalid`` — 422 — for the admin API)."""
 
+    reason_code = "not_a_picture"
+
     def __init__(self, problem: str) -> None:
         super().__init__("picture", problem)
 

@@ -8,12 +8,16 @@ from core.platform.errors import DomainError
 class NotStaff(DomainError):
     """The number (or terminal) is not registered with any active merchant."""
 
+    reason_code = "not_staff"
+
     def __init__(self, actor: str) -> None:
         super().__init__(f"{actor} is not merchant staff")
         self.actor = actor
 
 
 class UnknownMerchant(DomainError):
+    reason_code = "unknown_merchant"
+
     def __init__(self, code: str) -> None:
         super().__init__(f"no merchant {code!r}")
         self.code = code
@@ -22,6 +26,8 @@ class UnknownMerchant(DomainError):
 class MerchantNotApproved(DomainError):
     """Only an approved merchant may publish items or verify vouchers (§3.5.5)."""
 
+    reason_code = "merchant_not_approved"
+
     def __init__(self, code: str, status: str) -> None:
         super().__init__(f"merchant {code} is {status}, not approved")
         self.code = code
@@ -29,12 +35,16 @@ class MerchantNotApproved(DomainError):
 
 
 class UnknownApplication(DomainError):
+    reason_code = "unknown_application"
+
     def __init__(self, application_id: int) -> None:
         super().__init__(f"no merchant application {application_id}")
         self.application_id = application_id
 
 
 class ApplicationNotPending(DomainError):
+    reason_code = "application_not_pending"
+
     def __init__(self, application_id: int, status: str, wanted: str) -> None:
         super().__init__(f"application {application_id} is {status}; cannot become {wanted}")
         self.application_id = application_id

@@ -57,8 +57,10 @@ def cancel(conn: Connection, *, subscriber: Subscriber, no: str, now: int) -> st
     method = conn.execute(
         select(orders_table.c.pay_method).where(orders_table.c.id == order.id)
     ).scalar_one()
-    if not refundable or method != "points":
+    if not refundable:
         raise CannotCancel(order.no, order.status)
+    if method != "points":
+        raise CannotCancel(order.no, order.status, "money")
     if order.status == "voucher_issued":
         voided = conn.execute(
             update(voucher)
@@ -66,7 +68,7 @@ def cancel(conn: Connection, *, subscriber: Subscriber, no: str, now: int) -> st
             .values(status="refunded")
         ).rowcount
         if voided != 1:
-            raise CannotCancel(order.no, "voucher used or locked")
+            raise CannotCancel(order.no, order.status, "voucher")
     states.set_status(conn, order, "refunded", now, "refunded at subscriber's request")
     ledger.refund(
         conn,

@@ -8,18 +8,25 @@ from core.platform.errors import DomainError
 class PaymentRefused(DomainError):
     """A POS payment refused before any deduction; ``reason`` is a stable code."""
 
+    reason_code = "payment_refused"
+
     def __init__(self, reason: str, tries_left: int | None = None) -> None:
         super().__init__(f"payment refused: {reason}")
         self.reason = reason
         self.tries_left = tries_left
+        self.reason_code = f"pos_{reason}"
 
 
 class PaymentError(DomainError):
     """Base of the payment errors."""
 
+    reason_code = "payment_error"
+
 
 class GatewayUnavailable(PaymentError):
     """The payment gateway did not answer, or answered with a server error; retry later."""
+
+    reason_code = "gateway_unavailable"
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"payment gateway unavailable: {reason}")
@@ -28,6 +35,8 @@ class GatewayUnavailable(PaymentError):
 
 class GatewayRefused(PaymentError):
     """The gateway understood and said no (e.g. cancelling a charge already paid)."""
+
+    reason_code = "gateway_refused"
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(f"payment gateway refused ({status}): {reason}")

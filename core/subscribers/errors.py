@@ -6,12 +6,16 @@ from core.platform.errors import DomainError
 
 
 class UnknownSubscriber(DomainError):
+    reason_code = "unknown_subscriber"
+
     def __init__(self, msisdn: str) -> None:
         super().__init__(f"no subscriber {msisdn}")
         self.msisdn = msisdn
 
 
 class UnknownAddress(DomainError):
+    reason_code = "unknown_address"
+
     def __init__(self, address_id: int) -> None:
         super().__init__(f"no address {address_id}")
         self.address_id = address_id
@@ -20,12 +24,16 @@ class UnknownAddress(DomainError):
 class BadAddress(DomainError):
     """An address too short or too long to deliver to."""
 
+    reason_code = "bad_address"
+
     def __init__(self, text: str) -> None:
         super().__init__(f"not a usable address: {text!r}")
         self.text = text
 
 
 class TooManyAddresses(DomainError):
+    reason_code = "too_many_addresses"
+
     def __init__(self, most: int) -> None:
         super().__init__(f"at most {most} addresses")
         self.most = most
@@ -33,6 +41,8 @@ class TooManyAddresses(DomainError):
 
 class NoPasswordSet(DomainError):
     """The subscriber has not set a points password yet (SMS ``MM``)."""
+
+    reason_code = "no_password"
 
     def __init__(self, msisdn: str) -> None:
         super().__init__(f"{msisdn} has no points password")

@@ -128,6 +128,17 @@ def worst_args(lang: str) -> dict[str, object]:
         "methods": " ".join(f"XX={t(lang, 'pm_' + m)}" for m in PAY_METHODS),
         "word": "XJ",
         "id": 9_999_999_999,  # a message's number (LY)
+        # refusals that rarely reach a subscriber (every DomainError has its reply)
+        "message_id": 9_999_999_999,
+        "question_id": 9_999_999_999,
+        "statement_id": 9_999_999_999,
+        "application_id": 9_999_999_999,
+        "adjustment_id": 9_999_999_999,
+        "tries_left": 4,
+        "least": 2,
+        "period": "2026-11",
+        "msisdn": "+" + "9" * 15,
+        "key": "K" * 16,
     }
 
 
