@@ -136,7 +136,6 @@ def worst_args(lang: str) -> dict[str, object]:
         "adjustment_id": 9_999_999_999,
         "tries_left": 4,
         "least": 2,
-        "period": "2026-11",
         "msisdn": "+" + "9" * 15,
         "key": "K" * 16,
     }
