@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from handlers import keywords
 from handlers.commands import (
     Activities,
     BadArguments,
@@ -256,10 +257,9 @@ _CANCEL = _order(CancelOrder, "QX")
 _RESEND = _order(Resend, "CF")
 
 KEYWORDS: dict[str, Parser] = {
-    "BZ": _HELP,
-    "HELP": _HELP,
-    "帮助": _HELP,
-    "?": _HELP,
+    **dict.fromkeys(keywords.HELP, _HELP),
+    **dict.fromkeys(keywords.OPT_OUT, _OPT_OUT),
+    **dict.fromkeys(keywords.OPT_IN, _OPT_IN),
     "INFO": _bare_or(Help(), "INFO", _DETAIL),
     "JF": _BALANCE,
     "CXJF": _BALANCE,
@@ -295,17 +295,7 @@ KEYWORDS: dict[str, Parser] = {
     "DZ": _address,
     "地址": _address,
     "ADDR": _address,
-    "TD": _OPT_OUT,
-    "STOP": _OPT_OUT,
-    "退订": _OPT_OUT,
-    "UNSUBSCRIBE": _OPT_OUT,
-    "STOPALL": _OPT_OUT,
-    "END": _OPT_OUT,
-    "QUIT": _OPT_OUT,
     "CANCEL": _bare_or(OptOut(), "CANCEL", _CANCEL),
-    "START": _OPT_IN,
-    "UNSTOP": _OPT_IN,
-    "订阅": _OPT_IN,
     "EN": _no_args(SetLanguage("en"), "EN"),
     "ENGLISH": _no_args(SetLanguage("en"), "EN"),
     "ZH": _no_args(SetLanguage("zh"), "ZH"),
@@ -326,7 +316,12 @@ KEYWORDS: dict[str, Parser] = {
     "MSG": _message,
 }
 
-_BY_LENGTH = sorted(KEYWORDS, key=len, reverse=True)
+_BY_LENGTH = sorted(
+    (k for k in KEYWORDS if not k.isdigit() and not (len(k) == 1 and k.isalpha())),
+    key=len,
+    reverse=True,
+)
+"""Keywords that may run into their first argument (``DH1024``); not ``T`` or ``0000``."""
 
 
 def normalize(text: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, select
 
-from core.platform.schema import inbound
+from core.platform.schema import inbound, subscriber
 from pointshall.bootstrap import Services
 from tests.helpers import accrue, send, write_feed
 
@@ -127,3 +127,27 @@ async def test_a_sender_that_is_not_a_phone_number_is_recorded_and_refused(hall:
 
 async def test_foreign_numbers_default_to_english(hall: Services) -> None:
     assert (await send(hall, "+14155550100", "BZ")).reply.startswith("Points hall: JF balance")
+
+
+OPTED_OUT_ZH = "已退订营销短信,服务通知仍会发送。回复START恢复订阅。"
+OPTED_IN_ZH = "已恢复订阅营销短信。回复TD退订。"
+
+
+async def _opted_out(services: Services, msisdn: str) -> bool:
+    def q(conn: Connection) -> bool:
+        return bool(
+            conn.execute(
+                select(subscriber.c.opted_out).where(subscriber.c.msisdn == msisdn)
+            ).scalar_one()
+        )
+
+    return await services.db.read(q)
+
+
+@pytest.mark.parametrize("word", ["REVOKE", "OPTOUT", "optout", "T", "0000", "取消订阅"])
+async def test_every_carrier_opt_out_word_opts_out(hall: Services, word: str) -> None:
+    """Issue 14 item 1: Twilio already blocked the number on REVOKE and OPTOUT; so do we."""
+    await dialog(hall, RICH, [(word, OPTED_OUT_ZH)])
+    assert await _opted_out(hall, RICH)
+    await dialog(hall, RICH, [("YES", OPTED_IN_ZH)])
+    assert not await _opted_out(hall, RICH)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handlers import keywords
 from handlers.commands import (
     PRIORITY,
     Activities,
@@ -168,6 +170,34 @@ def test_twilio_stop_words_opt_out(text: str) -> None:
 @pytest.mark.parametrize("text", ["START", "start", "UNSTOP", "unstop"])
 def test_twilio_start_words_opt_in(text: str) -> None:
     assert parse(text) == OptIn()
+
+
+@pytest.mark.parametrize("text", [*keywords.OPT_OUT, "revoke", "OptOut", "t", "退订 "])
+def test_every_carrier_opt_out_word_opts_out(text: str) -> None:
+    """Issue 14 item 1: REVOKE and OPTOUT (Twilio) and 回T退订, 0000 (Chinese operators)."""
+    assert parse(text) == OptOut()
+
+
+@pytest.mark.parametrize("text", [*keywords.OPT_IN, "yes"])
+def test_every_carrier_opt_in_word_opts_in(text: str) -> None:
+    assert parse(text) == OptIn()
+
+
+@pytest.mark.parametrize("text", keywords.HELP)
+def test_every_help_word_asks_for_help(text: str) -> None:
+    assert parse(text) == Help()
+
+
+@pytest.mark.parametrize("text", ["T123", "TEST", "00001234567", "YESTERDAY", "REVOKED"])
+def test_short_carrier_words_do_not_swallow_other_texts(text: str) -> None:
+    assert not isinstance(parse(text), OptOut | OptIn)
+
+
+def test_the_readme_lists_every_carrier_word() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Opt-out, opt-in and help words", 1)[1].split("\n## ", 1)[0]
+    for word in (*keywords.OPT_OUT, *keywords.OPT_IN, *keywords.HELP):
+        assert f"`{word}`" in section, word
 
 
 def test_cancel_with_an_argument_is_not_an_opt_out() -> None:
