@@ -1,10 +1,11 @@
 """``POST /sms/twilio``: Twilio's incoming-message webhook.
 
-The signature is checked with the twilio SDK against the exact public URL we
-are configured with (``POINTSHALL_PUBLIC_URL`` + path), which is what Twilio
-signed even behind a proxy; so we compute the HMAC once instead of the SDK's
-``validate()`` trying the URL with and without a port. No auth token, no
-public URL, or a bad signature: 403 and nothing is stored.
+The signature is checked with the twilio SDK against our public URL
+(``POINTSHALL_PUBLIC_URL`` + path), which is what Twilio signed even behind a
+proxy. Like the SDK's ``RequestValidator.validate()``, it accepts the URL as
+configured or with the port added or removed (Twilio signs either way): the
+configured form first, at most one more HMAC, each compared in constant time.
+No auth token, no public URL, or a bad signature: 403 and nothing is stored.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import hmac
 import logging
 from functools import partial
+from urllib.parse import urlparse
 
 from aiohttp import web
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
 from core.platform import metrics
@@ -40,8 +42,13 @@ def signed(
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature:
         return False
-    expected = validator.compute_signature(public_url + request.path_qs, params)
-    return hmac.compare_digest(expected.encode(), signature.encode())
+    uri = urlparse(public_url + request.path_qs)
+    other = remove_port(uri) if uri.port else add_port(uri)
+    for candidate in dict.fromkeys((uri.geturl(), other)):
+        expected = validator.compute_signature(candidate, params)
+        if hmac.compare_digest(expected.encode(), signature.encode()):
+            return True
+    return False
 
 
 def twiml(text: str) -> str:

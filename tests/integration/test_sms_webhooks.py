@@ -212,3 +212,35 @@ async def test_healthz(client: TestClient, services: Services) -> None:
     resp = await client.get("/healthz")
     assert resp.status == 200
     assert await resp.json() == {"status": "ok", "database": services.db.dialect}
+
+
+@pytest.mark.parametrize(
+    ("configured", "twilio_signs"),
+    [
+        ("https://hall.example.com:443", "https://hall.example.com/sms/twilio"),
+        ("https://hall.example.com", "https://hall.example.com:443/sms/twilio"),
+        ("https://hall.example.com:8443", "https://hall.example.com/sms/twilio"),
+        ("https://hall.example.com:8443", "https://hall.example.com:8443/sms/twilio"),
+        ("http://hall.example.com", "http://hall.example.com:80/sms/twilio"),
+        ("https://hall.example.com", "https://hall.example.com:8443/sms/twilio"),
+        ("https://hall.example.com:443", "https://evil.example.com/sms/twilio"),
+    ],
+)
+async def test_the_signature_check_accepts_what_the_twilio_sdk_accepts(
+    database_url: str, clock: ManualClock, configured: str, twilio_signs: str
+) -> None:
+    """Issue 14 item 2: with or without the port, as ``RequestValidator.validate()``."""
+    settings = make_settings(database_url, public_url=configured)
+    services = await bootstrap(settings, clock=clock, upgrade=False)
+    try:
+        async with TestClient(TestServer(build_app(services))) as c:
+            params = sms_params("BZ")
+            headers = signed(params, url=twilio_signs)
+            sdk = RequestValidator(TWILIO_TOKEN).validate(
+                configured + "/sms/twilio", params, headers["X-Twilio-Signature"]
+            )
+            status, _ = await post_twilio(c, params, headers)
+            assert status == (200 if sdk else 403)
+            assert await count(services, inbound) == (1 if sdk else 0)
+    finally:
+        await services.close()
