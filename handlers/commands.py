@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Help:
-    """BZ: list the commands."""
+    """BZ [page]: the commands, a page at a time."""
+
+    page: int = 1
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,28 @@ class Verify:
 
 
 @dataclass(frozen=True)
+class Categories:
+    """FL [page]: the category codes that SP takes (§2.2.2)."""
+
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Announcements:
+    """GG [P page]: the mall's announcements; GG id: one in full (§2.2.4)."""
+
+    announcement_id: int | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class MyMessages:
+    """WDLY [page]: the messages one has left, with the staff's replies (§2.2.19)."""
+
+    page: int = 1
+
+
+@dataclass(frozen=True)
 class LeaveMessage:
     """LY text: leave a message to the operator's staff (§2.2.13)."""
 
@@ -193,6 +217,9 @@ Command = (
     | SetPasswords
     | Staff
     | LeaveMessage
+    | Categories
+    | Announcements
+    | MyMessages
 )
 
 PRIORITY = (Help, OptOut, OptIn)

@@ -17,9 +17,11 @@ from collections.abc import Callable
 from handlers import keywords
 from handlers.commands import (
     Activities,
+    Announcements,
     BadArguments,
     Balance,
     CancelOrder,
+    Categories,
     Command,
     Confirm,
     Detail,
@@ -28,6 +30,7 @@ from handlers.commands import (
     LeaveMessage,
     ListItems,
     More,
+    MyMessages,
     OptIn,
     OptOut,
     Orders,
@@ -112,6 +115,30 @@ def _activities(args: list[str], _rest: str) -> Command:
     elif words:
         return BadArguments("HD")
     return Activities(when, page)
+
+
+def _paged(make: Callable[[int], Command], keyword: str) -> Parser:
+    """A command that takes nothing but an optional page number."""
+
+    def parse(args: list[str], _rest: str) -> Command:
+        if not args:
+            return make(1)
+        page = _page_of(args[0]) if len(args) == 1 else None
+        return make(page) if page else BadArguments(keyword)
+
+    return parse
+
+
+def _announcements(args: list[str], _rest: str) -> Command:
+    """``GG``: the list; ``GG 12``: announcement 12; ``GG P2``: the list's second page."""
+    if not args:
+        return Announcements()
+    word = args[0].upper()
+    if len(args) == 1 and word.startswith("P") and (page := _page_of(word[1:])):
+        return Announcements(page=page)
+    if len(args) == 1 and word.isdigit() and len(word) <= 18:
+        return Announcements(int(word))
+    return BadArguments("GG")
 
 
 GOODS_SORTS = {
@@ -247,7 +274,7 @@ def _staff(args: list[str], _rest: str) -> Command:
     return BadArguments("YG")
 
 
-_HELP = _no_args(Help(), "BZ")
+_HELP = _paged(Help, "BZ")
 _OPT_OUT = _no_args(OptOut(), "TD")
 _OPT_IN = _no_args(OptIn(), "START")
 _BALANCE = _no_args(Balance(), "JF")
@@ -261,6 +288,15 @@ KEYWORDS: dict[str, Parser] = {
     **dict.fromkeys(keywords.OPT_OUT, _OPT_OUT),
     **dict.fromkeys(keywords.OPT_IN, _OPT_IN),
     "INFO": _bare_or(Help(), "INFO", _DETAIL),
+    "FL": _paged(Categories, "FL"),
+    "分类": _paged(Categories, "FL"),
+    "CAT": _paged(Categories, "FL"),
+    "GG": _announcements,
+    "公告": _announcements,
+    "NEWS": _announcements,
+    "WDLY": _paged(MyMessages, "WDLY"),
+    "我的留言": _paged(MyMessages, "WDLY"),
+    "MYMSG": _paged(MyMessages, "WDLY"),
     "JF": _BALANCE,
     "CXJF": _BALANCE,
     "BAL": _BALANCE,

@@ -42,10 +42,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason_accrual": "{period}月度积分:消费{spend}元×{rate}+奖励{reward}",
         "reason_expire": "积分到期",
         "reason_other": "积分变动",
-        "help": (
-            "积分营业厅:JF积分 MX明细 HD活动 SP商品 SS搜索 XQ详情 DH兑换 DD订单 "
-            "QX取消 CF重发券码 DZ地址 MM支付密码 TD退订 EN English"
-        ),
         "hd_head_ongoing": "进行中的活动({page}/{pages}):",
         "hd_head_upcoming": "即将开始的活动({page}/{pages}):",
         "hd_head_past": "往期活动({page}/{pages}):",
@@ -184,11 +180,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason_accrual": "{period} monthly points: spend {spend} yuan x{rate} + reward {reward}",
         "reason_expire": "points expired",
         "reason_other": "points change",
-        "help": (
-            "Points hall: JF balance, MX history, HD activities, SP goods, SS search, XQ detail, "
-            "DH redeem, DD orders, QX cancel, CF resend voucher, DZ address, MM till password, "
-            "TD stop, ZH Chinese"
-        ),
         "hd_head_ongoing": "Activities now ({page}/{pages}):",
         "hd_head_upcoming": "Coming soon ({page}/{pages}):",
         "hd_head_past": "Past activities ({page}/{pages}):",
@@ -345,6 +336,98 @@ CATALOG["en"].update(
     }
 )
 
+
+# Discoverable on a feature phone (issue 14 item 4): BZ a page at a time, FL, GG, WDLY.
+CATALOG["zh"].update(
+    {
+        "help_head": "积分营业厅指令({page}/{pages}):",
+        "help_lines": (
+            "JF 查积分\n"
+            "MX 积分明细\n"
+            "HD 活动 HD Y预告\n"
+            "FL 商品分类\n"
+            "SP 分类码 商品\n"
+            "SS 关键词 搜索\n"
+            "XQ 编号 商品详情\n"
+            "DH 编号 兑换\n"
+            "DD 我的订单\n"
+            "QX 订单号 取消\n"
+            "CF 订单号 重发券码\n"
+            "DZ 地址 收货地址\n"
+            "GG 商城公告\n"
+            "LY 内容 留言\n"
+            "WDLY 我的留言\n"
+            "MM 设置积分密码\n"
+            "YZ 单号 密码 核销\n"
+            "TD 退订 START 订阅\n"
+            "EN English\n"
+            "MORE 下一页"
+        ),
+        "usage_FL": "格式:FL 页码,例如FL 2",
+        "fl_head": "商品分类({page}/{pages}):",
+        "fl_line": "{code} {name}",
+        "fl_hint": "回复SP 分类码看商品",
+        "fl_empty": "暂无商品分类。",
+        "usage_GG": "格式:GG看公告列表,GG 编号看全文",
+        "gg_head": "商城公告({page}/{pages}):",
+        "gg_line": "{id} {title}",
+        "gg_hint": "回复GG 编号看全文",
+        "gg_empty": "暂无公告。",
+        "gg_one": "{title}({date}):{body}",
+        "gg_unknown": "没有编号为{id}的公告,回复GG看公告列表。",
+        "usage_WDLY": "格式:WDLY 页码,例如WDLY 2",
+        "my_head": "我的留言({page}/{pages}):",
+        "my_line": "#{id} {date} {text}",
+        "my_reply": " 回复:{text}",
+        "my_waiting": " (待回复)",
+        "my_empty": "您还没有留言。回复LY 内容给客服留言。",
+    }
+)
+CATALOG["en"].update(
+    {
+        "help_head": "Points hall commands ({page}/{pages}):",
+        "help_lines": (
+            "JF points balance\n"
+            "MX points history\n"
+            "HD activities (HD Y: coming)\n"
+            "FL categories\n"
+            "SP items (SP category)\n"
+            "SS word: search items\n"
+            "XQ code: item detail\n"
+            "DH code: redeem\n"
+            "DD my orders\n"
+            "QX order: cancel\n"
+            "CF order: resend voucher\n"
+            "DZ address: delivery address\n"
+            "GG announcements\n"
+            "LY text: message us\n"
+            "WDLY my messages, replies\n"
+            "MM set points passwords\n"
+            "YZ order pwd: verify (shops)\n"
+            "TD stop ads, START resume\n"
+            "ZH Chinese replies\n"
+            "MORE next page"
+        ),
+        "usage_FL": "Usage: FL [page], e.g. FL 2",
+        "fl_head": "Categories ({page}/{pages}):",
+        "fl_line": "{code} {name}",
+        "fl_hint": "Reply SP and a category code for its items",
+        "fl_empty": "There are no categories yet.",
+        "usage_GG": "Usage: GG for the list, GG number to read one",
+        "gg_head": "Announcements ({page}/{pages}):",
+        "gg_line": "{id} {title}",
+        "gg_hint": "Reply GG and a number to read it",
+        "gg_empty": "There are no announcements.",
+        "gg_one": "{title} ({date}): {body}",
+        "gg_unknown": "There is no announcement {id}. Reply GG for the list.",
+        "usage_WDLY": "Usage: WDLY [page], e.g. WDLY 2",
+        "my_head": "My messages ({page}/{pages}):",
+        "my_line": "#{id} {date} {text}",
+        "my_reply": " Reply: {text}",
+        "my_waiting": " (waiting)",
+        "my_empty": "You have left no messages. Reply LY and your text to write to us.",
+    }
+)
 
 # Replies to refusals that reach a channel rarely (the admin side, POS, settlement):
 # every DomainError reason code has its text (tests/unit/test_error_replies.py).

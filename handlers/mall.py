@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from core.catalogue import catalogue
+from core.catalogue import content as mall_content
 from core.catalogue.catalogue import ItemView, Sort, When
 from core.catalogue.errors import UnknownItem
-from handlers.commands import Activities, Detail, ListItems, Search
+from handlers.commands import Activities, Announcements, Categories, Detail, ListItems, Search
 from handlers.context import Context
 from handlers.i18n import local_date, short_date, yuan
 from handlers.paging import fit, listing, page_size, pages_of
@@ -47,6 +48,66 @@ def activities(ctx: Context, cmd: Activities) -> Reply:
         page=cmd.page,
         pages=pages,
         more=more,
+    )
+
+
+CATEGORY_WIDTH = {"zh": 14, "en": 30}
+ANNOUNCEMENT_WIDTH = {"zh": 24, "en": 48}
+
+
+def categories(ctx: Context, cmd: Categories) -> Reply:
+    """List the category codes ``SP`` takes, with their names (§2.2.2)."""
+    found = catalogue.categories(ctx.conn)
+    if not found:
+        return Reply(ctx.t("fl_empty"))
+    size = page_size(ctx, CATEGORY_WIDTH)
+    pages = pages_of(len(found), size)
+    page = min(cmd.page, pages)
+    lines = [
+        ctx.t("fl_line", code=c.code, name=c.name(ctx.lang))
+        for c in found[(page - 1) * size : page * size]
+    ]
+    return listing(
+        ctx,
+        head=ctx.t("fl_head", page=page, pages=pages),
+        lines=lines,
+        width=CATEGORY_WIDTH,
+        page=page,
+        pages=pages,
+        more=f"FL {page + 1}",
+        hint=ctx.t("fl_hint"),
+    )
+
+
+def announcements(ctx: Context, cmd: Announcements) -> Reply:
+    """The mall's announcements, or one in full (§2.2.4)."""
+    if cmd.announcement_id is not None:
+        one = mall_content.find_announcement(ctx.conn, cmd.announcement_id)
+        if one is None or one.published_at > ctx.now:
+            return Reply(ctx.t("gg_unknown", id=cmd.announcement_id))
+        date = local_date(one.published_at, ctx.policy.timezone)
+        title = one.title(ctx.lang)
+        return Reply(
+            fit(
+                lambda body: ctx.t("gg_one", title=title, date=date, body=body),
+                one.body(ctx.lang),
+                ctx.policy.segment_budget,
+            )
+        )
+    size = page_size(ctx, ANNOUNCEMENT_WIDTH)
+    found, total = mall_content.announcements_page(ctx.conn, ctx.now, (cmd.page - 1) * size, size)
+    if total == 0:
+        return Reply(ctx.t("gg_empty"))
+    pages = pages_of(total, size)
+    return listing(
+        ctx,
+        head=ctx.t("gg_head", page=cmd.page, pages=pages),
+        lines=[ctx.t("gg_line", id=a.id, title=a.title(ctx.lang)) for a in found],
+        width=ANNOUNCEMENT_WIDTH,
+        page=cmd.page,
+        pages=pages,
+        more=f"GG P{cmd.page + 1}",
+        hint=ctx.t("gg_hint"),
     )
 
 

@@ -5,12 +5,27 @@ from __future__ import annotations
 from core.subscribers import subscribers
 from handlers.commands import BadArguments, Help, OptIn, OptOut, SetLanguage, Unknown
 from handlers.context import Context
+from handlers.paging import listing, page_size, pages_of
 from handlers.reply import Reply
 
+HELP_WIDTH = {"zh": 14, "en": 32}
 
-def help_(ctx: Context, _cmd: Help) -> Reply:
-    """List the commands."""
-    return Reply(ctx.t("help"))
+
+def help_(ctx: Context, cmd: Help) -> Reply:
+    """List every command, as many a page as the SMS budget holds; MORE for the rest."""
+    entries = ctx.t("help_lines").split("\n")
+    size = page_size(ctx, HELP_WIDTH)
+    pages = pages_of(len(entries), size)
+    page = min(cmd.page, pages)
+    return listing(
+        ctx,
+        head=ctx.t("help_head", page=page, pages=pages),
+        lines=entries[(page - 1) * size : page * size],
+        width=HELP_WIDTH,
+        page=page,
+        pages=pages,
+        more=f"BZ {page + 1}",
+    )
 
 
 def opt_out(ctx: Context, _cmd: OptOut) -> Reply:

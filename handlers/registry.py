@@ -8,15 +8,18 @@ from typing import Any
 from handlers import leave_message, mall, passwords, points, profile, redeem, staff, verify
 from handlers.commands import (
     Activities,
+    Announcements,
     BadArguments,
     Balance,
     CancelOrder,
+    Categories,
     Confirm,
     Detail,
     Help,
     History,
     LeaveMessage,
     ListItems,
+    MyMessages,
     OptIn,
     OptOut,
     Orders,
@@ -58,4 +61,7 @@ COMMAND_HANDLERS: dict[type, Handler] = {
     SetPasswords: passwords.set_passwords,
     Staff: staff.staff,
     LeaveMessage: leave_message.leave_message,
+    MyMessages: leave_message.my_messages,
+    Categories: mall.categories,
+    Announcements: mall.announcements,
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, func, select
 
 from core.catalogue.catalogue import Named
 from core.platform.schema import activity, ad, announcement, banner, brand
@@ -96,6 +96,24 @@ def announcements(conn: Connection, now: int, limit: int = 5) -> list[Announceme
         .limit(limit)
     ).all()
     return [AnnouncementView(*r) for r in rows]
+
+
+def announcements_page(
+    conn: Connection, now: int, offset: int, limit: int
+) -> tuple[list[AnnouncementView], int]:
+    """One page of the published announcements, pinned first, then the newest, and how
+    many there are in all (§2.2.4; ``now`` UTC epoch)."""
+    total = conn.execute(
+        select(func.count()).select_from(announcement).where(announcement.c.published_at <= now)
+    ).scalar_one()
+    rows = conn.execute(
+        select(*_ANNOUNCEMENT)
+        .where(announcement.c.published_at <= now)
+        .order_by(announcement.c.pinned.desc(), announcement.c.published_at.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [AnnouncementView(*r) for r in rows], int(total)
 
 
 def find_announcement(conn: Connection, announcement_id: int) -> AnnouncementView | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from core.feedback.errors import BadMessage, UnknownMessage
 from core.messaging import outbox
@@ -104,7 +104,7 @@ def leave_from(
     )
 
 
-def _views(conn: Connection, where: object, limit: int) -> list[MessageView]:
+def _views(conn: Connection, where: object, limit: int, offset: int = 0) -> list[MessageView]:
     rows = conn.execute(
         select(
             message.c.id,
@@ -119,6 +119,7 @@ def _views(conn: Connection, where: object, limit: int) -> list[MessageView]:
         .select_from(message.join(subscriber, subscriber.c.id == message.c.subscriber_id))
         .where(where)  # type: ignore[arg-type]
         .order_by(message.c.id.desc())
+        .offset(offset)
         .limit(limit)
     ).all()
     views = [MessageView(*r) for r in rows]
@@ -143,6 +144,16 @@ def _views(conn: Connection, where: object, limit: int) -> list[MessageView]:
 def mine(conn: Connection, subscriber_id: int, limit: int) -> list[MessageView]:
     """The subscriber's newest messages, each with its replies."""
     return _views(conn, message.c.subscriber_id == subscriber_id, limit)
+
+
+def mine_page(
+    conn: Connection, subscriber_id: int, offset: int, limit: int
+) -> tuple[list[MessageView], int]:
+    """One page of the subscriber's messages, newest first, with replies, and the total."""
+    total = conn.execute(
+        select(func.count()).select_from(message).where(message.c.subscriber_id == subscriber_id)
+    ).scalar_one()
+    return _views(conn, message.c.subscriber_id == subscriber_id, limit, offset), int(total)
 
 
 def staff_list(conn: Connection, status: str | None, limit: int) -> list[MessageView]:

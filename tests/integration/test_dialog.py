@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, select
 
+from core.catalogue import editing
+from core.feedback import messages
+from core.messaging.segments import fits
+from core.platform.clock import epoch
 from core.platform.schema import inbound, subscriber
+from handlers.i18n import t
 from pointshall.bootstrap import Services
-from tests.helpers import accrue, send, write_feed
+from tests.helpers import accrue, seed_catalog, send, write_feed
 
 RICH = "+8613800138000"
 NO_ACCOUNT = "+8613900139999"
@@ -32,9 +38,18 @@ async def dialog(services: Services, sender: str, script: list[tuple[str, str]])
         assert outcome.reply == expected, f"{text!r} answered {outcome.reply!r}"
 
 
-HELP_ZH = (
-    "积分营业厅:JF积分 MX明细 HD活动 SP商品 SS搜索 XQ详情 DH兑换 DD订单 "
-    "QX取消 CF重发券码 DZ地址 MM支付密码 TD退订 EN English"
+HELP_ZH = "\n".join(
+    [
+        "积分营业厅指令(1/3):",
+        "JF 查积分",
+        "MX 积分明细",
+        "HD 活动 HD Y预告",
+        "FL 商品分类",
+        "SP 分类码 商品",
+        "SS 关键词 搜索",
+        "XQ 编号 商品详情",
+        "回复MORE看下一页",
+    ]
 )
 UNKNOWN_ZH = "未识别的指令,回复BZ查看帮助。"
 BALANCE_ZH = "您的积分:可用8,020分,冻结0分。其中8,020分将于2027-12-31到期。"
@@ -90,7 +105,9 @@ async def test_english_dialog_and_language_is_remembered(hall: Services) -> None
 
 async def test_help_and_opt_out_win_over_a_pending_page(hall: Services) -> None:
     await send(hall, RICH, "MX")
-    await dialog(hall, RICH, [("BZ", HELP_ZH), ("MORE", "没有更多内容了。")])
+    await dialog(hall, RICH, [("BZ", HELP_ZH)])
+    more = (await send(hall, RICH, "MORE")).reply  # BZ's own next page, not MX's
+    assert more.startswith("积分营业厅指令(2/3):"), more
     await send(hall, RICH, "MX")
     await dialog(
         hall,
@@ -126,7 +143,8 @@ async def test_a_sender_that_is_not_a_phone_number_is_recorded_and_refused(hall:
 
 
 async def test_foreign_numbers_default_to_english(hall: Services) -> None:
-    assert (await send(hall, "+14155550100", "BZ")).reply.startswith("Points hall: JF balance")
+    reply = (await send(hall, "+14155550100", "BZ")).reply
+    assert reply.startswith("Points hall commands (1/3):\nJF points balance")
 
 
 OPTED_OUT_ZH = "已退订营销短信,服务通知仍会发送。回复START恢复订阅。"
@@ -151,3 +169,73 @@ async def test_every_carrier_opt_out_word_opts_out(hall: Services, word: str) ->
     assert await _opted_out(hall, RICH)
     await dialog(hall, RICH, [("YES", OPTED_IN_ZH)])
     assert not await _opted_out(hall, RICH)
+
+
+COMMANDS = ("JF", "MX", "HD", "FL", "SP", "SS", "XQ", "DH", "DD", "QX", "CF", "DZ", "GG")
+COMMANDS += ("LY", "WDLY", "MM", "YZ", "TD", "START", "MORE")
+
+
+@pytest.mark.parametrize(("lang", "language"), [("ZH", "ZH"), ("EN", "EN")])
+async def test_bz_pages_through_every_command_within_the_budget(
+    hall: Services, lang: str, language: str
+) -> None:
+    """Issue 14 item 4: BZ lists LY, START, FL… a page at a time, each page two segments."""
+    await send(hall, RICH, language)
+    pages = [(await send(hall, RICH, "BZ")).reply]
+    while pages[-1].splitlines()[-1] in (t("zh", "more_hint"), t("en", "more_hint")):
+        pages.append((await send(hall, RICH, "MORE")).reply)
+    assert len(pages) >= 2
+    assert all(fits(page, 2) for page in pages), pages
+    words = {w for page in pages for w in re.findall(r"\b[A-Z]{2,}\b", page)}
+    assert set(COMMANDS) | {"EN" if lang == "ZH" else "ZH"} <= words
+    assert (await send(hall, RICH, f"BZ {len(pages)}")).reply == pages[-1]
+
+
+async def test_fl_lists_the_category_codes_sp_takes(hall: Services) -> None:
+    await seed_catalog(hall)
+    reply = (await send(hall, RICH, "FL")).reply
+    assert reply == "商品分类(1/1):\nHF 话费\nLP 礼品\nSJ 商家券\n回复SP 分类码看商品"
+    assert (await send(hall, RICH, "分类")).reply == reply
+    assert (await send(hall, RICH, "SP SJ")).reply.startswith("商品(1/")
+
+
+async def test_gg_lists_the_announcements_and_reads_one(hall: Services) -> None:
+    now = epoch(hall.clock.now())
+
+    def publish(conn: Connection) -> int:
+        editing.add_announcement(conn, "旧闻", "Old news", "去年的事。", "Last year.", now - 99)
+        return editing.add_announcement(
+            conn, "春节安排", "Spring holiday", "春节期间正常兑换,物流顺延。", "Open as usual.", now
+        )
+
+    news = await hall.db.write(publish)
+    listed = (await send(hall, RICH, "GG")).reply.splitlines()
+    assert listed[0] == "商城公告(1/1):"
+    assert listed[1:3] == [f"{news} 春节安排", f"{news - 1} 旧闻"]
+    assert listed[-1] == "回复GG 编号看全文"
+    one = (await send(hall, RICH, f"GG {news}")).reply
+    assert one == "春节安排(2026-11-20):春节期间正常兑换,物流顺延。"
+    assert (await send(hall, RICH, "GG 999")).reply == "没有编号为999的公告,回复GG看公告列表。"
+    await send(hall, RICH, "EN")
+    assert (await send(hall, RICH, f"NEWS {news}")).reply == (
+        "Spring holiday (2026-11-20): Open as usual."
+    )
+
+
+async def test_wdly_lists_my_messages_with_the_replies(hall: Services) -> None:
+    await send(hall, RICH, "LY 话费什么时候到账?")
+    await send(hall, RICH, "LY 谢谢")
+    now = epoch(hall.clock.now())
+
+    def answer(conn: Connection) -> None:
+        first = messages.mine(conn, 1, 10)[-1]
+        messages.reply(conn, message_id=first.id, staff="alice", text="今天到账。", now=now)
+
+    await hall.db.write(answer)
+    lines = (await send(hall, RICH, "WDLY")).reply.splitlines()
+    assert lines[0] == "我的留言(1/1):"
+    assert lines[1].endswith("谢谢 (待回复)")
+    assert lines[2].endswith("话费什么时候到账? 回复:今天到账。")
+    assert (await send(hall, NO_ACCOUNT, "我的留言")).reply == (
+        "您还没有留言。回复LY 内容给客服留言。"
+    )

@@ -18,9 +18,11 @@ from handlers import keywords
 from handlers.commands import (
     PRIORITY,
     Activities,
+    Announcements,
     BadArguments,
     Balance,
     CancelOrder,
+    Categories,
     Command,
     Confirm,
     Detail,
@@ -29,6 +31,7 @@ from handlers.commands import (
     LeaveMessage,
     ListItems,
     More,
+    MyMessages,
     OptIn,
     OptOut,
     Orders,
@@ -69,6 +72,9 @@ COMMAND_CLASSES = (
     SetPasswords,
     Staff,
     LeaveMessage,
+    Categories,
+    Announcements,
+    MyMessages,
 )
 NEEDS_ARGUMENTS = {"SS", "XQ", "DH", "QR", "QX", "CF", "DZ", "YZ", "MM", "LY"}
 USAGES = {key.removeprefix("usage_") for key in CATALOG["zh"] if key.startswith("usage_")}
@@ -232,10 +238,10 @@ def test_info_with_an_argument_is_not_help() -> None:
         ("MX2X", "MX"),
         ("明细 abc", "MX"),
         ("HIST x", "MX"),
-        ("BZ 1", "BZ"),
+        ("BZ x", "BZ"),
         ("HELP me", "BZ"),
         ("帮助一下", "BZ"),
-        ("?2", "BZ"),
+        ("? x", "BZ"),
         ("TD 1", "TD"),
         ("STOP 1", "TD"),
         ("STOP2", "TD"),
