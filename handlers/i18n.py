@@ -77,8 +77,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "out_of_stock": "{code}库存不足,剩余{left}件。",
         "activity_upcoming": "活动「{title}」尚未开始。",
         "activity_past": "活动「{title}」已结束。",
-        "limit_day": "该商品每人每天限兑{limit}件,今日已达上限。",
-        "limit_activity": "本活动每人限兑{limit}件,您已达上限。",
+        "limit_day": "该商品每人每天限兑{limit}件,您今天已兑{taken}件,不能再兑{qty}件。",
+        "limit_activity": "本活动每人限兑{limit}件,您已兑{taken}件,不能再兑{qty}件。",
         "need_address": "实物商品需要收货地址,请先回复:DZ 您的收货地址",
         "address_set": "收货地址已保存:{address}",
         "unknown_order": "没有找到您的订单{no}。回复DD查看订单。",
@@ -221,8 +221,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "out_of_stock": "Not enough {code} left: {left} in stock.",
         "activity_upcoming": "The activity '{title}' has not started yet.",
         "activity_past": "The activity '{title}' has ended.",
-        "limit_day": "You can redeem at most {limit} of this item a day; that is reached today.",
-        "limit_activity": "This activity allows {limit} per person; you have reached it.",
+        "limit_day": (
+            "At most {limit} of this item a day each; you have {taken} today, so not {qty} more."
+        ),
+        "limit_activity": "This activity allows {limit} each; you have {taken}, so not {qty} more.",
         "need_address": "Goods need a delivery address: reply DZ followed by your address first.",
         "address_set": "Delivery address saved: {address}",
         "unknown_order": "We cannot find your order {no}. Reply DD for your orders.",

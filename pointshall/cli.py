@@ -72,8 +72,8 @@ def serve(
         os.environ.setdefault("POINTSHALL_TWILIO_AUTH_TOKEN", demo_data.DEMO_TWILIO_TOKEN)
         os.environ.setdefault("POINTSHALL_KANNEL_SECRET", demo_data.DEMO_KANNEL_SECRET)
     settings = load_settings()
-    host = host or settings.host
-    port = port or settings.port
+    host = settings.host = host or settings.host
+    port = settings.port = port or settings.port
     if demo and not settings.public_url:
         settings.public_url = f"http://{host}:{port}"
     fake_gateway = None

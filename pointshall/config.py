@@ -84,11 +84,17 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else value
 
     def check_payments(self, money_items: int) -> None:
-        """Fail start-up when items are sold for money but no gateway is configured."""
+        """Fail start-up when items are sold for money but no gateway is configured, or no
+        public URL for the pay links and the gateway's callbacks (issue 14 item 5)."""
         if money_items and (self.gateway_url is None or self.gateway_secret is None):
             raise ConfigurationError(
                 f"{money_items} item(s) take cash, phone_bill or online_bank: "
                 "POINTSHALL_GATEWAY_URL and POINTSHALL_GATEWAY_SECRET must be set"
+            )
+        if money_items and not self.public_url:
+            raise ConfigurationError(
+                f"{money_items} item(s) take cash, phone_bill or online_bank: "
+                "POINTSHALL_PUBLIC_URL must be set (pay links and gateway callbacks use it)"
             )
 
     def accrual_rules(self) -> AccrualRules:

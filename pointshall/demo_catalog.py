@@ -107,7 +107,6 @@ ITEMS = (
         600,
         stock=30,
         activity=ONGOING,
-        per_account_limit=ACTIVITY_LIMIT,
         description_zh="冬日暖心兑活动专享,每户限兑1个。",
         description_en="Winter warm-up offer, one per account.",
     ),

@@ -26,10 +26,14 @@ class OutOfStock(DomainError):
 class LimitReached(DomainError):
     reason_code = "limit_day"
 
-    def __init__(self, limit: int, scope: str) -> None:
-        super().__init__(f"limit of {limit} per {scope} reached")
+    def __init__(self, limit: int, scope: str, taken: int = 0, qty: int = 1) -> None:
+        super().__init__(f"limit of {limit} per {scope}: {taken} taken, {qty} more asked")
         self.limit = limit
         self.scope = scope
+        self.taken = taken
+        """How many the account has redeemed already in the scope (today, the activity)."""
+        self.qty = qty
+        """How many were asked for now."""
         self.reason_code = f"limit_{scope}"
 
 

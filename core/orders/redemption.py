@@ -126,15 +126,8 @@ def _already(conn: Connection, account_id: int, *conditions: Any) -> int:
 def _check_limits(
     conn: Connection, it: ItemView, account_id: int, qty: int, now: int, policy: OrderPolicy
 ) -> None:
-    if it.per_account_limit is not None:
-        today = _already(
-            conn,
-            account_id,
-            orders_table.c.item_id == it.id,
-            orders_table.c.created_at >= _day_start(now, policy.timezone),
-        )
-        if today + qty > it.per_account_limit:
-            raise LimitReached(it.per_account_limit, "day")
+    """The activity first (running? its per-account limit), then the item's per-day limit:
+    the refusal names the limit that binds, with what was taken and asked."""
     if it.activity_id is not None:
         act = catalogue.find_activity(conn, it.activity_id)
         assert act is not None
@@ -143,7 +136,16 @@ def _check_limits(
         if act.per_account_limit is not None:
             taken = _already(conn, account_id, orders_table.c.activity_id == act.id)
             if taken + qty > act.per_account_limit:
-                raise LimitReached(act.per_account_limit, "activity")
+                raise LimitReached(act.per_account_limit, "activity", taken, qty)
+    if it.per_account_limit is not None:
+        today = _already(
+            conn,
+            account_id,
+            orders_table.c.item_id == it.id,
+            orders_table.c.created_at >= _day_start(now, policy.timezone),
+        )
+        if today + qty > it.per_account_limit:
+            raise LimitReached(it.per_account_limit, "day", today, qty)
 
 
 def redeem(

@@ -190,7 +190,7 @@ async def test_lots_expiry_expires_due_lots_once_and_walks_past_held_points(
     await ledger_ok(services)
 
 
-async def test_expiry_notices_are_queued_once_per_lot_in_the_subscribers_language(
+async def test_expiry_notices_are_queued_once_per_date_in_the_subscribers_language(
     services: Services, clock: ManualClock
 ) -> None:
     ctx = job_context(services)
@@ -210,7 +210,9 @@ async def test_expiry_notices_are_queued_once_per_lot_in_the_subscribers_languag
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
     queued = await services.db.read(texts)
-    assert [q[0] for q in queued] == ["expiry-notice:2", "expiry-notice:1", "expiry-notice:3"]
+    keys = [q[0].split(":") for q in queued]
+    assert [k[0] for k in keys] == ["expiry-notice"] * 3
+    assert keys[0][1] == keys[1][1] != keys[2][1]  # one account, two dates; another account
     assert queued[0][1:] == (
         RICH,
         "service",
@@ -225,6 +227,26 @@ async def test_expiry_notices_are_queued_once_per_lot_in_the_subscribers_languag
     assert (await run_job(ctx, "expiry-notices")).changed == 1
     assert (await run_job(ctx, "expiry-notices")).changed == 0
     assert await count(services, outbox) == 4
+
+
+async def test_one_expiry_notice_per_subscriber_and_date(
+    services: Services, clock: ManualClock
+) -> None:
+    """Issue 14 item 5: three lots expiring the same day were three texts at once."""
+    ctx = job_context(services)
+    for period, points in (("2026-01", 100), ("2026-02", 200), ("2026-03", 300)):
+        await _credit(services, RICH, points, period, days=10)
+    await _credit(services, RICH, 50, "later", days=12)
+    assert (await run_job(ctx, "expiry-notices")).changed == 2
+    assert (await run_job(ctx, "expiry-notices")).changed == 0
+
+    def texts(conn: Connection) -> list[str]:
+        return list(conn.execute(select(outbox.c.text).order_by(outbox.c.id)).scalars())
+
+    assert await services.db.read(texts) == [
+        "温馨提示:您有600积分将于2026-11-30到期,回复SP兑换商品。",
+        "温馨提示:您有50积分将于2026-12-02到期,回复SP兑换商品。",
+    ]
 
 
 async def test_unknown_job_is_refused(services: Services) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, func, select
 
+from core.catalogue import editing
+from core.catalogue.editing import ItemSpec
 from core.orders import cancellation
 from core.platform.clock import ManualClock, epoch
 from core.platform.schema import account, hold, item, outbox, subscriber, topup, voucher
@@ -180,7 +182,41 @@ async def test_out_of_stock_and_activity_limit(mall: Services, tmp_path: Path) -
     assert await stock(mall, "2001") == 5
     _, code = await redeem(mall, ALICE, "DH 4001")
     await send(mall, ALICE, code)
-    assert (await send(mall, ALICE, "DH 4001")).reply == "本活动每人限兑1件,您已达上限。"
+    assert (await send(mall, ALICE, "DH 4001")).reply == "本活动每人限兑1件,您已兑1件,不能再兑1件。"
+
+
+async def test_each_limit_has_its_own_reply_with_the_numbers(mall: Services) -> None:
+    """Issue 14 item 5: ``DH 2004 2`` with nothing redeemed is an activity limit, not today's."""
+    now = epoch(mall.clock.now())
+
+    def daily(conn: Connection) -> None:
+        spec = ItemSpec("5001", "暖手宝", "Hand warmer", "LP", "credit", 100, face_value_cents=100)
+        editing.upsert_item(conn, dataclasses.replace(spec, per_account_limit=2), now)
+        both = ItemSpec("5002", "围巾", "Scarf", "LP", "credit", 100, face_value_cents=100)
+        editing.upsert_item(
+            conn, dataclasses.replace(both, per_account_limit=1, activity="A1"), now
+        )
+
+    await mall.db.write(daily)
+    assert (await send(mall, ALICE, "DH 4001 2")).reply == (
+        "本活动每人限兑1件,您已兑0件,不能再兑2件。"
+    )
+    assert (await send(mall, ALICE, "DH 5002 2")).reply == (
+        "本活动每人限兑1件,您已兑0件,不能再兑2件。"
+    )
+    assert (await send(mall, ALICE, "DH 5001 3")).reply == (
+        "该商品每人每天限兑2件,您今天已兑0件,不能再兑3件。"
+    )
+    _, code = await redeem(mall, ALICE, "DH 5001 2")
+    await send(mall, ALICE, code)
+    assert (await send(mall, ALICE, "DH 5001")).reply == (
+        "该商品每人每天限兑2件,您今天已兑2件,不能再兑1件。"
+    )
+    assert (await send(mall, ALICE, "DH 1001 11")).reply == "数量须在1到10之间。"
+    await send(mall, ALICE, "EN")
+    assert (await send(mall, ALICE, "DH 4001 2")).reply == (
+        "This activity allows 1 each; you have 0, so not 2 more."
+    )
 
 
 async def test_someone_elses_order_is_unknown(mall: Services) -> None:

@@ -102,6 +102,7 @@ def worst_args(lang: str) -> dict[str, object]:
         "qty": 10,
         "most": 10,
         "limit": 99,
+        "taken": 99,
         "left": 99_999,
         "name": "名" * 12 if lang == "zh" else "N" * 24,
         "title": "题" * 12 if lang == "zh" else "T" * 24,
