@@ -20,6 +20,7 @@ from core.catalogue import pay_methods
 from core.messaging import outbox as outbox_core
 from core.messaging import outbox_listing
 from core.platform.clock import epoch
+from core.platform.db import open_database
 from core.platform.errors import ConfigurationError, FeedError, InvalidPhoneNumber
 from core.platform.phones import to_e164
 from core.points import doctor as ledger_doctor
@@ -31,6 +32,7 @@ from pointshall import migrate, weblog
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
+from pointshall.cli_errors import Commands
 from pointshall.cli_jobs import jobs_app
 from pointshall.cli_mall import photo_app, question_app
 from pointshall.cli_mall_ops import install as install_mall_ops
@@ -41,7 +43,23 @@ from pointshall.cli_staff import staff_app
 from pointshall.cli_support import err, load_settings, out, run_with_services
 from pointshall.demo_console import DEMO_MERCHANT, DEMO_OWNER
 
-app = typer.Typer(help="pointshall: the loyalty-points SMS business hall.", no_args_is_help=True)
+app = typer.Typer(
+    cls=Commands,
+    help="pointshall: the loyalty-points SMS business hall.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of a failure, not one line.")
+    ] = False,
+) -> None:
+    """pointshall: the loyalty-points SMS business hall."""
+
+
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
@@ -192,10 +210,14 @@ def _prompt() -> str | None:
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply Alembic migrations up to REVISION (default: head)."""
 
-    async def job(services: Services) -> None:
-        await migrate.upgrade(services.db, revision)
+    async def upgrade() -> None:
+        db = open_database(load_settings().database_url)
+        try:
+            await migrate.upgrade(db, revision)
+        finally:
+            await db.dispose()
 
-    run_with_services(job, upgrade=False)
+    asyncio.run(upgrade())
     out.print(f"database at {revision}")
 
 

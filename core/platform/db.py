@@ -156,7 +156,11 @@ class _Writer:
             self.thread = None
 
     def _run(self) -> None:
-        conn = self.engine.connect()
+        try:
+            conn = self.engine.connect()
+        except Exception as exc:  # not a database, no permission: every write gets the error
+            self._refuse_all(exc)
+            return
         try:
             stopping = False
             while not stopping:
@@ -176,6 +180,11 @@ class _Writer:
                 self._run_batch(conn, batch)
         finally:
             conn.close()
+
+    def _refuse_all(self, error: Exception) -> None:
+        while (job := self.jobs.get()) is not None:
+            job.error = error
+            _hand_back([job])
 
     @staticmethod
     def _run_batch(conn: Connection, batch: list[_Job]) -> None:
@@ -199,14 +208,19 @@ class _Writer:
             for job in batch:
                 if job.ok or job.error is None:
                     job.ok, job.error = False, exc
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
-        for job in batch:
-            by_loop.setdefault(job.loop, []).append(job)
-        for loop, jobs in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_deliver, jobs)
-            except RuntimeError:  # the caller's loop has closed; nobody is waiting
-                log.warning("dropped %d results for a closed event loop", len(jobs))
+        _hand_back(batch)
+
+
+def _hand_back(batch: list[_Job]) -> None:
+    """Give each job's outcome to the event loop that waits for it."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in batch:
+        by_loop.setdefault(job.loop, []).append(job)
+    for loop, jobs in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_deliver, jobs)
+        except RuntimeError:  # the caller's loop has closed; nobody is waiting
+            log.warning("dropped %d results for a closed event loop", len(jobs))
 
 
 def _deliver(jobs: list[_Job]) -> None:
