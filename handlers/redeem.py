@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.orders import cancellation, orders, redemption
+from core.orders import cancellation, checkout, orders, redemption
 from core.orders.orders import OrderView
 from core.orders.payment import Paid
 from core.orders.redemption import CodeDead, WrongCode
@@ -85,7 +85,11 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
 
 
 def confirm(ctx: Context, cmd: Confirm) -> Reply:
-    """Check the confirm code; pay and fulfil the waiting order."""
+    """Check the confirm code; pay and fulfil the waiting order, or every order of the
+    waiting chat checkout when the code texted back is that checkout's (§2.2.12)."""
+    waiting = orders.pending_order(ctx.conn, ctx.subscriber.id)
+    if waiting is not None and checkout.of_order(ctx.conn, waiting.no) is not None:
+        return _checkout_paid(ctx, cmd)
     outcome = redemption.confirm(
         ctx.conn,
         subscriber=ctx.subscriber,
@@ -99,6 +103,30 @@ def confirm(ctx: Context, cmd: Confirm) -> Reply:
     if isinstance(outcome, CodeDead):
         return Reply(ctx.t(f"code_{outcome.reason}", no=outcome.no))
     return _paid(ctx, outcome)
+
+
+def _checkout_paid(ctx: Context, cmd: Confirm) -> Reply:
+    outcome = checkout.confirm(
+        ctx.conn,
+        subscriber=ctx.subscriber,
+        code=cmd.code,
+        now=ctx.now,
+        policy=ctx.policy.orders,
+        keyring=ctx.keyring,
+    )
+    if isinstance(outcome, WrongCode):
+        return Reply(ctx.t("wrong_code", left=outcome.tries_left))
+    if isinstance(outcome, CodeDead):
+        return Reply(ctx.t(f"code_{outcome.reason}", no=outcome.no))
+    points = sum(p.order.points for p in outcome.paid)
+    nos = " ".join(p.order.no for p in outcome.paid)
+    return Reply(
+        fit(
+            lambda listed: ctx.t("paid_checkout", nos=listed, points=points),
+            nos,
+            ctx.policy.segment_budget,
+        )
+    )
 
 
 def _paid(ctx: Context, paid: Paid) -> Reply:

@@ -171,6 +171,14 @@ def pending_checkout(conn: Connection, subscriber_id: int) -> str | None:
     return str(found) if found is not None else None
 
 
+def of_order(conn: Connection, no: str) -> str | None:
+    """The checkout order ``no`` was placed in, if it came from a cart."""
+    found = conn.execute(
+        select(orders_table.c.checkout_no).where(orders_table.c.no == no)
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
 def confirm(
     conn: Connection,
     *,

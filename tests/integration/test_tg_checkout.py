@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.platform.clock import ManualClock
 from core.platform.schema import entry, orders, outbox, voucher
-from tests.helpers import fund, seed_catalog
+from tests.helpers import fund, seed_catalog, send
 from tests.telegram_fake import callback_update
 from tests.tg_shop import (
     PHONE,
@@ -126,4 +126,16 @@ async def test_place_order_pressed_twice_at_once_holds_once(chat: ShopChat) -> N
     assert sum("支付验证码已通过短信发送" in t for t in texts) == 1
     assert await balance_held(chat.services) == (20_000, 800)
     assert len(await rows(chat.services, select(orders.c.id))) == 1
+    await ledger_ok(chat.services)
+
+
+async def test_the_checkout_code_texted_back_by_sms_pays_every_order(chat: ShopChat) -> None:
+    """The code of a chat checkout, sent back by SMS (``QR code``), pays the whole checkout,
+    not only its newest order."""
+    code = await place(chat, "3001", "1001")
+    reply = (await send(chat.services, PHONE, f"QR {code}")).reply
+    assert reply.startswith("支付成功!共5,800分,订单:")
+    statuses = await rows(chat.services, select(orders.c.status).order_by(orders.c.id))
+    assert sorted(r.status for r in statuses) == ["paid", "voucher_issued"]
+    assert await balance_held(chat.services) == (14_200, 0)
     await ledger_ok(chat.services)
