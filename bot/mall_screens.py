@@ -24,7 +24,7 @@ from bot.texts import ct
 from core.catalogue import catalogue, favourites, photos
 from core.catalogue import content as mall_content
 from core.catalogue.catalogue import ItemView, Sort, When
-from core.feedback import questions
+from core.feedback import questions, reviews
 from core.platform.schema import activity, category
 from handlers.i18n import local_date, yuan
 
@@ -280,6 +280,7 @@ def detail(
     act = catalogue.find_activity(conn, it.activity_id) if it.activity_id else None
     subject = photos.item_subject(it.id)
     has_photo = photos.has(conn, subject)
+    rated = reviews.rating(conn, it.id)
     text = ct(
         lang,
         "mb_detail",
@@ -292,6 +293,9 @@ def detail(
             lang, "mb_activity", title=f"{act.title(lang)} ~{local_date(act.ends_at - 1, tz)}"
         )
         if act
+        else "",
+        rating=ct(lang, "mb_rating", average=rated.average(), count=rated.count)
+        if rated.count
         else "",
         description=it.description(lang),
     )

@@ -78,7 +78,10 @@ TEXTS["zh"].update(
         "mb_brand_pick": "🏷 品牌",
         "mb_brand_all": "全部品牌",
         "mb_brand_head": "按品牌筛选:",
-        "mb_detail": "{name}\n编号:{code}\n{price}\n{stock}{merchant}{activity}\n{description}",
+        "mb_detail": (
+            "{name}\n编号:{code}\n{price}\n{stock}{merchant}{activity}{rating}\n{description}"
+        ),
+        "mb_rating": "评分:{average}分({count}条评价)\n",
         "mb_price": "{points:,}分",
         "mb_price_cash": "{points:,}分+{yuan}元",
         "mb_stock": "库存:{left}\n",
@@ -142,7 +145,10 @@ TEXTS["en"].update(
         "mb_brand_pick": "🏷 Brand",
         "mb_brand_all": "All brands",
         "mb_brand_head": "Filter by brand:",
-        "mb_detail": "{name}\nCode: {code}\n{price}\n{stock}{merchant}{activity}\n{description}",
+        "mb_detail": (
+            "{name}\nCode: {code}\n{price}\n{stock}{merchant}{activity}{rating}\n{description}"
+        ),
+        "mb_rating": "Rated {average}/5 ({count} reviews)\n",
         "mb_price": "{points:,} pts",
         "mb_price_cash": "{points:,} pts + {yuan} yuan",
         "mb_stock": "In stock: {left}\n",

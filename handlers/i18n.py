@@ -64,6 +64,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "xq_cash": "+{yuan}元",
         "xq_stock": ",剩{left}件",
         "xq_merchant": "{merchant}提供。",
+        "xq_rating": "评分{average}({count}条)。",
         "dh_pending": "订单{no}:{name}×{qty}共{points:,}分已冻结。5分钟内回复{code}确认兑换。",
         "paid_credit": "兑换成功!订单{no}:{name}将充值到本机号码。",
         "paid_physical": "兑换成功!订单{no}将寄往:{address}。回复DD {no}查物流。",
@@ -206,6 +207,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "xq_cash": " + {yuan} yuan",
         "xq_stock": ", {left} left",
         "xq_merchant": "From {merchant}. ",
+        "xq_rating": "Rated {average}/5 ({count}). ",
         "dh_pending": (
             "Order {no}: {name} x{qty} for {points:,} points, now held. "
             "Reply {code} within 5 minutes to confirm."

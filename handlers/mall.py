@@ -6,6 +6,7 @@ from core.catalogue import catalogue
 from core.catalogue import content as mall_content
 from core.catalogue.catalogue import ItemView, Sort, When
 from core.catalogue.errors import UnknownItem
+from core.feedback import reviews
 from handlers.commands import Activities, Announcements, Categories, Detail, ListItems, Search
 from handlers.context import Context
 from handlers.i18n import local_date, short_date, yuan
@@ -185,6 +186,9 @@ def detail(ctx: Context, cmd: Detail) -> Reply:
         if act is not None:
             ends = local_date(act.ends_at - 1, ctx.policy.timezone)
             merchant += f"[{act.title(ctx.lang)} {ends}] "
+    rated = reviews.rating(ctx.conn, it.id)
+    if rated.count:
+        merchant += ctx.t("xq_rating", average=rated.average(), count=rated.count)
 
     def make(description: str) -> str:
         return ctx.t(

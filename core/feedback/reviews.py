@@ -82,6 +82,32 @@ def _query() -> Select[Any]:
     )
 
 
+@dataclass(frozen=True)
+class Rating:
+    """An item's visible reviews: how many, and their average score in tenths (45 = 4.5)."""
+
+    count: int
+    average_tenths: int
+
+    def average(self) -> str:
+        """``4.5``: the average with one decimal, from integers only."""
+        return f"{self.average_tenths // 10}.{self.average_tenths % 10}"
+
+
+def rating(conn: Connection, item_id: int) -> Rating:
+    """The average score of an item's visible reviews, rounded half up to a tenth (§2.2.9,
+    §2.2.17); ``Rating(0, 0)`` when it has none."""
+    count, total = conn.execute(
+        select(func.count(), func.coalesce(func.sum(goods_review.c.score), 0)).where(
+            and_(goods_review.c.item_id == item_id, goods_review.c.status == "visible")
+        )
+    ).one()
+    count, total = int(count), int(total)
+    if count == 0:
+        return Rating(0, 0)
+    return Rating(count, (total * 20 + count) // (2 * count))
+
+
 def for_item(conn: Connection, code: str, limit: int) -> tuple[list[ReviewView], int, float]:
     """The newest visible reviews of an item, how many there are, and their average score."""
     visible = and_(item.c.code == code, goods_review.c.status == "visible")

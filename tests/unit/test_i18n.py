@@ -104,6 +104,8 @@ def worst_args(lang: str) -> dict[str, object]:
         "limit": 99,
         "taken": 99,
         "nos": " ".join(["9" * 12] * 3),
+        "average": "4.5",
+        "count": 99_999,
         "left": 99_999,
         "name": "名" * 12 if lang == "zh" else "N" * 24,
         "title": "题" * 12 if lang == "zh" else "T" * 24,
