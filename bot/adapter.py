@@ -15,10 +15,10 @@ from functools import partial
 
 from sqlalchemy import Connection
 from telegram import CallbackQuery, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot import mall_screens, render, screens, shop_screens
+from bot import limits, mall_screens, render, screens, shop_screens, show
 from bot.browse import KINDS as BROWSE_KINDS
 from bot.browse import Act, Browse
 from bot.callbacks import CallbackCodec
@@ -74,7 +74,7 @@ class HallBot:
         bought = await self.db.write(partial(self.shop.typed, msg=msg))
         if bought is not None:  # the buying side: a prompt's answer, a payment code, /cart
             if not bought.duplicate and bought.screen.text:
-                await message.reply_text(bought.screen.text, reply_markup=self._keys(bought))
+                await show.send(message, bought.screen.text, self._keys(bought))
             return
         reply = await self.db.write(partial(self.browse.receive, msg=msg))
         if isinstance(reply, Act):  # a search, a prompt's answer: the browsing side's
@@ -85,10 +85,10 @@ class HallBot:
         await self._send(message, reply)
 
     async def _send(self, message: Message, reply: ChatReply) -> None:
-        await message.reply_text(reply.text, reply_markup=render.reply_markup(reply, self.codec))
+        await show.send(message, reply.text, render.reply_markup(reply, self.codec))
         if reply.screen in ("home", "ask_contact"):  # guests may browse before logging in
             screen = await self.db.read(partial(self._home, lang=reply.lang))
-            await message.reply_text(screen.text, reply_markup=render.inline(screen, self.codec))
+            await show.send(message, screen.text, render.inline(screen, self.codec))
 
     async def on_callback(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show the screen a signed button asks for; refuse anything else, harmlessly."""
@@ -100,7 +100,7 @@ class HallBot:
         lang = await self.db.read(partial(self._lang, chat_id=chat.id, code=code))
         payload = self.codec.decode(query.data or "")
         if payload is None:
-            await query.answer(ct(lang, "stale"))
+            await query.answer(limits.callback_answer(ct(lang, "stale")))
             return
         kind, _, rest = payload.partition(" ")
         if kind in BROWSE_KINDS:
@@ -117,7 +117,7 @@ class HallBot:
                 await self._send(query.message, reply)
             return
         if kind != "h":
-            await query.answer(ct(lang, "stale"))
+            await query.answer(limits.callback_answer(ct(lang, "stale")))
             return
         await query.answer()
         await self._edit(query, await self.db.read(partial(self._home, lang=lang)))
@@ -136,18 +136,14 @@ class HallBot:
         if answer.edit:
             await self._edit(query, answer.screen)
         elif isinstance(query.message, Message):
-            await query.message.reply_text(answer.screen.text, reply_markup=self._keys(answer))
+            await show.send(query.message, answer.screen.text, self._keys(answer))
 
     def _keys(self, answer: ShopAnswer) -> render.Markup:
         return render.inline(answer.screen, self.codec) if answer.screen.rows else None
 
     async def _edit(self, query: CallbackQuery, screen: screens.Screen) -> None:
-        try:
-            markup = render.inline(screen, self.codec)
-            await query.edit_message_text(screen.text, reply_markup=markup)
-        except BadRequest as exc:  # pressed twice: "message is not modified"
-            if "not modified" not in str(exc).lower():
-                raise
+        if isinstance(query.message, Message):
+            await show.replace(query.message, screen.text, render.inline(screen, self.codec))
 
     def _now(self) -> int:
         return epoch(self.clock.now())

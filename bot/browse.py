@@ -27,8 +27,8 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot import limits, render, show, verify
 from bot import mall_screens as ms
-from bot import render, verify
 from bot.callbacks import CallbackCodec
 from bot.chat import CHANNEL, ChatDesk, ChatMessage, ChatReply, command_text, guest_lang
 from bot.screens import Screen
@@ -136,7 +136,7 @@ class Browse:
                 self._press, update_id=update_id, chat_id=chat_id, code=code, kind=kind, rest=rest
             )
         )
-        await query.answer(act.notice, show_alert=act.alert)
+        await query.answer(limits.callback_answer(act.notice), show_alert=act.alert)
         if isinstance(query.message, Message):
             await self.perform(query.message, act)
 
@@ -384,27 +384,21 @@ class Browse:
         if act.how == "none" or screen is None:
             return
         if act.how == "prompt":
-            await message.reply_text(screen.text, reply_markup=ForceReply(selective=True))
+            await show.send(message, screen.text, ForceReply(selective=True))
             return
         markup = render.inline(screen, self.codec) if screen.rows else None
         if act.how == "keyboard":
-            try:
-                await message.edit_reply_markup(reply_markup=markup)
-            except BadRequest as exc:
-                if "not modified" not in str(exc).lower():
-                    raise
+            await show.keyboard(message, markup)
             return
-        if act.how == "edit" and not message.photo and screen.photo is None and message.text:
-            try:
-                await message.edit_text(screen.text, reply_markup=markup)
-            except BadRequest as exc:  # pressed twice: "message is not modified"
-                if "not modified" not in str(exc).lower():
-                    raise
+        if act.how == "edit" and act.photo is None:
+            await show.replace(message, screen.text, markup)
             return
         if act.photo is not None:
-            await self._send_photo(message, act.photo, screen.text, markup)
-            return
-        await message.reply_text(screen.text, reply_markup=markup)
+            await self._send_photo(message, act.photo, limits.caption(screen.text), markup)
+        else:
+            await show.send(message, screen.text, markup)
+        if act.how == "edit":
+            await show.drop_keyboard(message)
 
     async def _send_photo(
         self, message: Message, photo: Photo, caption: str, markup: InlineKeyboardMarkup | None

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from bot import limits
 from bot.callbacks import MAX_BYTES, SIGNATURE_CHARS
 from bot.screens import Button, Screen
 from bot.texts import ct
@@ -33,9 +34,6 @@ BANNERS = 3
 ADS = 5
 NEWS = 3
 BRANDS_PER_ROW = 3
-CAPTION_CHARS = 1024
-"""Telegram's limit on a photo's caption."""
-TEXT_CHARS = 4096
 STAMP_CHARS = 8
 """Room for the hour stamp in ``callback_data`` (hex, 5 digits until the year 2089)."""
 PAYLOAD_BYTES = MAX_BYTES - SIGNATURE_CHARS - STAMP_CHARS - 2
@@ -299,9 +297,7 @@ def detail(
         else "",
         description=it.description(lang),
     )
-    limit = CAPTION_CHARS if has_photo else TEXT_CHARS
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
+    text = limits.caption(text) if has_photo else limits.text(text)
     rows = detail_rows(conn, lang, it, subscriber_id)
     return Screen(text, rows, subject if has_photo else None)
 
@@ -320,7 +316,7 @@ def item_questions(conn: Connection, lang: str, it: ItemView) -> Screen:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"
+    return limits.text(text)
 
 
 # -------------------------------------------------------------- favourites (§2.2.16)
@@ -427,8 +423,7 @@ def activity_screen(
     found, _ = catalogue.list_items(conn, now=now, activity_id=act.id, limit=PER_PAGE)
     rows = [_item_row(lang, it) for it in found]
     rows.append([Button(ct(lang, "mb_promos"), "p o 1"), *_home_row(lang)])
-    limit = CAPTION_CHARS if photo else TEXT_CHARS
-    return Screen(text[:limit], rows, photo)
+    return Screen(limits.caption(text) if photo else limits.text(text), rows, photo)
 
 
 def banner_screen(

@@ -10,6 +10,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
+from bot import limits
 from bot.callbacks import CallbackCodec
 from bot.chat import ChatReply
 from bot.screens import Screen
@@ -22,9 +23,11 @@ def inline(screen: Screen, codec: CallbackCodec) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(b.label, url=b.url)
+                InlineKeyboardButton(limits.button(b.label), url=b.url)
                 if b.url
-                else InlineKeyboardButton(b.label, callback_data=codec.encode(b.payload))
+                else InlineKeyboardButton(
+                    limits.button(b.label), callback_data=codec.encode(b.payload)
+                )
                 for b in row
             ]
             for row in screen.rows

@@ -26,6 +26,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import limits
 from core.messaging.ratelimit import Timer
 from core.messaging.transport import (
     Accepted,
@@ -87,9 +88,10 @@ class TelegramTransport:
         try:
             if attachment.startswith(QR_PREFIX):
                 png = qr.png(attachment[len(QR_PREFIX) :])
-                sent = await self._bot.send_photo(chat_id, photo=png, caption=message.text)
+                caption = limits.caption(message.text)
+                sent = await self._bot.send_photo(chat_id, photo=png, caption=caption)
             else:
-                sent = await self._bot.send_message(chat_id, message.text)
+                sent = await self._bot.send_message(chat_id, limits.text(message.text))
         except RetryAfter as exc:
             raise RetryableSendError(
                 "429 too many requests", code="429", retry_after=_seconds(exc)
