@@ -27,15 +27,12 @@ from core.platform.db import Database, open_database
 from core.platform.schema import metadata
 from pointshall import migrate
 from pointshall.bootstrap import Services, bootstrap
-from pointshall.config import Settings
+from tests.support.settings import make_settings
 
 PG_URL = os.environ.get(
     "POINTSHALL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ("sqlite", "postgresql")
-TWILIO_TOKEN = "test-twilio-auth-token"
-PUBLIC_URL = "https://hall.example.com"
-KANNEL_SECRET = "kannel-shared-secret"
 T = TypeVar("T")
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -128,17 +125,6 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
-
-
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "twilio_auth_token": TWILIO_TOKEN,
-        "public_url": PUBLIC_URL,
-        "kannel_secret": KANNEL_SECRET,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

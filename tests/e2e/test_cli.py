@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import write_feed
+from tests.support.cli import pointshall
+from tests.support.helpers import write_feed
 
 PERIOD = "2026-10"
-
-
-def pointshall(
-    database_url: str, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = (
-        {k: v for k, v in os.environ.items() if not k.startswith("POINTSHALL_")}
-        | {"POINTSHALL_DATABASE_URL": database_url, "COLUMNS": "200"}
-        | (env or {})
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "pointshall", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_demo_then_sms_answers_in_chinese_then_english(database_url: str) -> None:

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from core.platform.clock import ManualClock
 from core.platform.schema import entry, orders
-from tests.merchant_helpers import STAFF_A, merchant_mall
-from tests.telegram_fake import photo_update
-from tests.tg_shop import (
+from tests.support.merchant_helpers import STAFF_A, merchant_mall
+from tests.support.telegram_fake import photo_update
+from tests.support.tg_shop import (
     PHONE,
     balance_held,
     labels,

@@ -20,12 +20,11 @@ from core.platform.schema import item
 from pointshall import demo_pictures, migrate
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.admin_helpers import Admin, make_staff
-from tests.helpers import seed_catalog
-from tests.integration.test_admin_api import audit_actions
 from tests.integration.test_tg_browse import home, tap
-from tests.merchant_helpers import merchant_mall
-from tests.tg_chat import Chat, chat, mall, tg
+from tests.support.admin_helpers import Admin, audit_actions, make_staff
+from tests.support.helpers import seed_catalog
+from tests.support.merchant_helpers import merchant_mall
+from tests.support.tg_chat import Chat, chat, mall, tg
 
 __all__ = ["chat", "tg"]
 

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 
 from core.platform.schema import inbound
 from pointshall.bootstrap import Services
-from tests.helpers import accrue, send, write_feed
+from tests.support.helpers import accrue, send, write_feed
 
 RICH = "+8613800138000"
 NO_ACCOUNT = "+8613900139999"

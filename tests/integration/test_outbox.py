@@ -31,8 +31,8 @@ from core.platform.clock import ManualClock, epoch
 from core.platform.schema import outbox as outbox_table
 from core.platform.schema import subscriber
 from pointshall.bootstrap import Services
-from tests.fakes.timers import HeldTimer
-from tests.fakes.transports import Crash, RecordingTransport
+from tests.support.fakes.timers import HeldTimer
+from tests.support.fakes.transports import Crash, RecordingTransport
 
 WAIT = 30.0
 """Upper bound for a stopped drain to return (a safety net, not an assertion)."""

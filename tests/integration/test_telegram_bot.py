@@ -20,9 +20,9 @@ from core.platform.clock import ManualClock, epoch
 from core.platform.schema import chat_binding, inbound, outbox
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
-from tests.conftest import PUBLIC_URL, make_settings
-from tests.helpers import count, fund, seed_catalog, send
-from tests.telegram_fake import (
+from tests.support.helpers import count, fund, seed_catalog, send
+from tests.support.settings import PUBLIC_URL, make_settings
+from tests.support.telegram_fake import (
     FakeTelegram,
     Shown,
     callback_update,

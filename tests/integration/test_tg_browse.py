@@ -24,9 +24,9 @@ from core.subscribers.subscribers import get_or_create
 from handlers.chat_texts import ct
 from pointshall import demo
 from pointshall.bootstrap import Services
-from tests.helpers import count, seed_catalog
-from tests.telegram_fake import Shown, callback_update, text_update
-from tests.tg_chat import Chat, chat, labels, mall, payloads, tg
+from tests.support.helpers import count, seed_catalog
+from tests.support.telegram_fake import Shown, callback_update, text_update
+from tests.support.tg_chat import Chat, chat, labels, mall, payloads, tg
 
 __all__ = ["chat", "tg"]
 

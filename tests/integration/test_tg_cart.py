@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from core.platform.clock import ManualClock
 from core.platform.schema import address, cart_line, favourite, item, orders
-from tests.helpers import fund, seed_catalog
-from tests.tg_shop import PHONE, ShopChat, balance_held, labels, ledger_ok, rows, shop_chat
+from tests.support.helpers import fund, seed_catalog
+from tests.support.tg_shop import PHONE, ShopChat, balance_held, labels, ledger_ok, rows, shop_chat
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from core.platform.clock import ManualClock
 from core.platform.schema import entry, orders, outbox, voucher
-from tests.helpers import fund, seed_catalog
-from tests.telegram_fake import callback_update
-from tests.tg_shop import (
+from tests.support.helpers import fund, seed_catalog
+from tests.support.telegram_fake import callback_update
+from tests.support.tg_shop import (
     PHONE,
     ShopChat,
     balance_held,

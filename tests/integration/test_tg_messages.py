@@ -12,8 +12,8 @@ from sqlalchemy import select
 from core.feedback import messages
 from core.platform.clock import ManualClock
 from core.platform.schema import message, outbox
-from tests.helpers import send
-from tests.tg_shop import CHAT, PHONE, ShopChat, rows, settled, shop_chat
+from tests.support.helpers import send
+from tests.support.tg_shop import CHAT, PHONE, ShopChat, rows, settled, shop_chat
 
 OTHER = "+8613900139000"
 

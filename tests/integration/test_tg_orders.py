@@ -15,8 +15,8 @@ from core.feedback import reviews
 from core.orders import logistics
 from core.platform.clock import ManualClock
 from core.platform.schema import address, goods_review, orders
-from tests.helpers import fund, seed_catalog, send
-from tests.tg_shop import (
+from tests.support.helpers import fund, seed_catalog, send
+from tests.support.tg_shop import (
     PHONE,
     ShopChat,
     balance_held,

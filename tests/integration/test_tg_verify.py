@@ -16,9 +16,9 @@ from core.platform.schema import audit_log, voucher
 from core.platform.schema import orders as orders_table
 from core.vouchers import qr
 from pointshall.demo_pictures import card
-from tests.merchant_helpers import ALICE, STAFF_A, STAFF_B, Bought, buy, merchant_mall
-from tests.telegram_fake import photo_update
-from tests.tg_chat import Chat, chat, send_photo, tg
+from tests.support.merchant_helpers import ALICE, STAFF_A, STAFF_B, Bought, buy, merchant_mall
+from tests.support.telegram_fake import photo_update
+from tests.support.tg_chat import Chat, chat, send_photo, tg
 
 __all__ = ["chat", "tg"]
 

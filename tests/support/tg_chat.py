@@ -17,10 +17,10 @@ from core.platform.schema import item
 from pointshall.app import build_app
 from pointshall.bootstrap import bootstrap
 from pointshall.demo_pictures import card
-from tests.conftest import make_settings
-from tests.helpers import seed_catalog
 from tests.integration.test_telegram_bot import SECRET, TOKEN, Chat, button, buttons
-from tests.telegram_fake import FakeTelegram, Shown, photo_update
+from tests.support.helpers import seed_catalog
+from tests.support.settings import make_settings
+from tests.support.telegram_fake import FakeTelegram, Shown, photo_update
 
 __all__ = ["Chat", "button", "buttons", "labels", "payloads"]
 

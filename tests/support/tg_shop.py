@@ -19,8 +19,14 @@ from core.platform.schema import account, outbox, subscriber
 from core.points import doctor
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
-from tests.conftest import make_settings
-from tests.telegram_fake import FakeTelegram, Shown, callback_update, contact_update, text_update
+from tests.support.settings import make_settings
+from tests.support.telegram_fake import (
+    FakeTelegram,
+    Shown,
+    callback_update,
+    contact_update,
+    text_update,
+)
 
 TOKEN = "123456:TEST-token_for-the-fake"
 SECRET = "tg-webhook-secret_1"
