@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import pytest
@@ -28,6 +28,9 @@ from core.platform.schema import metadata
 from pointshall import migrate
 from pointshall.bootstrap import Services, bootstrap
 from tests.support.settings import make_settings
+
+if TYPE_CHECKING:
+    from tests.support.tg import Chat
 
 PG_URL = os.environ.get(
     "POINTSHALL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -139,3 +142,12 @@ async def services(database_url: str, clock: ManualClock) -> AsyncIterator[Servi
 @pytest.fixture
 async def db(services: Services) -> Database:
     return services.db
+
+
+@pytest.fixture
+async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[Chat]:
+    """A Telegram user talking to the whole app against the fake Bot API (tests/support/tg.py)."""
+    from tests.support.tg import open_chat  # the web stack loads only for the tests that chat
+
+    async with open_chat(database_url, clock) as opened:
+        yield opened

@@ -23,7 +23,7 @@ from core.platform.clock import ManualClock, epoch
 from core.platform.schema import outbox
 from pointshall.bootstrap import Services
 from tests.support.telegram_fake import FakeTelegram
-from tests.support.tg_shop import TOKEN
+from tests.support.tg import TOKEN
 
 A, B = 1001, 1002
 
