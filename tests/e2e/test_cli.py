@@ -1,4 +1,6 @@
-"""The command line as an operator uses it: real processes, real database files (DESIGN.md §7)."""
+"""The command line as an operator uses it, on real database files (DESIGN.md §7): commands
+run in this process (tests/support/cli.py), except the smoke test of the installed console
+script at the end."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import pointshall
+from tests.support.cli import pointshall, pointshall_process
 from tests.support.helpers import write_feed
 
 PERIOD = "2026-10"
@@ -90,3 +92,10 @@ async def test_doctor_exits_non_zero_on_a_tampered_balance(database_url: str) ->
     assert result.returncode == 1
     assert "balance vs entries is" in result.stderr
     assert "discrepancies in 5 accounts" in result.stderr
+
+
+def test_the_console_script_upgrades_a_new_database_and_checks_the_ledger(tmp_path: Path) -> None:
+    """The installed ``pointshall`` script as a real process: a smoke test of the entry point."""
+    doctor = pointshall_process(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}", "doctor")
+    assert doctor.returncode == 0, doctor.stderr
+    assert doctor.stdout == "ledger ok: 0 accounts, 0 entries\n"

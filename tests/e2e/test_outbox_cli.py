@@ -1,4 +1,4 @@
-"""``pointshall outbox status|retry`` as an operator uses them (real processes)."""
+"""``pointshall outbox status|retry`` as an operator uses them."""
 
 from __future__ import annotations
 
