@@ -24,9 +24,9 @@ from sqlalchemy.engine import make_url
 
 from core.platform.clock import ManualClock
 from core.platform.db import Database, open_database
-from core.platform.schema import metadata
 from pointshall import migrate
 from pointshall.bootstrap import Services, bootstrap
+from tests.support import pg
 from tests.support.settings import make_settings
 
 if TYPE_CHECKING:
@@ -50,10 +50,6 @@ def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _migrate(url: str) -> None:
     db = open_database(url)
     try:
@@ -65,7 +61,7 @@ async def _migrate(url: str) -> None:
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A scratch PostgreSQL database for this session, migrated to head."""
-    admin = _dsn(PG_URL)
+    admin = pg.dsn(PG_URL)
     name = f"pointshall_test_{uuid.uuid4().hex[:10]}"
 
     async def create() -> None:
@@ -103,15 +99,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _truncate_pg(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    conn = await asyncpg.connect(_dsn(url))
-    try:
-        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty, migrated database of each backend."""
@@ -121,7 +108,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(template, target)
         return f"sqlite+aiosqlite:///{target}"
     url: str = request.getfixturevalue("pg_database")
-    await _truncate_pg(url)
+    await pg.reset(pg.dsn(url))  # empty again what the previous test wrote
     return url
 
 
