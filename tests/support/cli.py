@@ -14,6 +14,7 @@ where the process itself is the point: starting up, listening, signals.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import subprocess
@@ -56,15 +57,20 @@ def environment(database_url: str, env: Mapping[str, str] | None = None) -> dict
 def _environ(values: dict[str, str]) -> Iterator[None]:
     """``os.environ`` is ``values`` inside (pydantic-settings reads it), as it was after."""
     saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(values)
+
+    def become(target: dict[str, str]) -> None:
+        for key in set(os.environ) - set(target):
+            del os.environ[key]
+        os.environ.update(target)
+
+    become(values)
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        become(saved)
 
 
+@functools.cache
 def _command() -> click.Command:
     """The click command behind ``pointshall``, imported on first use.
 
