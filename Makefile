@@ -3,8 +3,12 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The suite runs in JOBS pytest-xdist workers (each with its own scratch PostgreSQL
+# database and temporary directory); loadgroup keeps tests marked xdist_group together.
+JOBS ?= 2
+PYTEST := $(BIN)/pytest -q -n $(JOBS) --dist loadgroup
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test unit integration e2e lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,7 +24,17 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(PYTEST)
+
+unit: $(STAMP)  # one process: ~20 s of pure functions, less than two workers take to start
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(PYTEST) tests/integration
+
+e2e: $(STAMP)
+	deploy/system-packages
+	$(PYTEST) tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import pytest
@@ -24,18 +24,18 @@ from sqlalchemy.engine import make_url
 
 from core.platform.clock import ManualClock
 from core.platform.db import Database, open_database
-from core.platform.schema import metadata
 from pointshall import migrate
 from pointshall.bootstrap import Services, bootstrap
-from pointshall.config import Settings
+from tests.support import pg
+from tests.support.settings import make_settings
+
+if TYPE_CHECKING:
+    from tests.support.tg import Chat
 
 PG_URL = os.environ.get(
     "POINTSHALL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ("sqlite", "postgresql")
-TWILIO_TOKEN = "test-twilio-auth-token"
-PUBLIC_URL = "https://hall.example.com"
-KANNEL_SECRET = "kannel-shared-secret"
 T = TypeVar("T")
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -50,10 +50,6 @@ def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _migrate(url: str) -> None:
     db = open_database(url)
     try:
@@ -65,7 +61,7 @@ async def _migrate(url: str) -> None:
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A scratch PostgreSQL database for this session, migrated to head."""
-    admin = _dsn(PG_URL)
+    admin = pg.dsn(PG_URL)
     name = f"pointshall_test_{uuid.uuid4().hex[:10]}"
 
     async def create() -> None:
@@ -103,15 +99,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _truncate_pg(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    conn = await asyncpg.connect(_dsn(url))
-    try:
-        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty, migrated database of each backend."""
@@ -121,24 +108,13 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(template, target)
         return f"sqlite+aiosqlite:///{target}"
     url: str = request.getfixturevalue("pg_database")
-    await _truncate_pg(url)
+    await pg.reset(pg.dsn(url))  # empty again what the previous test wrote
     return url
 
 
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
-
-
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "twilio_auth_token": TWILIO_TOKEN,
-        "public_url": PUBLIC_URL,
-        "kannel_secret": KANNEL_SECRET,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -153,3 +129,12 @@ async def services(database_url: str, clock: ManualClock) -> AsyncIterator[Servi
 @pytest.fixture
 async def db(services: Services) -> Database:
     return services.db
+
+
+@pytest.fixture
+async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[Chat]:
+    """A Telegram user talking to the whole app against the fake Bot API (tests/support/tg.py)."""
+    from tests.support.tg import open_chat  # the web stack loads only for the tests that chat
+
+    async with open_chat(database_url, clock) as opened:
+        yield opened

@@ -14,8 +14,9 @@ about to be sent sits in ``sending``), and starts one send per row, at most
 * ``UnknownOutcome`` or anything unexpected → ``dead`` with "outcome unknown":
   the provider may have the message, so it is never sent again on a guess.
 
-Stopping (``stop()`` or cancelling ``run()``) lets sends already under way
-finish and be recorded; nothing claimed is abandoned. What a crash can leave in
+Stopping (``stop()`` or cancelling ``run()``) interrupts the cycle's waits for
+send slots and rate tokens at once, and lets sends already under way finish and
+be recorded; nothing claimed is abandoned. What a crash can leave in
 ``sending`` is explained in ``core.messaging.outbox``.
 """
 
@@ -213,7 +214,7 @@ class Drain:
                 log.exception("could not recover stale outbox messages; draining anyway")
             while not self._stopping.is_set():
                 try:
-                    claimed = await self.run_once()
+                    claimed = await self._cycle()
                 except Exception:  # the database is away: keep the drain alive, try again
                     log.exception("outbox drain cycle failed; trying again")
                     claimed = 0
@@ -221,6 +222,27 @@ class Drain:
                     await self._pause()
         finally:
             await self.settle()
+
+    async def _cycle(self) -> int:
+        """``run_once``, given up when ``stop()`` comes while it waits for slots or tokens.
+
+        Giving it up is safe wherever it is: before its claim it has taken nothing
+        (and hands its slots and tokens back); once the claim has started, the claim
+        still commits and what it took is sent (see ``run_once``). So a stop never
+        waits out a pacing wait, and still loses and repeats nothing.
+        """
+        cycle = asyncio.ensure_future(self.run_once())
+        stopper = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({cycle, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:  # stopped, or ``run()`` itself cancelled: the cycle cleans up first
+            stopper.cancel()
+            if not cycle.done():
+                cycle.cancel()
+                await asyncio.wait({cycle})
+        if cycle.cancelled():
+            return 0
+        return cycle.result()
 
     async def _pause(self) -> None:
         """Sleep ``idle`` seconds when there is nothing to send, waking early on ``stop()``."""

@@ -9,8 +9,8 @@ import sys
 
 from aiohttp.test_utils import TestServer
 
-from tests.e2e.test_cli import pointshall
-from tests.telegram_fake import FakeTelegram, text_update
+from tests.support.cli import pointshall
+from tests.support.telegram_fake import FakeTelegram, text_update
 
 TOKEN = "123456:polling-token"
 CHAT = 31337

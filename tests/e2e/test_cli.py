@@ -1,35 +1,17 @@
-"""The command line as an operator uses it: real processes, real database files (DESIGN.md §7)."""
+"""The command line as an operator uses it, on real database files (DESIGN.md §7): commands
+run in this process (tests/support/cli.py), except the smoke test of the installed console
+script at the end."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import write_feed
+from tests.support.cli import pointshall, pointshall_process
+from tests.support.helpers import write_feed
 
 PERIOD = "2026-10"
-
-
-def pointshall(
-    database_url: str, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = (
-        {k: v for k, v in os.environ.items() if not k.startswith("POINTSHALL_")}
-        | {"POINTSHALL_DATABASE_URL": database_url, "COLUMNS": "200"}
-        | (env or {})
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "pointshall", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_demo_then_sms_answers_in_chinese_then_english(database_url: str) -> None:
@@ -110,3 +92,10 @@ async def test_doctor_exits_non_zero_on_a_tampered_balance(database_url: str) ->
     assert result.returncode == 1
     assert "balance vs entries is" in result.stderr
     assert "discrepancies in 5 accounts" in result.stderr
+
+
+def test_the_console_script_upgrades_a_new_database_and_checks_the_ledger(tmp_path: Path) -> None:
+    """The installed ``pointshall`` script as a real process: a smoke test of the entry point."""
+    doctor = pointshall_process(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}", "doctor")
+    assert doctor.returncode == 0, doctor.stderr
+    assert doctor.stdout == "ledger ok: 0 accounts, 0 entries\n"

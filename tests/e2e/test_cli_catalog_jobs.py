@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_cli import pointshall
+from tests.support.cli import pointshall
 
 HEADER = (
     "code,name_zh,name_en,category,brand,kind,points,cash_cents,stock,merchant,"

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.console_helpers import OWNER_A, Shops, console_shops, last_code
+from tests.support.console_helpers import OWNER_A, Shops, console_shops, last_code
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 

@@ -9,8 +9,8 @@ from core.merchants import console_login
 from core.platform.clock import SystemClock, epoch
 from pointshall.bootstrap import bootstrap
 from pointshall.demo_console import DEMO_OWNER
-from tests.conftest import make_settings
-from tests.e2e.test_cli import pointshall
+from tests.support.cli import pointshall
+from tests.support.settings import make_settings
 
 
 async def test_the_demo_owner_gets_a_login_code_shown_by_outbox_list(database_url: str) -> None:

@@ -23,10 +23,10 @@ from core.platform.schema import outbox as outbox_table
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from sms.kannel_outbound import KannelTransport
-from tests.conftest import KANNEL_SECRET, make_settings
-from tests.e2e import kannel
-from tests.e2e.kannel import Handset
-from tests.helpers import accrue, write_feed
+from tests.support import kannel
+from tests.support.helpers import accrue, write_feed
+from tests.support.kannel import Handset
+from tests.support.settings import KANNEL_SECRET, make_settings
 
 PHONE, SHORT_CODE = "8613800138000", "10658000"
 

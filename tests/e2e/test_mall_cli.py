@@ -14,9 +14,9 @@ from core.platform.schema import item, photo
 from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import bootstrap
 from pointshall.demo_pictures import card
-from tests.conftest import make_settings
-from tests.e2e.test_cli import pointshall
-from tests.helpers import seed_catalog
+from tests.support.cli import pointshall
+from tests.support.helpers import seed_catalog
+from tests.support.settings import make_settings
 
 
 async def test_list_and_answer_questions_and_set_a_picture(

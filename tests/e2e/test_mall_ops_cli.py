@@ -13,8 +13,8 @@ from core.feedback import reviews
 from core.platform.clock import epoch
 from core.platform.schema import goods_review, order_event, orders, outbox
 from pointshall.bootstrap import Services
-from tests.e2e.test_cli import pointshall
-from tests.helpers import fund, seed_catalog, send
+from tests.support.cli import pointshall
+from tests.support.helpers import fund, seed_catalog, send
 
 PHONE = "+8613800138000"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.test_cli import pointshall
+from tests.support.cli import pointshall
 
 APPLICANT = "+8613511112222"
 

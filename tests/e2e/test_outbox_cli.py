@@ -1,4 +1,4 @@
-"""``pointshall outbox status|retry`` as an operator uses them (real processes)."""
+"""``pointshall outbox status|retry`` as an operator uses them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from core.messaging import outbox
 from core.platform.clock import epoch
 from core.platform.db import open_database
 from core.platform.schema import outbox as outbox_table
-from tests.e2e.test_cli import pointshall
+from tests.support.cli import pointshall
 
 
 async def test_status_counts_and_retry_requeues_dead(database_url: str) -> None:

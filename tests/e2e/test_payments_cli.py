@@ -8,7 +8,7 @@ import re
 from aiohttp.test_utils import TestServer
 
 from pointshall.fake_gateway import FakeGateway
-from tests.e2e.test_cli import pointshall
+from tests.support.cli import pointshall
 
 SECRET = "e2e-gateway-secret"
 ALICE = "+8613800138000"

@@ -23,9 +23,9 @@ from core.platform.schema import account, item, outbox, subscriber
 from core.points import doctor
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
-from tests.conftest import make_settings
-from tests.helpers import fund, seed_catalog
-from tests.integration.test_sms_webhooks import message_text, post_twilio, signed, sms_params
+from tests.support.helpers import fund, seed_catalog
+from tests.support.settings import make_settings
+from tests.support.sms import message_text, post_twilio, signed, sms_params
 
 ALICE = "+8613800138000"
 

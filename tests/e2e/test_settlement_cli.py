@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import openpyxl
 
 from pointshall.bootstrap import Services
-from tests.e2e.test_cli import pointshall
-from tests.helpers import send
-from tests.merchant_helpers import STAFF_A, buy, merchant_mall
+from tests.support.cli import pointshall
+from tests.support.helpers import send
+from tests.support.merchant_helpers import STAFF_A, buy, merchant_mall
 
 
 async def test_operator_settles_early_moves_the_statement_and_writes_reports(

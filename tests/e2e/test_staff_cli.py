@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from core.backoffice import operator_staff
 from pointshall.bootstrap import bootstrap
-from tests.conftest import make_settings
-from tests.e2e.test_cli import pointshall
+from tests.support.cli import pointshall
+from tests.support.settings import make_settings
 
 
 async def authenticates(database_url: str, token: str) -> str | None:

@@ -14,18 +14,18 @@ from sqlalchemy import select
 
 from core.platform.clock import ManualClock
 from core.platform.schema import entry, orders
-from tests.merchant_helpers import STAFF_A, merchant_mall
-from tests.telegram_fake import photo_update
-from tests.tg_shop import (
+from tests.support.merchant_helpers import STAFF_A, merchant_mall
+from tests.support.telegram_fake import photo_update
+from tests.support.tg import (
     PHONE,
     balance_held,
     labels,
     last_sms,
     last_sms_code,
     ledger_ok,
+    open_chat,
     rows,
     settled,
-    shop_chat,
 )
 
 ADDRESS = "王五 13800138000 北京市朝阳区建国路88号"
@@ -34,7 +34,7 @@ ADDRESS = "王五 13800138000 北京市朝阳区建国路88号"
 async def test_bind_buy_pay_receive_verify_and_see_it(
     database_url: str, clock: ManualClock, tmp_path: Path
 ) -> None:
-    async with shop_chat(database_url, clock) as chat:
+    async with open_chat(database_url, clock) as chat:
         await merchant_mall(chat.services, tmp_path)  # 50,000 points, STAFF_A verifies M1
         await chat.log_in()
         home = await chat.say("/start")
@@ -70,7 +70,7 @@ async def test_bind_buy_pay_receive_verify_and_see_it(
         staff = replace(chat, chat_id=chat.chat_id + 1, next_update=90_000, last=None)
         await staff.log_in(STAFF_A)
         shot = chat.fake.upload(chat.fake.photos[photo.message_id])
-        [verified] = await staff.post(photo_update(staff.uid(), staff.chat_id, shot))
+        [verified] = await staff.send(photo_update(staff.uid(), staff.chat_id, shot))
         assert verified.text.startswith("核销成功") and no.group(1) in verified.text
 
         listed = await chat.tap("o 1")

@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from core.platform import audit
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.integration.test_sms_webhooks import message_text, post_twilio, signed, sms_params
-from tests.merchant_helpers import ALICE, PASSWORD, STAFF_A, merchant_mall, texts_to
+from tests.support.merchant_helpers import ALICE, PASSWORD, STAFF_A, merchant_mall, texts_to
+from tests.support.sms import message_text, post_twilio, signed, sms_params
 
 
 @pytest.fixture

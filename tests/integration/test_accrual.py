@@ -12,7 +12,7 @@ from core.platform.errors import FeedError
 from core.platform.schema import account, entry, lot, subscriber
 from core.points import doctor
 from pointshall.bootstrap import Services
-from tests.helpers import accrue, count, write_feed
+from tests.support.helpers import accrue, count, write_feed
 
 PERIOD = "2026-10"
 SHORT = ("msisdn", "period", "spend_cents", "tenure_months", "reward_points")

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import csv
 import io
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,22 +21,19 @@ from core.backoffice import operator_staff
 from core.catalogue import photos, submissions
 from core.catalogue.editing import ItemSpec
 from core.merchants import admission
-from core.orders import payment, redemption
 from core.platform.clock import epoch
 from core.platform.schema import entry
 from core.points import doctor
-from core.subscribers import addresses
-from core.subscribers.subscribers import get_or_create
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.admin_helpers import Admin, make_staff
 from tests.integration.test_settlement import (
     DECEMBER,
     PERIOD,
     month_of_consumption,
     settle_all,
 )
-from tests.merchant_helpers import ALICE, merchant_mall
+from tests.support.admin_helpers import Admin, audit_actions, buy_flask, make_staff
+from tests.support.merchant_helpers import ALICE, merchant_mall
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -48,13 +44,6 @@ async def admin(services: Services, tmp_path: Path) -> AsyncIterator[Admin]:
     tokens = await make_staff(services)
     async with TestClient(TestServer(build_app(services, drain=False))) as client:
         yield Admin(client, tokens)
-
-
-async def audit_actions(services: Services, subject: str) -> list[tuple[str, str]]:
-    from core.platform import audit
-
-    rows = await services.db.read(lambda conn: audit.entries(conn, subject))
-    return [(r.actor, r.action) for r in rows]
 
 
 # ----------------------------------------------------------------------- OpenAPI
@@ -318,38 +307,6 @@ async def test_goods_review_queue(admin: Admin, services: Services) -> None:
 
 
 # ----------------------------------------------------------------------- orders
-
-
-async def buy_flask(services: Services) -> str:
-    now = epoch(services.clock.now())
-    policy = services.hall.policy.orders
-
-    def unit(conn: Connection) -> str:
-        sub = get_or_create(conn, ALICE, now)
-        addresses.add_default(conn, sub.id, "1 Nanjing Road, Shanghai", now)
-        pending = redemption.redeem(
-            conn,
-            subscriber=sub,
-            code="2001",
-            qty=1,
-            channel="test",
-            key=f"t:{uuid.uuid4().hex}",
-            now=now,
-            policy=policy,
-            keyring=services.keyring,
-        )
-        paid = redemption.confirm(
-            conn,
-            subscriber=sub,
-            code=pending.code,
-            now=now,
-            policy=policy,
-            keyring=services.keyring,
-        )
-        assert isinstance(paid, payment.Paid)
-        return paid.order.no
-
-    return await services.db.write(unit)
 
 
 async def test_order_logistics_paid_shipped_delivered(admin: Admin, services: Services) -> None:

@@ -14,9 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from api.admin.app import all_routes
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.admin_helpers import ROLES, Admin, make_staff
-from tests.integration.test_admin_api import buy_flask
-from tests.merchant_helpers import merchant_mall
+from tests.support.admin_helpers import ROLES, Admin, buy_flask, make_staff
+from tests.support.merchant_helpers import merchant_mall
 
 B, A, F, S = "business_admin", "admin", "finance", "support"
 ALL = {B, A, F, S}

@@ -14,8 +14,8 @@ from core.catalogue import pay_methods
 from core.platform.schema import item
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.admin_helpers import Admin, make_staff
-from tests.merchant_helpers import merchant_mall
+from tests.support.admin_helpers import Admin, make_staff
+from tests.support.merchant_helpers import merchant_mall
 
 EARPHONES = {
     "code": "5101",

@@ -18,9 +18,8 @@ from core.platform.schema import item, outbox
 from core.subscribers.subscribers import get_or_create
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.admin_helpers import Admin, make_staff
-from tests.integration.test_admin_api import audit_actions, buy_flask
-from tests.merchant_helpers import ALICE, merchant_mall
+from tests.support.admin_helpers import Admin, audit_actions, buy_flask, make_staff
+from tests.support.merchant_helpers import ALICE, merchant_mall
 
 
 @pytest.fixture

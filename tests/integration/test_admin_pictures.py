@@ -20,14 +20,10 @@ from core.platform.schema import item
 from pointshall import demo_pictures, migrate
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.admin_helpers import Admin, make_staff
-from tests.helpers import seed_catalog
-from tests.integration.test_admin_api import audit_actions
-from tests.integration.test_tg_browse import home, tap
-from tests.merchant_helpers import merchant_mall
-from tests.tg_chat import Chat, chat, mall, tg
-
-__all__ = ["chat", "tg"]
+from tests.support.admin_helpers import Admin, audit_actions, make_staff
+from tests.support.helpers import seed_catalog
+from tests.support.merchant_helpers import merchant_mall
+from tests.support.tg import Chat, home, mall
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60
 OLD_PICTURE = sa.table(
@@ -82,7 +78,7 @@ async def test_a_banner_picture_uploaded_by_staff_is_the_photo_the_bot_sends(cha
     tokens = await make_staff(chat.services)
     staff = Admin(chat.client, tokens)
     screen = await home(chat)
-    [first] = await tap(chat, screen, "🎞 双十一特惠")
+    [first] = await chat.press(screen, "🎞 双十一特惠")
     assert first.photo and len(chat.fake.uploads) == 1  # the picture the mall seeded
 
     new = demo_pictures.card("Staff upload", "banner")
@@ -92,7 +88,7 @@ async def test_a_banner_picture_uploaded_by_staff_is_the_photo_the_bot_sends(cha
     )
     assert status == 200 and banner["image"] == f"banner:{ids['banner']}"
 
-    [again] = await tap(chat, screen, "🎞 双十一特惠")
+    [again] = await chat.press(screen, "🎞 双十一特惠")
     assert again.photo and again.photo_file != first.photo_file
     assert chat.fake.uploads[-1] == new  # the new bytes travelled to Telegram
     stored = await chat.services.db.read(

@@ -25,8 +25,8 @@ from schemathesis.specs.openapi.checks import (
 
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.admin_helpers import BASE, make_staff
-from tests.merchant_helpers import merchant_mall
+from tests.support.admin_helpers import BASE, make_staff
+from tests.support.merchant_helpers import merchant_mall
 
 EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 6}
 CHECKS = [

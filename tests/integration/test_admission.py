@@ -13,7 +13,7 @@ from core.merchants.errors import ApplicationNotPending, MerchantNotApproved
 from core.platform import audit
 from core.platform.clock import epoch
 from pointshall.bootstrap import Services
-from tests.merchant_helpers import texts_to
+from tests.support.merchant_helpers import texts_to
 
 APPLICANT = "+8613511112222"
 PREFIXES = (

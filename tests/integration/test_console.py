@@ -17,7 +17,7 @@ from core.platform.schema import item, outbox, statement, voucher
 from core.platform.schema import orders as orders_table
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.console_helpers import (
+from tests.support.console_helpers import (
     OWNER_A,
     OWNER_B,
     VERIFIER_A,
@@ -27,7 +27,7 @@ from tests.console_helpers import (
     last_code,
     login,
 )
-from tests.merchant_helpers import STRANGER, texts_to
+from tests.support.merchant_helpers import STRANGER, texts_to
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
@@ -299,7 +299,7 @@ async def test_the_cookie_is_httponly_lax_and_secure_behind_https(
 async def test_orders_filter_by_status_and_date_and_page(
     client: TestClient, services: Services, shops: Shops
 ) -> None:
-    from tests.merchant_helpers import buy
+    from tests.support.merchant_helpers import buy
 
     extra = [await buy(services, "3001") for _ in range(20)]
     await login(client, services, VERIFIER_A)
@@ -347,7 +347,7 @@ async def test_verify_a_voucher_on_the_page(
 async def test_five_wrong_passwords_lock_the_voucher(
     client: TestClient, services: Services, shops: Shops
 ) -> None:
-    from tests.merchant_helpers import buy
+    from tests.support.merchant_helpers import buy
 
     fresh = await buy(services, "3001")
     await login(client, services, VERIFIER_A)

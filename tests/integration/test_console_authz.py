@@ -17,7 +17,7 @@ from core.platform.schema import item, merchant_staff, statement, voucher
 from core.platform.schema import orders as orders_table
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.console_helpers import (
+from tests.support.console_helpers import (
     CSRF,
     OWNER_A,
     OWNER_B,

@@ -21,8 +21,8 @@ from core.platform.clock import ManualClock, epoch
 from core.platform.schema import item, merchant
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.console_helpers import csrf_of, login
-from tests.merchant_helpers import STAFF_A, merchant_mall
+from tests.support.console_helpers import csrf_of, login
+from tests.support.merchant_helpers import STAFF_A, merchant_mall
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 

@@ -23,7 +23,7 @@ from core.platform.schema import (
 from core.points import doctor
 from pointshall import demo
 from pointshall.bootstrap import Services
-from tests.helpers import send
+from tests.support.helpers import send
 
 RICH = "+8613800138000"
 TABLES: tuple[Table, ...] = (

@@ -15,7 +15,7 @@ from core.platform.clock import epoch
 from core.platform.schema import inbound, subscriber
 from handlers.i18n import t
 from pointshall.bootstrap import Services
-from tests.helpers import accrue, seed_catalog, send, write_feed
+from tests.support.helpers import accrue, seed_catalog, send, write_feed
 
 RICH = "+8613800138000"
 NO_ACCOUNT = "+8613900139999"

@@ -22,8 +22,8 @@ from core.platform.clock import ManualClock
 from handlers.grammar import KEYWORDS
 from handlers.hall import InboundMessage
 from pointshall.bootstrap import Services, bootstrap
-from tests.conftest import make_settings
-from tests.helpers import accrue, write_feed
+from tests.support.helpers import accrue, write_feed
+from tests.support.settings import make_settings
 
 SENDERS = ("+8613800138000", "+8613900139999", "+14155550100")
 EXAMPLES = 10_000

@@ -24,7 +24,7 @@ from pointshall.scheduling import SCHEDULER_KEY, attach_scheduler, job_context
 from scheduler.jobs import JOBS
 from scheduler.runner import UnknownJob, run_job
 from scheduler.service import build_scheduler, schedule_jobs
-from tests.helpers import accrue, count, send, write_feed
+from tests.support.helpers import accrue, count, send, write_feed
 
 RICH = "+8613800138000"
 DAY = 86_400

@@ -14,7 +14,7 @@ from core.platform import audit
 from core.platform.clock import epoch
 from core.platform.schema import item, outbox
 from pointshall.bootstrap import Services
-from tests.helpers import seed_catalog, send
+from tests.support.helpers import seed_catalog, send
 
 OWNER = "+8613600136000"
 SPEC = ItemSpec("3101", "拿铁券", "Latte voucher", "SJ", "voucher", 600, stock=20)

@@ -31,7 +31,11 @@ from core.platform.clock import ManualClock, epoch
 from core.platform.schema import outbox as outbox_table
 from core.platform.schema import subscriber
 from pointshall.bootstrap import Services
-from tests.fakes.transports import Crash, RecordingTransport
+from tests.support.fakes.timers import HeldTimer
+from tests.support.fakes.transports import Crash, RecordingTransport
+
+WAIT = 30.0
+"""Upper bound for a stopped drain to return (a safety net, not an assertion)."""
 
 
 def max_in_any_window(times: list[float], window: float = 1.0) -> int:
@@ -89,7 +93,10 @@ async def unfinished(services: Services) -> int:
 
 
 def drain_for(
-    services: Services, transport: RecordingTransport, timer: VirtualTimer, **policy: object
+    services: Services,
+    transport: RecordingTransport,
+    timer: VirtualTimer | HeldTimer,
+    **policy: object,
 ) -> Drain:
     values: dict[str, object] = {"rate": 50.0, "burst": 10, "idle": 0.5}
     values.update(policy)
@@ -350,3 +357,43 @@ async def test_service_messages_still_go_to_an_opted_out_number(
     await drain_until_done(drain_for(services, transport, timer), services, 1)
     assert [key for _, _, key in transport.sent] == ["otp"]
     assert await statuses(services) == Counter({"sent": 1, "suppressed": 1})
+
+
+async def test_stop_interrupts_an_hour_long_pacing_wait_and_loses_nothing(
+    services: Services, clock: ManualClock
+) -> None:
+    """At one message an hour the drain sends the first, then waits an hour of (held) virtual
+    time for a token; ``stop()`` ends that wait at once instead of waiting it out."""
+    await queue(services, 2)
+    timer = HeldTimer()
+    transport = RecordingTransport(timer)
+    drain = drain_for(services, transport, timer, rate=1 / 3600, burst=1)
+    task = asyncio.create_task(drain.run())
+    try:
+        for _ in range(1000):  # let each wait end until the first message is sent
+            if not transport.sent:
+                if timer.waits():
+                    timer.wake_next()
+            elif await statuses(services) == Counter({"sent": 1, "pending": 1}) and any(
+                wait >= 3599 for wait in timer.waits()
+            ):
+                break
+            await asyncio.sleep(0.01)
+        [hour_wait] = timer.waits()
+        assert hour_wait >= 3599, "the drain waits about an hour for its next token"
+        stopped_at = timer.monotonic()
+        drain.stop()
+        await asyncio.wait_for(task, WAIT)  # a safety net, not an assertion
+    finally:
+        task.cancel()
+    assert timer.monotonic() == stopped_at, "no virtual time passed: the wait was cut short"
+    assert timer.waits() == []
+    # The message waiting for its token was never claimed: still pending, nothing in sending.
+    assert [sid for _, sid, _ in transport.sent] == [1]
+    assert await statuses(services) == Counter({"sent": 1, "pending": 1})
+
+    clock.advance(timedelta(seconds=1))
+    after = RecordingTransport(VirtualTimer(clock))
+    await drain_until_done(drain_for(services, after, VirtualTimer(clock)), services, 2)
+    assert [sid for _, sid, _ in after.sent] == [2]
+    assert await statuses(services) == Counter({"sent": 2})

@@ -38,8 +38,8 @@ from pointshall.bootstrap import Services, bootstrap
 from pointshall.fake_gateway import FakeGateway
 from pointshall.scheduling import job_context
 from scheduler.runner import run_job
-from tests.conftest import make_settings
-from tests.helpers import fund, seed_catalog, send
+from tests.support.helpers import fund, seed_catalog, send
+from tests.support.settings import make_settings
 
 SECRET = "gateway-test-secret"
 ALICE = "+8613800138000"

@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 
 from core.subscribers import passwords, subscribers
 from pointshall.bootstrap import Services
-from tests.helpers import send
-from tests.merchant_helpers import ALICE, merchant_mall, texts_to
+from tests.support.helpers import send
+from tests.support.merchant_helpers import ALICE, merchant_mall, texts_to
 
 CODE = re.compile(r"验证码(\d{6})")
 

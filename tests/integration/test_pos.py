@@ -20,7 +20,7 @@ from core.points import doctor
 from core.subscribers import passwords, subscribers
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
-from tests.merchant_helpers import ALICE, buy, merchant_mall, texts_to
+from tests.support.merchant_helpers import ALICE, buy, merchant_mall, texts_to
 
 VERIFY = "/pos/v1/vouchers/verify"
 PAY = "/pos/v1/payments"

@@ -19,7 +19,7 @@ from core.platform.schema import account, hold, item, outbox, subscriber, topup,
 from core.platform.schema import orders as orders_table
 from core.points import doctor
 from pointshall.bootstrap import Services
-from tests.helpers import fund, seed_catalog, send
+from tests.support.helpers import fund, seed_catalog, send
 
 ALICE = "+8613800138000"
 BOB = "+8613900139000"

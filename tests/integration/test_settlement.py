@@ -33,10 +33,10 @@ from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.scheduling import job_context
 from scheduler.runner import run_job
-from tests.conftest import make_settings
-from tests.helpers import send
 from tests.integration.test_pos import set_passwords
-from tests.merchant_helpers import ALICE, STAFF_A, STAFF_B, buy, merchant_mall, texts_to
+from tests.support.helpers import send
+from tests.support.merchant_helpers import ALICE, STAFF_A, STAFF_B, buy, merchant_mall, texts_to
+from tests.support.settings import make_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 PERIOD = "2026-11"

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -18,10 +15,9 @@ from core.platform.clock import ManualClock
 from core.platform.schema import inbound, subscriber
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
-from tests.conftest import KANNEL_SECRET, PUBLIC_URL, TWILIO_TOKEN, make_settings
-from tests.helpers import accrue, count, write_feed
-
-SUBSCRIBER = "+8613800138000"
+from tests.support.helpers import accrue, count, write_feed
+from tests.support.settings import KANNEL_SECRET, TWILIO_TOKEN, make_settings
+from tests.support.sms import SUBSCRIBER, message_text, post_twilio, signed, sms_params
 
 
 @pytest.fixture
@@ -30,41 +26,6 @@ async def client(services: Services, tmp_path: Path) -> AsyncIterator[TestClient
     await accrue(services, feed, "2026-10")
     async with TestClient(TestServer(build_app(services))) as c:
         yield c
-
-
-def signed(
-    params: dict[str, str], *, token: str = TWILIO_TOKEN, url: str = PUBLIC_URL + "/sms/twilio"
-) -> dict[str, str]:
-    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)}
-
-
-def sms_params(body: str, sid: str | None = None, sender: str = SUBSCRIBER) -> dict[str, str]:
-    return {
-        "MessageSid": sid or "SM" + uuid.uuid4().hex,
-        "AccountSid": "AC" + "0" * 32,
-        "From": sender,
-        "To": "+10000000000",
-        "Body": body,
-        "NumMedia": "0",
-    }
-
-
-def message_text(twiml: str) -> str:
-    root = ET.fromstring(twiml)
-    assert root.tag == "Response"
-    messages = root.findall("Message")
-    return messages[0].text or "" if messages else ""
-
-
-async def post_twilio(
-    client: TestClient, params: dict[str, str], headers: dict[str, str]
-) -> tuple[int, str]:
-    resp = await client.post(
-        "/sms/twilio",
-        data=urlencode(params),
-        headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
-    )
-    return resp.status, await resp.text()
 
 
 async def test_signed_jf_gets_twiml_with_the_balance(client: TestClient) -> None:

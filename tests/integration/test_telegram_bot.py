@@ -4,134 +4,23 @@ a fake Bot API, on both databases (issue 5, first slice)."""
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, select
 
 from core.catalogue.editing import ItemSpec, upsert_item
 from core.platform.clock import ManualClock, epoch
 from core.platform.schema import chat_binding, inbound, outbox
-from pointshall.app import build_app
-from pointshall.bootstrap import Services, bootstrap
-from tests.conftest import PUBLIC_URL, make_settings
-from tests.helpers import count, fund, seed_catalog, send
-from tests.telegram_fake import (
-    FakeTelegram,
-    Shown,
+from tests.support.helpers import count, fund, seed_catalog, send
+from tests.support.settings import PUBLIC_URL
+from tests.support.telegram_fake import (
     callback_update,
     contact_update,
     text_update,
 )
-
-TOKEN = "123456:TEST-token_for-the-fake"
-SECRET = "tg-webhook-secret_1"
-CHAT = 424242
-PHONE = "+8613800138000"
-
-
-@dataclass
-class Chat:
-    """One Telegram user talking to the hall through the webhook."""
-
-    client: TestClient
-    fake: FakeTelegram
-    services: Services
-    chat_id: int = CHAT
-    next_update: int = 1000
-
-    async def post(self, update: dict[str, Any], secret: str = SECRET) -> int:
-        resp = await self.client.post(
-            f"/tg/{SECRET}",
-            json=update,
-            headers={"X-Telegram-Bot-Api-Secret-Token": secret},
-        )
-        return resp.status
-
-    def uid(self) -> int:
-        self.next_update += 1
-        return self.next_update
-
-    async def say(self, text: str) -> list[Shown]:
-        before = len(self.fake.shown_to(self.chat_id))
-        assert await self.post(text_update(self.uid(), self.chat_id, text)) == 200
-        return self.fake.shown_to(self.chat_id)[before:]
-
-    async def share_contact(self, phone: str) -> list[Shown]:
-        before = len(self.fake.shown_to(self.chat_id))
-        assert await self.post(contact_update(self.uid(), self.chat_id, phone)) == 200
-        return self.fake.shown_to(self.chat_id)[before:]
-
-    async def press(self, shown: Shown, label_part: str) -> list[Shown]:
-        before = len(self.fake.shown_to(self.chat_id))
-        data = button(shown, label_part)
-        assert await self.post(callback_update(self.uid(), self.chat_id, shown, data)) == 200
-        return self.fake.shown_to(self.chat_id)[before:]
-
-    async def log_in(self, phone: str = PHONE) -> None:
-        await self.share_contact(phone)
-        shown = await self.say(await last_code(self.services, phone))
-        assert "登录成功" in shown[0].text
-
-
-def buttons(shown: Shown) -> list[tuple[str, str]]:
-    markup = shown.reply_markup or {}
-    return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
-
-
-def button(shown: Shown, label_part: str) -> str:
-    return next(data for text, data in buttons(shown) if label_part in text)
-
-
-async def last_code(services: Services, phone: str) -> str:
-    def q(conn: Connection) -> str:
-        text = conn.execute(
-            select(outbox.c.text)
-            .where(outbox.c.recipient == phone)
-            .order_by(outbox.c.id.desc())
-            .limit(1)
-        ).scalar_one()
-        found = re.search(r"[0-9]{6}", text)
-        assert found is not None
-        return found.group(0)
-
-    return await services.db.read(q)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[tuple[FakeTelegram, str]]:
-    telegram = FakeTelegram(TOKEN)
-    server = TestServer(telegram.app())
-    await server.start_server()
-    try:
-        yield telegram, str(server.make_url("/bot"))
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def chat(
-    database_url: str, clock: ManualClock, fake: tuple[FakeTelegram, str]
-) -> AsyncIterator[Chat]:
-    telegram, api_url = fake
-    settings = make_settings(
-        database_url,
-        telegram_token=TOKEN,
-        telegram_secret=SECRET,
-        telegram_api_url=api_url,
-    )
-    services = await bootstrap(settings, clock=clock, upgrade=False)
-    try:
-        async with TestClient(TestServer(build_app(services))) as client:
-            yield Chat(client, telegram, services)
-    finally:
-        await services.close()
+from tests.support.tg import CHAT, PHONE, SECRET, Chat, button, buttons, last_sms_code
 
 
 async def test_startup_registers_the_webhook_with_its_secret(chat: Chat) -> None:
@@ -180,7 +69,7 @@ async def test_start_asks_for_the_contact_and_shows_the_home_screen(chat: Chat) 
 async def test_login_by_contact_and_sms_code_binds_the_chat(chat: Chat) -> None:
     shown = await chat.share_contact("13800138000")
     assert "+86138****8000" in shown[0].text
-    code = await last_code(chat.services, PHONE)
+    code = await last_sms_code(chat.services, PHONE)
     shown = await chat.say(code)
     assert "登录成功" in shown[0].text
     assert buttons(shown[1])  # the home screen follows
@@ -196,7 +85,7 @@ async def test_login_by_contact_and_sms_code_binds_the_chat(chat: Chat) -> None:
 async def test_login_by_typed_number_and_wrong_codes(chat: Chat) -> None:
     shown = await chat.say("138 0013 8000")
     assert "验证码已通过短信发送" in shown[0].text
-    code = await last_code(chat.services, PHONE)
+    code = await last_sms_code(chat.services, PHONE)
     wrong = "000000" if code != "000000" else "111111"
     for left in (4, 3, 2, 1):
         assert f"{left}次" in (await chat.say(wrong))[0].text
@@ -240,7 +129,7 @@ async def test_the_same_update_50_times_has_one_effect(chat: Chat, tmp_path: Pat
     statuses = await asyncio.gather(*(chat.post(contact) for _ in range(50)))
     assert set(statuses) == {200}
     assert await count(chat.services, outbox) == 1  # one code sent
-    await chat.say(await last_code(chat.services, PHONE))
+    await chat.say(await last_sms_code(chat.services, PHONE))
     sent_before = len(chat.fake.called("sendMessage"))
     jf = text_update(78, CHAT, "JF")
     assert set(await asyncio.gather(*(chat.post(jf) for _ in range(50)))) == {200}

@@ -25,9 +25,9 @@ from core.platform.errors import DomainError
 from core.platform.schema import cart_line, favourite, inbound
 from handlers.errors import reply_for
 from handlers.i18n import t
-from tests.helpers import count, seed_catalog
-from tests.telegram_fake import callback_update, photo_update
-from tests.tg_shop import ShopChat, shop_chat
+from tests.support.helpers import count, seed_catalog
+from tests.support.telegram_fake import callback_update, photo_update
+from tests.support.tg import Chat, open_chat
 
 
 def refuse(error: Exception) -> Callable[..., NoReturn]:
@@ -37,7 +37,7 @@ def refuse(error: Exception) -> Callable[..., NoReturn]:
     return raising
 
 
-async def last_inbound(chat: ShopChat) -> tuple[str, str, str]:
+async def last_inbound(chat: Chat) -> tuple[str, str, str]:
     """``(text, status, reply)`` of the newest inbound record."""
 
     def q(conn: Connection) -> tuple[str, str, str]:
@@ -52,8 +52,8 @@ async def last_inbound(chat: ShopChat) -> tuple[str, str, str]:
 
 
 @pytest.fixture
-async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[ShopChat]:
-    async with shop_chat(database_url, clock, drain=False) as chat:
+async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[Chat]:
+    async with open_chat(database_url, clock, drain=False) as chat:
         await seed_catalog(chat.services)
         await chat.log_in()
         yield chat
@@ -71,7 +71,7 @@ def mapped(error: DomainError) -> str:
 
 
 async def test_a_browsing_button_refused_by_the_domain_answers_the_mapped_reply(
-    chat: ShopChat, monkeypatch: pytest.MonkeyPatch
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     error = UnknownItem("2001")
     monkeypatch.setattr(favourites, "toggle", refuse(error))
@@ -82,7 +82,7 @@ async def test_a_browsing_button_refused_by_the_domain_answers_the_mapped_reply(
 
 
 async def test_a_buying_button_refused_by_the_domain_answers_the_mapped_reply(
-    chat: ShopChat, monkeypatch: pytest.MonkeyPatch
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     error = OutOfStock("2001", 0)
     monkeypatch.setattr(cart, "add", refuse(error))
@@ -93,7 +93,7 @@ async def test_a_buying_button_refused_by_the_domain_answers_the_mapped_reply(
 
 
 async def test_a_command_button_refused_by_the_domain_answers_the_mapped_reply(
-    chat: ShopChat, monkeypatch: pytest.MonkeyPatch
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     error = UnknownItem("SJ")
     monkeypatch.setattr(catalogue, "list_items", refuse(error))
@@ -103,7 +103,7 @@ async def test_a_command_button_refused_by_the_domain_answers_the_mapped_reply(
 
 
 async def test_a_typed_search_refused_by_the_domain_answers_the_mapped_reply(
-    chat: ShopChat, monkeypatch: pytest.MonkeyPatch
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     error = UnknownItem("咖啡")
     monkeypatch.setattr(mall_screens, "search", refuse(error))
@@ -113,17 +113,17 @@ async def test_a_typed_search_refused_by_the_domain_answers_the_mapped_reply(
 
 
 async def test_a_photo_refused_by_the_domain_answers_the_mapped_reply(
-    chat: ShopChat, monkeypatch: pytest.MonkeyPatch
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     error = NotStaff("+8613800138000")
     monkeypatch.setattr(bot.verify, "verify_photo", refuse(error))
-    shown = await chat.post(photo_update(chat.uid(), chat.chat_id, chat.fake.upload(b"jpeg")))
+    shown = await chat.send(photo_update(chat.uid(), chat.chat_id, chat.fake.upload(b"jpeg")))
     assert [s.text for s in shown] == [mapped(error)]
     assert await last_inbound(chat) == ("[photo]", "refused", mapped(error))
 
 
 async def test_an_unexpected_failure_gets_the_apology_and_the_one_hook(
-    chat: ShopChat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = errors_counted()
     monkeypatch.setattr(cart, "add", refuse(RuntimeError("a bug")))
@@ -136,14 +136,14 @@ async def test_an_unexpected_failure_gets_the_apology_and_the_one_hook(
 
 
 async def test_a_redelivered_refused_press_has_no_second_answer(
-    chat: ShopChat, monkeypatch: pytest.MonkeyPatch
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cart, "add", refuse(OutOfStock("2001", 0)))
     before = await count(chat.services, inbound)
     assert chat.last is not None
     update = callback_update(chat.uid(), chat.chat_id, chat.last, chat.codec.encode("a 2001"))
-    first = await chat.post(update)
-    again = await chat.post(update)
+    first = await chat.send(update)
+    again = await chat.send(update)
     assert [s.text for s in first] == [mapped(OutOfStock("2001", 0))]
     assert again == []
     assert await count(chat.services, inbound) == before + 1

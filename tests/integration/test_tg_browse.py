@@ -24,29 +24,9 @@ from core.platform.schema import cart_line, chat_prompt, favourite, inbound, ite
 from core.subscribers.subscribers import get_or_create
 from pointshall import demo
 from pointshall.bootstrap import Services
-from tests.helpers import count, seed_catalog
-from tests.telegram_fake import Shown, callback_update, text_update
-from tests.tg_chat import Chat, chat, labels, mall, payloads, tg
-
-__all__ = ["chat", "tg"]
-
-
-def find(shown: Shown, label: str) -> str:
-    """The callback data of the button labelled ``label`` (exactly, else the first with it)."""
-    markup = shown.reply_markup or {}
-    found = [b for row in markup.get("inline_keyboard", []) for b in row if "callback_data" in b]
-    for b in found:
-        if b["text"] == label:
-            return str(b["callback_data"])
-    return next(str(b["callback_data"]) for b in found if label in b["text"])
-
-
-async def tap(chat: Chat, shown: Shown, label: str) -> list[Shown]:
-    """Press a button; what was newly sent (an edited message is read from ``chat.fake``)."""
-    before = len(chat.fake.shown_to(chat.chat_id))
-    data = find(shown, label)
-    assert await chat.post(callback_update(chat.uid(), chat.chat_id, shown, data)) == 200
-    return chat.fake.shown_to(chat.chat_id)[before:]
+from tests.support.helpers import count, seed_catalog
+from tests.support.telegram_fake import Shown, callback_update, text_update
+from tests.support.tg import Chat, find, home, labels, mall, payloads
 
 
 def goods(shown: Shown) -> list[str]:
@@ -55,11 +35,6 @@ def goods(shown: Shown) -> list[str]:
 
 def now_of(chat: Chat, message_id: int) -> Shown:
     return chat.fake.messages[message_id]
-
-
-async def home(chat: Chat) -> Shown:
-    shown = await chat.say("/start")
-    return shown[-1]
 
 
 def last_answer(chat: Chat) -> dict[str, Any]:
@@ -123,7 +98,7 @@ async def test_home_shows_banners_ads_news_categories_brands_and_tools(chat: Cha
 async def test_goods_list_by_category_sorts_filters_by_brand_and_pages(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    await tap(chat, screen, "商家券")
+    await chat.press(screen, "商家券")
     page = now_of(chat, screen.message_id)
     assert page.text == "商家券(1/1):"
     assert goods(page)[:3] == [
@@ -131,7 +106,7 @@ async def test_goods_list_by_category_sorts_filters_by_brand_and_pages(chat: Cha
         "电影票 1,500分",
         "特惠咖啡券 100分",
     ]
-    await tap(chat, page, "积分↑")
+    await chat.press(page, "积分↑")
     page = now_of(chat, screen.message_id)
     assert goods(page)[:3] == [
         "特惠咖啡券 100分",
@@ -139,25 +114,25 @@ async def test_goods_list_by_category_sorts_filters_by_brand_and_pages(chat: Cha
         "电影票 1,500分",
     ]
     assert "✓积分↑" in labels(page)
-    await tap(chat, page, "积分↓")
+    await chat.press(page, "积分↓")
     assert labels(now_of(chat, screen.message_id))[0] == "电影票 1,500分"
-    await tap(chat, now_of(chat, screen.message_id), "首页")
-    await tap(chat, now_of(chat, screen.message_id), "全部商品")
+    await chat.press(now_of(chat, screen.message_id), "首页")
+    await chat.press(now_of(chat, screen.message_id), "全部商品")
     page = now_of(chat, screen.message_id)
     assert page.text == "全部商品(1/1):"
-    await tap(chat, page, "🏷 品牌")
+    await chat.press(page, "🏷 品牌")
     brands = now_of(chat, screen.message_id)
     assert brands.text == "按品牌筛选:"
-    await tap(chat, brands, "膳魔师")
+    await chat.press(brands, "膳魔师")
     page = now_of(chat, screen.message_id)
     assert page.text == "全部商品·膳魔师(1/1):"
     assert goods(page) == ["保温杯 3,000分"]
     await more_items(chat, "25", "礼品", "LP", 7)
-    await tap(chat, page, "首页")
-    await tap(chat, now_of(chat, screen.message_id), "礼品")
+    await chat.press(page, "首页")
+    await chat.press(now_of(chat, screen.message_id), "礼品")
     page = now_of(chat, screen.message_id)
     assert page.text == "礼品(1/2):"
-    await tap(chat, page, "下一页")
+    await chat.press(page, "下一页")
     page = now_of(chat, screen.message_id)
     assert page.text == "礼品(2/2):" and "◀ 上一页" in labels(page)
     # the list was edited in place: no new message for any of it
@@ -167,12 +142,12 @@ async def test_goods_list_by_category_sorts_filters_by_brand_and_pages(chat: Cha
 async def test_sort_by_views_follows_the_details_opened(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    await tap(chat, screen, "商家券")
+    await chat.press(screen, "商家券")
     page = now_of(chat, screen.message_id)
     for _ in range(2):
-        await tap(chat, page, "电影票")
+        await chat.press(page, "电影票")
     assert await scalar(chat, select(item.c.views).where(item.c.code == "3002")) == 2
-    await tap(chat, page, "人气")
+    await chat.press(page, "人气")
     assert labels(now_of(chat, screen.message_id))[0] == "电影票 1,500分"
 
 
@@ -182,7 +157,7 @@ async def test_sort_by_views_follows_the_details_opened(chat: Chat) -> None:
 async def test_a_banner_opens_as_a_photo_with_its_activity_and_goods(chat: Chat) -> None:
     ids = await mall(chat)
     screen = await home(chat)
-    [sent] = await tap(chat, screen, "🎞 双十一特惠")
+    [sent] = await chat.press(screen, "🎞 双十一特惠")
     assert sent.photo
     assert sent.text.startswith("🎉 双十一特惠")
     assert "特惠咖啡券 100分" in labels(sent)
@@ -199,10 +174,10 @@ async def test_a_banner_opens_as_a_photo_with_its_activity_and_goods(chat: Chat)
     data, file_id = await chat.services.db.read(stored)
     assert chat.fake.uploads[0] == data
     assert file_id == sent.photo_file
-    [again] = await tap(chat, screen, "🎞 双十一特惠")
+    [again] = await chat.press(screen, "🎞 双十一特惠")
     assert again.photo_file == file_id
     assert len(chat.fake.uploads) == 1  # the second time by Telegram's file id
-    detail = await tap(chat, again, "特惠咖啡券")
+    detail = await chat.press(again, "特惠咖啡券")
     assert "4001" in detail[0].text
 
 
@@ -212,7 +187,7 @@ async def test_a_banner_opens_as_a_photo_with_its_activity_and_goods(chat: Chat)
 async def test_an_announcement_opens_in_full(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    await tap(chat, screen, "📢 春节安排")
+    await chat.press(screen, "📢 春节安排")
     full = now_of(chat, screen.message_id)
     assert full.text == "📢 春节安排\n\n春节期间正常兑换,物流顺延。"
     assert labels(full) == ["🏠 首页"]
@@ -224,15 +199,15 @@ async def test_an_announcement_opens_in_full(chat: Chat) -> None:
 async def test_ads_lead_to_item_category_activity_and_announcement(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    [detail] = await tap(chat, screen, "📣 咖啡特惠")
+    [detail] = await chat.press(screen, "📣 咖啡特惠")
     assert "咖啡券" in detail.text and "3001" in detail.text
-    await tap(chat, screen, "📣 礼品专区")
+    await chat.press(screen, "📣 礼品专区")
     assert now_of(chat, screen.message_id).text == "礼品(1/1):"
-    await tap(chat, now_of(chat, screen.message_id), "首页")
-    await tap(chat, now_of(chat, screen.message_id), "📣 双十一来了")
+    await chat.press(now_of(chat, screen.message_id), "首页")
+    await chat.press(now_of(chat, screen.message_id), "📣 双十一来了")
     assert now_of(chat, screen.message_id).text.startswith("🎉 双十一特惠")
-    await tap(chat, now_of(chat, screen.message_id), "首页")
-    await tap(chat, now_of(chat, screen.message_id), "📣 看公告")
+    await chat.press(now_of(chat, screen.message_id), "首页")
+    await chat.press(now_of(chat, screen.message_id), "📣 看公告")
     assert now_of(chat, screen.message_id).text.startswith("📢 春节安排")
 
 
@@ -242,7 +217,7 @@ async def test_ads_lead_to_item_category_activity_and_announcement(chat: Chat) -
 async def test_search_asks_for_a_keyword_then_lists_and_pages(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    [ask] = await tap(chat, screen, "🔍 搜索")
+    [ask] = await chat.press(screen, "🔍 搜索")
     assert ask.text == "请输入要搜索的商品名称或关键词:"
     assert chat.fake.called("sendMessage")[-1]["reply_markup"]["force_reply"] is True
     assert await count(chat.services, chat_prompt) == 1
@@ -257,7 +232,7 @@ async def test_search_asks_for_a_keyword_then_lists_and_pages(chat: Chat) -> Non
     await more_items(chat, "26", "咖啡杯", "LP", 7)
     [many] = await chat.say("SS 咖啡")
     assert many.text.startswith("🔍 “咖啡”(1/2):")
-    await tap(chat, many, "下一页")
+    await chat.press(many, "下一页")
     assert now_of(chat, many.message_id).text.startswith("🔍 “咖啡”(2/2):")
     [late] = await chat.say("SS 咖啡 9")
     assert late.text.startswith("🔍 “咖啡”(2/2):")
@@ -271,9 +246,9 @@ async def test_search_asks_for_a_keyword_then_lists_and_pages(chat: Chat) -> Non
 async def test_detail_shows_photo_price_stock_merchant_and_counts_the_view(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    await tap(chat, screen, "全部商品")
+    await chat.press(screen, "全部商品")
     page = now_of(chat, screen.message_id)
-    [flask] = await tap(chat, page, "保温杯")
+    [flask] = await chat.press(page, "保温杯")
     assert flask.photo
     for part in ("保温杯", "编号:2001", "3,000分", "库存:5", "不锈钢真空保温杯,500毫升。"):
         assert part in flask.text, part
@@ -288,13 +263,13 @@ async def test_detail_shows_photo_price_stock_merchant_and_counts_the_view(chat:
     assert find(flask, "加入购物车").endswith(".a 2001")
     assert find(flask, "评价").endswith(".r 2001")
     assert await scalar(chat, select(item.c.views).where(item.c.code == "2001")) == 1
-    [ask] = await tap(chat, flask, "加入购物车")  # a guest: the cart needs a login (§2.2.8)
+    [ask] = await chat.press(flask, "加入购物车")  # a guest: the cart needs a login (§2.2.8)
     assert ask.text == ct("zh", "login_first")
     assert await scalar(chat, select(func.count()).select_from(cart_line)) == 0
-    [coffee] = await tap(chat, page, "咖啡券 800")
+    [coffee] = await chat.press(page, "咖啡券 800")
     assert not coffee.photo
     assert "商家:咖啡时光" in coffee.text and "库存:50" in coffee.text
-    [deal] = await tap(chat, page, "特惠咖啡券")
+    [deal] = await chat.press(page, "特惠咖啡券")
     assert "活动:双十一特惠" in deal.text
 
 
@@ -304,21 +279,21 @@ async def test_detail_shows_photo_price_stock_merchant_and_counts_the_view(chat:
 async def test_promotions_ongoing_upcoming_past_and_all(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    await tap(chat, screen, "🎉 促销活动")
+    await chat.press(screen, "🎉 促销活动")
     tab = now_of(chat, screen.message_id)
     assert tab.text == "🎉 进行中的活动(1/1):"
     assert any(x.startswith("双十一特惠") for x in labels(tab))
-    await tap(chat, tab, "即将开始")
+    await chat.press(tab, "即将开始")
     tab = now_of(chat, screen.message_id)
     assert tab.text == "🎉 即将开始的活动(1/1):"
     assert any(x.startswith("元旦预告") for x in labels(tab))
-    await tap(chat, tab, "已结束")
+    await chat.press(tab, "已结束")
     tab = now_of(chat, screen.message_id)
     assert any(x.startswith("国庆特惠") for x in labels(tab))
-    await tap(chat, tab, "全部")
+    await chat.press(tab, "全部")
     tab = now_of(chat, screen.message_id)
     assert {"双十一特惠", "元旦预告", "国庆特惠"} <= {x.split(" ")[0] for x in labels(tab)}
-    await tap(chat, tab, "双十一特惠")
+    await chat.press(tab, "双十一特惠")
     act = now_of(chat, screen.message_id)
     assert act.text.startswith("🎉 双十一特惠")
     assert "特惠咖啡券 100分" in labels(act)
@@ -330,28 +305,28 @@ async def test_promotions_ongoing_upcoming_past_and_all(chat: Chat) -> None:
 async def test_favourites_need_a_login_then_add_list_and_remove(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    [flask] = await tap(chat, screen, "🔥 保温杯")
-    await tap(chat, flask, "🤍 收藏")
+    [flask] = await chat.press(screen, "🔥 保温杯")
+    await chat.press(flask, "🤍 收藏")
     answer = last_answer(chat)
     assert answer["show_alert"] in (True, "true") and "登录" in answer["text"]
     assert await count(chat.services, favourite) == 0
-    await tap(chat, screen, "❤ 我的收藏")
+    await chat.press(screen, "❤ 我的收藏")
     assert "登录" in last_answer(chat)["text"]
     await chat.log_in()
     screen = chat.fake.shown_to(chat.chat_id)[-1]
-    [flask] = await tap(chat, screen, "🔥 保温杯")
-    await tap(chat, flask, "🤍 收藏")
+    [flask] = await chat.press(screen, "🔥 保温杯")
+    await chat.press(flask, "🤍 收藏")
     assert last_answer(chat)["text"] == "已加入收藏"
     assert "❤ 已收藏" in labels(now_of(chat, flask.message_id))
     assert await count(chat.services, favourite) == 1
-    await tap(chat, screen, "❤ 我的收藏")
+    await chat.press(screen, "❤ 我的收藏")
     kept = now_of(chat, screen.message_id)
     assert kept.text == "❤ 我的收藏(1/1):"
     assert labels(kept)[:2] == ["保温杯 3,000分", "✖ 保温杯"]
-    await tap(chat, kept, "✖ 保温杯")
+    await chat.press(kept, "✖ 保温杯")
     assert now_of(chat, screen.message_id).text == "收藏夹是空的。"
     assert await count(chat.services, favourite) == 0
-    await tap(chat, now_of(chat, flask.message_id), "❤ 已收藏")  # toggles back on
+    await chat.press(now_of(chat, flask.message_id), "❤ 已收藏")  # toggles back on
     assert await count(chat.services, favourite) == 1
 
 
@@ -361,13 +336,13 @@ async def test_favourites_need_a_login_then_add_list_and_remove(chat: Chat) -> N
 async def test_questions_asked_in_the_chat_show_with_their_answers(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    [flask] = await tap(chat, screen, "🔥 保温杯")
-    await tap(chat, flask, "❓ 提问")
+    [flask] = await chat.press(screen, "🔥 保温杯")
+    await chat.press(flask, "❓ 提问")
     assert "登录" in last_answer(chat)["text"]  # guests do not ask
     await chat.log_in()
     screen = chat.fake.shown_to(chat.chat_id)[-1]
-    [flask] = await tap(chat, screen, "🔥 保温杯")
-    [prompt] = await tap(chat, flask, "❓ 提问")
+    [flask] = await chat.press(screen, "🔥 保温杯")
+    [prompt] = await chat.press(flask, "❓ 提问")
     assert prompt.text == "请输入您对“保温杯”的问题:"
     [asked] = await chat.say("能装热水吗?")
     assert asked.text.startswith("问题已提交")
@@ -375,20 +350,20 @@ async def test_questions_asked_in_the_chat_show_with_their_answers(chat: Chat) -
         lambda conn: conn.execute(select(question.c.id, question.c.text)).all()
     )
     assert [r[1] for r in rows] == ["能装热水吗?"]
-    await tap(chat, screen, "❓ 我的咨询")
+    await chat.press(screen, "❓ 我的咨询")
     mine = now_of(chat, screen.message_id)
     assert "【保温杯】问:能装热水吗?\n答:(待回复)" in mine.text
     now = epoch(chat.services.clock.now())
     await chat.services.db.write(
         lambda conn: questions.answer(conn, rows[0][0], "可以,保温12小时。", "ops-li", now)
     )
-    await tap(chat, now_of(chat, screen.message_id), "首页")
-    await tap(chat, now_of(chat, screen.message_id), "❓ 我的咨询")
+    await chat.press(now_of(chat, screen.message_id), "首页")
+    await chat.press(now_of(chat, screen.message_id), "❓ 我的咨询")
     assert "答:可以,保温12小时。" in now_of(chat, screen.message_id).text
-    await tap(chat, now_of(chat, screen.message_id), "首页")
-    [flask] = await tap(chat, now_of(chat, screen.message_id), "🔥 保温杯")
+    await chat.press(now_of(chat, screen.message_id), "首页")
+    [flask] = await chat.press(now_of(chat, screen.message_id), "🔥 保温杯")
     assert "💬 问答(1)" in labels(flask)
-    [qa] = await tap(chat, flask, "💬 问答(1)")  # from a photo: a new message
+    [qa] = await chat.press(flask, "💬 问答(1)")  # from a photo: a new message
     assert qa.text == "💬 “保温杯”的问答:\n\n问:能装热水吗?\n答:可以,保温12小时。"
 
 
@@ -399,7 +374,7 @@ async def test_a_forged_favourite_button_has_no_effect(chat: Chat) -> None:
     await mall(chat)
     await chat.log_in()
     screen = chat.fake.shown_to(chat.chat_id)[-1]
-    [flask] = await tap(chat, screen, "🔥 保温杯")
+    [flask] = await chat.press(screen, "🔥 保温杯")
     data = find(flask, "🤍 收藏")
     sig, stamp, _payload = data.split(".", 2)
     before = await count(chat.services, inbound)
@@ -414,7 +389,7 @@ async def test_the_same_button_update_50_times_has_one_effect(chat: Chat) -> Non
     await mall(chat)
     await chat.log_in()
     screen = chat.fake.shown_to(chat.chat_id)[-1]
-    [flask] = await tap(chat, screen, "🔥 保温杯")
+    [flask] = await chat.press(screen, "🔥 保温杯")
     views = await scalar(chat, select(item.c.views).where(item.c.code == "2001"))
     fav = callback_update(8_001, chat.chat_id, flask, find(flask, "🤍 收藏"))
     detail = callback_update(8_002, chat.chat_id, screen, find(screen, "🔥 保温杯"))
@@ -489,10 +464,10 @@ async def test_every_payload_of_every_screen_fits_64_bytes(services: Services) -
 async def test_a_photo_telegram_forgot_is_uploaded_again(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    [first] = await tap(chat, screen, "🎞 双十一特惠")
+    [first] = await chat.press(screen, "🎞 双十一特惠")
     assert first.photo_file is not None
     del chat.fake.files[first.photo_file]  # e.g. the bot's token was changed
-    [second] = await tap(chat, screen, "🎞 双十一特惠")
+    [second] = await chat.press(screen, "🎞 双十一特惠")
     assert second.photo and second.photo_file != first.photo_file
     assert len(chat.fake.uploads) == 2
     stored = await scalar(
@@ -504,7 +479,7 @@ async def test_a_photo_telegram_forgot_is_uploaded_again(chat: Chat) -> None:
 async def test_help_wins_over_a_pending_search_prompt(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    await tap(chat, screen, "🔍 搜索")
+    await chat.press(screen, "🔍 搜索")
     [help_text] = await chat.say("BZ")
     assert "JF" in help_text.text and "🔍" not in help_text.text
     assert await count(chat.services, chat_prompt) == 1  # still waiting for the keyword
@@ -516,8 +491,8 @@ async def test_a_question_too_short_is_refused(chat: Chat) -> None:
     await mall(chat)
     await chat.log_in()
     screen = chat.fake.shown_to(chat.chat_id)[-1]
-    [flask] = await tap(chat, screen, "🔥 保温杯")
-    await tap(chat, flask, "❓ 提问")
+    [flask] = await chat.press(screen, "🔥 保温杯")
+    await chat.press(flask, "❓ 提问")
     [refused] = await chat.say("好")
     assert refused.text == "问题需要2到500个字,请重新点“提问”。"
     assert await count(chat.services, question) == 0
@@ -539,7 +514,7 @@ async def test_the_screens_speak_english_to_an_english_client(chat: Chat) -> Non
 async def test_a_prompt_left_unanswered_expires(chat: Chat) -> None:
     await mall(chat)
     screen = await home(chat)
-    await tap(chat, screen, "🔍 搜索")
+    await chat.press(screen, "🔍 搜索")
     assert isinstance(chat.services.clock, ManualClock)
     chat.services.clock.advance(timedelta(minutes=11))
     [late] = await chat.say("保温")

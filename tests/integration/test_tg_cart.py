@@ -11,20 +11,20 @@ from sqlalchemy import select
 
 from core.platform.clock import ManualClock
 from core.platform.schema import address, cart_line, favourite, item, orders
-from tests.helpers import fund, seed_catalog
-from tests.tg_shop import PHONE, ShopChat, balance_held, labels, ledger_ok, rows, shop_chat
+from tests.support.helpers import fund, seed_catalog
+from tests.support.tg import PHONE, Chat, balance_held, labels, ledger_ok, open_chat, rows
 
 
 @pytest.fixture
-async def chat(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncIterator[ShopChat]:
-    async with shop_chat(database_url, clock) as opened:
+async def chat(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncIterator[Chat]:
+    async with open_chat(database_url, clock) as opened:
         await seed_catalog(opened.services)
         await fund(opened.services, tmp_path, {PHONE: 20_000})
         await opened.log_in()
         yield opened
 
 
-async def test_cart_add_change_move_to_favourites_remove(chat: ShopChat) -> None:
+async def test_cart_add_change_move_to_favourites_remove(chat: Chat) -> None:
     """§2.2.10: the detail screen's `a CODE`, +/−, to favourites, remove, continue shopping."""
     added = await chat.tap("a 3001")
     assert "已加入购物车:咖啡券(共1件)" in added.text
@@ -52,7 +52,7 @@ async def test_cart_add_change_move_to_favourites_remove(chat: ShopChat) -> None
 
 
 async def test_a_guest_cannot_use_the_cart(database_url: str, clock: ManualClock) -> None:
-    async with shop_chat(database_url, clock) as guest:
+    async with open_chat(database_url, clock) as guest:
         await seed_catalog(guest.services)
         await guest.say("/start")
         shown = await guest.tap("a 3001")
@@ -60,7 +60,7 @@ async def test_a_guest_cannot_use_the_cart(database_url: str, clock: ManualClock
         assert await rows(guest.services, select(cart_line.c.id)) == []
 
 
-async def test_quantity_is_bounded(chat: ShopChat) -> None:
+async def test_quantity_is_bounded(chat: Chat) -> None:
     shown = await chat.tap("a 3001")
     for _ in range(9):
         shown = await chat.tap("k + 3001", on=shown)
@@ -70,7 +70,7 @@ async def test_quantity_is_bounded(chat: ShopChat) -> None:
     assert [r.qty for r in await rows(chat.services, select(cart_line.c.qty))] == [10]
 
 
-async def test_confirm_order_with_address_and_note(chat: ShopChat) -> None:
+async def test_confirm_order_with_address_and_note(chat: Chat) -> None:
     """§2.2.11: items, choose a saved address (physical goods), a note, submit → points held,
     one code by SMS."""
     await chat.tap("a 2001")
@@ -107,7 +107,7 @@ async def test_confirm_order_with_address_and_note(chat: ShopChat) -> None:
     await ledger_ok(chat.services)
 
 
-async def test_not_enough_points_or_stock_holds_nothing(chat: ShopChat, tmp_path: Path) -> None:
+async def test_not_enough_points_or_stock_holds_nothing(chat: Chat, tmp_path: Path) -> None:
     for code in ("3002", "3001"):  # 10 × 1,500 + 10 × 800 > 20,000: the second line fails
         shown = await chat.tap(f"a {code}")
         for _ in range(9):

@@ -17,30 +17,30 @@ from sqlalchemy import select
 
 from core.platform.clock import ManualClock
 from core.platform.schema import entry, orders, outbox, voucher
-from tests.helpers import fund, seed_catalog, send
-from tests.telegram_fake import callback_update
-from tests.tg_shop import (
+from tests.support.helpers import fund, seed_catalog, send
+from tests.support.telegram_fake import callback_update
+from tests.support.tg import (
     PHONE,
-    ShopChat,
+    Chat,
     balance_held,
     last_sms_code,
     ledger_ok,
+    open_chat,
     rows,
     settled,
-    shop_chat,
 )
 
 
 @pytest.fixture
-async def chat(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncIterator[ShopChat]:
-    async with shop_chat(database_url, clock) as opened:
+async def chat(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncIterator[Chat]:
+    async with open_chat(database_url, clock) as opened:
         await seed_catalog(opened.services)
         await fund(opened.services, tmp_path, {PHONE: 20_000})
         await opened.log_in()
         yield opened
 
 
-async def place(chat: ShopChat, *codes: str) -> str:
+async def place(chat: Chat, *codes: str) -> str:
     """Put ``codes`` in the cart, check out (vouchers and credit need no address); the code."""
     for code in codes:
         await chat.tap(f"a {code}")
@@ -50,7 +50,7 @@ async def place(chat: ShopChat, *codes: str) -> str:
     return await last_sms_code(chat.services, PHONE)
 
 
-async def test_pay_with_the_sms_code_and_get_the_voucher_photo(chat: ShopChat) -> None:
+async def test_pay_with_the_sms_code_and_get_the_voucher_photo(chat: Chat) -> None:
     code = await place(chat, "3001", "1001")
     assert await balance_held(chat.services) == (20_000, 5_800)
     wrong = "000000" if code != "000000" else "111111"
@@ -80,7 +80,7 @@ async def test_pay_with_the_sms_code_and_get_the_voucher_photo(chat: ShopChat) -
     await ledger_ok(chat.services)
 
 
-async def test_code_typed_twice_at_once_pays_once(chat: ShopChat) -> None:
+async def test_code_typed_twice_at_once_pays_once(chat: Chat) -> None:
     code = await place(chat, "3001")
     await asyncio.gather(chat.say(code), chat.say(code))
     texts = [m.text for m in chat.fake.shown_to(chat.chat_id)]
@@ -95,7 +95,7 @@ async def test_code_typed_twice_at_once_pays_once(chat: ShopChat) -> None:
 
 
 async def test_five_wrong_codes_or_an_old_code_cancel_and_release(
-    chat: ShopChat, clock: ManualClock
+    chat: Chat, clock: ManualClock
 ) -> None:
     code = await place(chat, "3001")
     wrong = "000000" if code != "000000" else "111111"
@@ -114,13 +114,13 @@ async def test_five_wrong_codes_or_an_old_code_cancel_and_release(
     await ledger_ok(chat.services)
 
 
-async def test_place_order_pressed_twice_at_once_holds_once(chat: ShopChat) -> None:
+async def test_place_order_pressed_twice_at_once_holds_once(chat: Chat) -> None:
     await chat.tap("a 3001")
     summary = await chat.tap("co")
     first, second = chat.codec.encode("co s"), chat.codec.encode("co s")
     await asyncio.gather(
-        chat.post(callback_update(chat.uid(), chat.chat_id, summary, first)),
-        chat.post(callback_update(chat.uid(), chat.chat_id, summary, second)),
+        chat.send(callback_update(chat.uid(), chat.chat_id, summary, first)),
+        chat.send(callback_update(chat.uid(), chat.chat_id, summary, second)),
     )
     texts = [m.text for m in chat.fake.shown_to(chat.chat_id)]
     assert sum("支付验证码已通过短信发送" in t for t in texts) == 1
@@ -129,7 +129,7 @@ async def test_place_order_pressed_twice_at_once_holds_once(chat: ShopChat) -> N
     await ledger_ok(chat.services)
 
 
-async def test_the_checkout_code_texted_back_by_sms_pays_every_order(chat: ShopChat) -> None:
+async def test_the_checkout_code_texted_back_by_sms_pays_every_order(chat: Chat) -> None:
     """The code of a chat checkout, sent back by SMS (``QR code``), pays the whole checkout,
     not only its newest order."""
     code = await place(chat, "3001", "1001")

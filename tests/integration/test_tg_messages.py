@@ -12,25 +12,25 @@ from sqlalchemy import select
 from core.feedback import messages
 from core.platform.clock import ManualClock
 from core.platform.schema import message, outbox
-from tests.helpers import send
-from tests.tg_shop import CHAT, PHONE, ShopChat, rows, settled, shop_chat
+from tests.support.helpers import send
+from tests.support.tg import CHAT, PHONE, Chat, open_chat, rows, settled
 
 OTHER = "+8613900139000"
 
 
 @pytest.fixture
-async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[ShopChat]:
-    async with shop_chat(database_url, clock) as opened:
+async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[Chat]:
+    async with open_chat(database_url, clock) as opened:
         await opened.log_in()
         yield opened
 
 
-async def staff_reply(chat: ShopChat, message_id: int, text: str) -> None:
+async def staff_reply(chat: Chat, message_id: int, text: str) -> None:
     reply = partial(messages.reply, message_id=message_id, staff="ops-li", text=text, now=0)
     await chat.services.db.write(lambda conn: reply(conn))
 
 
-async def test_leave_a_message_in_the_chat_and_get_the_reply_there(chat: ShopChat) -> None:
+async def test_leave_a_message_in_the_chat_and_get_the_reply_there(chat: Chat) -> None:
     empty = await chat.tap("m")
     assert "还没有留言" in empty.text
     prompt = await chat.tap("m n", on=empty)
@@ -49,7 +49,7 @@ async def test_leave_a_message_in_the_chat_and_get_the_reply_there(chat: ShopCha
     assert [r.status for r in status] == ["replied"]
 
 
-async def test_ly_typed_in_the_chat_is_answered_in_the_chat(chat: ShopChat) -> None:
+async def test_ly_typed_in_the_chat_is_answered_in_the_chat(chat: Chat) -> None:
     shown = await chat.say("LY 积分什么时候到账")
     assert "留言已收到(#1)" in shown[0].text
     await staff_reply(chat, 1, "每月5日。")
@@ -60,7 +60,7 @@ async def test_ly_typed_in_the_chat_is_answered_in_the_chat(chat: ShopChat) -> N
 
 
 @pytest.mark.parametrize("keyword", ["LY", "留言", "MSG"])
-async def test_a_message_by_sms_is_answered_by_sms(chat: ShopChat, keyword: str) -> None:
+async def test_a_message_by_sms_is_answered_by_sms(chat: Chat, keyword: str) -> None:
     outcome = await send(chat.services, OTHER, f"{keyword} 我的积分不对")
     assert "留言已收到" in outcome.reply
     bare = await send(chat.services, OTHER, keyword)
@@ -73,7 +73,7 @@ async def test_a_message_by_sms_is_answered_by_sms(chat: ShopChat, keyword: str)
     assert [(r.channel, r.recipient) for r in replies] == [("sms", OTHER)]
 
 
-async def test_staff_list_and_a_reply_to_no_message(chat: ShopChat) -> None:
+async def test_staff_list_and_a_reply_to_no_message(chat: Chat) -> None:
     await send(chat.services, OTHER, "LY 第一条")
     await send(chat.services, PHONE, "LY 第二条")
     found = await chat.services.db.read(lambda conn: messages.staff_list(conn, "open", 10))

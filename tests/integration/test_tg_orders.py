@@ -15,32 +15,32 @@ from core.feedback import reviews
 from core.orders import logistics
 from core.platform.clock import ManualClock
 from core.platform.schema import address, goods_review, orders
-from tests.helpers import fund, seed_catalog, send
-from tests.tg_shop import (
+from tests.support.helpers import fund, seed_catalog, send
+from tests.support.tg import (
     PHONE,
-    ShopChat,
+    Chat,
     balance_held,
     labels,
     last_sms_code,
     ledger_ok,
+    open_chat,
     rows,
     settled,
-    shop_chat,
 )
 
 HOME = "王五 13800138000 北京市朝阳区建国路88号"
 
 
 @pytest.fixture
-async def chat(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncIterator[ShopChat]:
-    async with shop_chat(database_url, clock) as opened:
+async def chat(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncIterator[Chat]:
+    async with open_chat(database_url, clock) as opened:
         await seed_catalog(opened.services)
         await fund(opened.services, tmp_path, {PHONE: 20_000})
         await opened.log_in()
         yield opened
 
 
-async def buy(chat: ShopChat, code: str, *, with_address: bool = False) -> str:
+async def buy(chat: Chat, code: str, *, with_address: bool = False) -> str:
     """Put ``code`` in the cart, check out and pay; the order number."""
     await chat.tap(f"a {code}")
     shown = await chat.tap("co")
@@ -59,11 +59,11 @@ async def buy(chat: ShopChat, code: str, *, with_address: bool = False) -> str:
     return found.group(1)
 
 
-async def staff(chat: ShopChat, fn: partial[object]) -> None:
+async def staff(chat: Chat, fn: partial[object]) -> None:
     await chat.services.db.write(lambda conn: fn(conn))
 
 
-async def test_my_orders_with_logistics_then_review(chat: ShopChat) -> None:
+async def test_my_orders_with_logistics_then_review(chat: Chat) -> None:
     no = await buy(chat, "2001", with_address=True)
     listed = await chat.tap("o 1")
     assert any(no in label and "已支付" in label for label in labels(listed))
@@ -104,14 +104,14 @@ async def test_my_orders_with_logistics_then_review(chat: ShopChat) -> None:
 
 
 async def test_a_guest_reads_reviews(database_url: str, clock: ManualClock) -> None:
-    async with shop_chat(database_url, clock) as guest:
+    async with open_chat(database_url, clock) as guest:
         await seed_catalog(guest.services)
         await guest.say("/start")
         shown = await guest.tap("r 3001")
         assert "咖啡券:暂无评价" in shown.text
 
 
-async def test_cancel_a_paid_voucher_and_an_unpaid_order(chat: ShopChat) -> None:
+async def test_cancel_a_paid_voucher_and_an_unpaid_order(chat: Chat) -> None:
     no = await buy(chat, "3001")
     assert await balance_held(chat.services) == (19_200, 0)
     detail = await chat.tap(f"o d {no}")
@@ -132,7 +132,7 @@ async def test_cancel_a_paid_voucher_and_an_unpaid_order(chat: ShopChat) -> None
     await ledger_ok(chat.services)
 
 
-async def test_addresses_add_default_delete_and_sms_dz(chat: ShopChat) -> None:
+async def test_addresses_add_default_delete_and_sms_dz(chat: Chat) -> None:
     shown = await chat.tap("z")
     assert "还没有收货地址" in shown.text
     await chat.tap("z n", on=shown)

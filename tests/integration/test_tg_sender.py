@@ -22,8 +22,8 @@ from core.messaging.transport import Accepted, OutboundMessage
 from core.platform.clock import ManualClock, epoch
 from core.platform.schema import outbox
 from pointshall.bootstrap import Services
-from tests.telegram_fake import FakeTelegram
-from tests.tg_shop import TOKEN
+from tests.support.telegram_fake import FakeTelegram
+from tests.support.tg import TOKEN
 
 A, B = 1001, 1002
 

@@ -16,11 +16,9 @@ from core.platform.schema import audit_log, voucher
 from core.platform.schema import orders as orders_table
 from core.vouchers import qr
 from pointshall.demo_pictures import card
-from tests.merchant_helpers import ALICE, STAFF_A, STAFF_B, Bought, buy, merchant_mall
-from tests.telegram_fake import photo_update
-from tests.tg_chat import Chat, chat, send_photo, tg
-
-__all__ = ["chat", "tg"]
+from tests.support.merchant_helpers import ALICE, STAFF_A, STAFF_B, Bought, buy, merchant_mall
+from tests.support.telegram_fake import photo_update
+from tests.support.tg import Chat
 
 
 def camera_shot(png: bytes) -> bytes:
@@ -79,7 +77,7 @@ async def test_staff_reply_to_the_prompt_with_order_and_password(
 async def test_staff_send_a_photo_of_the_qr_code(chat: Chat, tmp_path: Path) -> None:
     ticket = await bought(chat, tmp_path)
     await chat.log_in(STAFF_A)
-    [done] = await send_photo(chat, camera_shot(qr.png(ticket.token)))
+    [done] = await chat.send_photo(camera_shot(qr.png(ticket.token)))
     assert done.text.startswith("核销成功") and ticket.no in done.text
     assert await status_of(chat, ticket.no) == "verified"
     assert await audited(chat, "verify_qr") == ["verified"]
@@ -89,7 +87,7 @@ async def test_staff_send_a_photo_of_the_qr_code(chat: Chat, tmp_path: Path) -> 
 async def test_the_qr_of_another_merchants_voucher_is_refused(chat: Chat, tmp_path: Path) -> None:
     ticket = await bought(chat, tmp_path)
     await chat.log_in(STAFF_B)  # staff of M2; the coffee voucher is M1's
-    [refused] = await send_photo(chat, qr.png(ticket.token))
+    [refused] = await chat.send_photo(qr.png(ticket.token))
     assert "核销成功" not in refused.text
     assert await status_of(chat, ticket.no) == "issued"
     assert await audited(chat, "verify_qr") == ["NotYourVoucher"]
@@ -98,7 +96,7 @@ async def test_the_qr_of_another_merchants_voucher_is_refused(chat: Chat, tmp_pa
 async def test_a_photo_without_a_qr_code_asks_for_a_better_one(chat: Chat, tmp_path: Path) -> None:
     ticket = await bought(chat, tmp_path)
     await chat.log_in(STAFF_A)
-    [hint] = await send_photo(chat, card("Holiday snap", "no code here"))
+    [hint] = await chat.send_photo(card("Holiday snap", "no code here"))
     assert "没有识别出二维码" in hint.text
     assert await status_of(chat, ticket.no) == "issued"
     assert await audited(chat, "verify_qr") == []
@@ -106,10 +104,10 @@ async def test_a_photo_without_a_qr_code_asks_for_a_better_one(chat: Chat, tmp_p
 
 async def test_customers_and_guests_cannot_verify_by_photo(chat: Chat, tmp_path: Path) -> None:
     ticket = await bought(chat, tmp_path)
-    [guest] = await send_photo(chat, qr.png(ticket.token))
+    [guest] = await chat.send_photo(qr.png(ticket.token))
     assert "只有商家核销员" in guest.text
     await chat.log_in(ALICE)
-    [customer] = await send_photo(chat, qr.png(ticket.token))
+    [customer] = await chat.send_photo(qr.png(ticket.token))
     assert "只有商家核销员" in customer.text
     [typed] = await chat.say("YZ")
     assert "不是登记的商家核销员" in typed.text

@@ -25,8 +25,8 @@ from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from sms.kannel_outbound import KannelTransport
 from sms.twilio_outbound import TwilioTransport
-from tests.conftest import KANNEL_SECRET, PUBLIC_URL, TWILIO_TOKEN
-from tests.fakes.twilio_api import FakeTwilio
+from tests.support.fakes.twilio_api import FakeTwilio
+from tests.support.settings import KANNEL_SECRET, PUBLIC_URL, TWILIO_TOKEN
 
 ACCOUNT = "AC" + "1" * 32
 HALL = "+10000000000"
@@ -154,7 +154,7 @@ async def test_twilio_status_finds_the_message_by_sid_without_our_id(
     now = epoch(clock.now())
     await services.db.write(partial(outbox.mark_sent, message_id=1, provider_id="SMabc", now=now))
     fake = FakeTwilio(ACCOUNT, TWILIO_TOKEN)
-    from tests.fakes.twilio_api import FakeMessage
+    from tests.support.fakes.twilio_api import FakeMessage
 
     msg = FakeMessage("SMabc", OK, HALL, "hi", PUBLIC_URL + "/sms/twilio/status")
     _, form, headers = fake.callback(msg, "delivered")

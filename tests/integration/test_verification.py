@@ -22,8 +22,8 @@ from core.vouchers import qr, verification
 from core.vouchers.errors import NotYourVoucher, UnknownVoucher
 from core.vouchers.verification import Refused, Verified
 from pointshall.bootstrap import Services
-from tests.helpers import send
-from tests.merchant_helpers import (
+from tests.support.helpers import send
+from tests.support.merchant_helpers import (
     ALICE,
     STAFF_A,
     STAFF_B,

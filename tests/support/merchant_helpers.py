@@ -16,7 +16,7 @@ from core.platform.clock import epoch
 from core.platform.schema import outbox
 from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import Services
-from tests.helpers import fund, seed_catalog
+from tests.support.helpers import fund, seed_catalog
 
 ALICE = "+8613800138000"
 STAFF_A = "+8613700137001"  # verifier of M1 (Coffee Time)

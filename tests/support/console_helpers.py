@@ -17,7 +17,7 @@ from core.platform.schema import outbox
 from core.settlement import settlement
 from core.vouchers import verification
 from pointshall.bootstrap import Services
-from tests.merchant_helpers import STAFF_A, STAFF_B, Bought, buy, merchant_mall
+from tests.support.merchant_helpers import STAFF_A, STAFF_B, Bought, buy, merchant_mall
 
 OWNER_A = "+8613500135001"  # owner of M1 (Coffee Time)
 OWNER_B = "+8613500135002"  # owner of M2 (Starlight Cinema)

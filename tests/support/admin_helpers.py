@@ -1,7 +1,9 @@
-"""Helpers for the admin API tests: staff of every role with their tokens, a client."""
+"""Helpers for the admin API tests: staff of every role with their tokens, a client, a paid
+order to work on, the audit trail."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,8 +11,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection
 
 from core.backoffice import operator_staff
+from core.orders import payment, redemption
 from core.platform.clock import epoch
+from core.subscribers import addresses
+from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import Services
+from tests.support.merchant_helpers import ALICE
 
 ROLES = ("business_admin", "admin", "finance", "support")
 BASE = "/admin/v1"
@@ -57,3 +63,42 @@ class Admin:
         if "json" in kind:
             return resp.status, await resp.json(content_type=None)
         return resp.status, await resp.read()
+
+
+async def audit_actions(services: Services, subject: str) -> list[tuple[str, str]]:
+    from core.platform import audit
+
+    rows = await services.db.read(lambda conn: audit.entries(conn, subject))
+    return [(r.actor, r.action) for r in rows]
+
+
+async def buy_flask(services: Services) -> str:
+    now = epoch(services.clock.now())
+    policy = services.hall.policy.orders
+
+    def unit(conn: Connection) -> str:
+        sub = get_or_create(conn, ALICE, now)
+        addresses.add_default(conn, sub.id, "1 Nanjing Road, Shanghai", now)
+        pending = redemption.redeem(
+            conn,
+            subscriber=sub,
+            code="2001",
+            qty=1,
+            channel="test",
+            key=f"t:{uuid.uuid4().hex}",
+            now=now,
+            policy=policy,
+            keyring=services.keyring,
+        )
+        paid = redemption.confirm(
+            conn,
+            subscriber=sub,
+            code=pending.code,
+            now=now,
+            policy=policy,
+            keyring=services.keyring,
+        )
+        assert isinstance(paid, payment.Paid)
+        return paid.order.no
+
+    return await services.db.write(unit)

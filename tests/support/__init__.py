@@ -1,0 +1,1 @@
+"""What the tests share: helpers, harnesses and fakes (no tests here)."""

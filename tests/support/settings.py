@@ -1,0 +1,20 @@
+"""The settings every test app runs with: known secrets and a public URL."""
+
+from __future__ import annotations
+
+from pointshall.config import Settings
+
+TWILIO_TOKEN = "test-twilio-auth-token"
+PUBLIC_URL = "https://hall.example.com"
+KANNEL_SECRET = "kannel-shared-secret"
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "twilio_auth_token": TWILIO_TOKEN,
+        "public_url": PUBLIC_URL,
+        "kannel_secret": KANNEL_SECRET,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
