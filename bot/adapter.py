@@ -119,8 +119,8 @@ class HallBot:
         if kind != "h":
             await query.answer(limits.callback_answer(ct(lang, "stale")))
             return
-        await query.answer()
-        await self._edit(query, await self.db.read(partial(self._home, lang=lang)))
+        shown = await self._edit(query, await self.db.read(partial(self._home, lang=lang)))
+        await query.answer(None if shown else limits.callback_answer(ct(lang, "mb_same_screen")))
 
     async def _shop(
         self, update_id: int, chat_id: int, query: CallbackQuery, payload: str, code: str | None
@@ -130,20 +130,23 @@ class HallBot:
                 self.shop.press, update_id=update_id, chat_id=chat_id, payload=payload, code=code
             )
         )
-        await query.answer()
-        if answer.duplicate or not answer.screen.text:
-            return
-        if answer.edit:
-            await self._edit(query, answer.screen)
-        elif isinstance(query.message, Message):
-            await show.send(query.message, answer.screen.text, self._keys(answer))
+        shown = False
+        if not answer.duplicate and answer.screen.text and isinstance(query.message, Message):
+            if answer.edit:
+                shown = await self._edit(query, answer.screen)
+            else:
+                await show.send(query.message, answer.screen.text, self._keys(answer))
+                shown = True
+        lang = await self.db.read(partial(self._lang, chat_id=chat_id, code=code))
+        await query.answer(None if shown else limits.callback_answer(ct(lang, "mb_same_screen")))
 
     def _keys(self, answer: ShopAnswer) -> render.Markup:
         return render.inline(answer.screen, self.codec) if answer.screen.rows else None
 
-    async def _edit(self, query: CallbackQuery, screen: screens.Screen) -> None:
-        if isinstance(query.message, Message):
-            await show.replace(query.message, screen.text, render.inline(screen, self.codec))
+    async def _edit(self, query: CallbackQuery, screen: screens.Screen) -> bool:
+        if not isinstance(query.message, Message):
+            return False
+        return await show.replace(query.message, screen.text, render.inline(screen, self.codec))
 
     def _now(self) -> int:
         return epoch(self.clock.now())

@@ -136,9 +136,11 @@ class Browse:
                 self._press, update_id=update_id, chat_id=chat_id, code=code, kind=kind, rest=rest
             )
         )
-        await query.answer(limits.callback_answer(act.notice), show_alert=act.alert)
-        if isinstance(query.message, Message):
-            await self.perform(query.message, act)
+        shown = isinstance(query.message, Message) and await self.perform(query.message, act)
+        notice = act.notice
+        if notice is None and not shown:  # the same screen again: say so rather than nothing
+            notice = ct(act.lang, "mb_same_screen")
+        await query.answer(limits.callback_answer(notice), show_alert=act.alert)
 
     def _press(
         self, conn: Connection, update_id: int, chat_id: int, code: str | None, kind: str, rest: str
@@ -378,27 +380,27 @@ class Browse:
 
     # ------------------------------------------------------------------ showing
 
-    async def perform(self, message: Message, act: Act) -> None:
-        """Show ``act`` in the chat of ``message`` (the pressed message, or the typed one)."""
+    async def perform(self, message: Message, act: Act) -> bool:
+        """Show ``act`` in the chat of ``message`` (the pressed message, or the typed one);
+        False when nothing in the chat changed (it showed that already, or nothing to show)."""
         screen = act.screen
         if act.how == "none" or screen is None:
-            return
+            return False
         if act.how == "prompt":
             await show.send(message, screen.text, ForceReply(selective=True))
-            return
+            return True
         markup = render.inline(screen, self.codec) if screen.rows else None
         if act.how == "keyboard":
-            await show.keyboard(message, markup)
-            return
+            return await show.keyboard(message, markup)
         if act.how == "edit" and act.photo is None:
-            await show.replace(message, screen.text, markup)
-            return
+            return await show.replace(message, screen.text, markup)
         if act.photo is not None:
             await self._send_photo(message, act.photo, limits.caption(screen.text), markup)
         else:
             await show.send(message, screen.text, markup)
         if act.how == "edit":
             await show.drop_keyboard(message)
+        return True
 
     async def _send_photo(
         self, message: Message, photo: Photo, caption: str, markup: InlineKeyboardMarkup | None

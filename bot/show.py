@@ -35,26 +35,48 @@ async def send(message: Message, text: str, markup: Markup = None) -> Message:
     return await message.reply_text(limits.text(text), reply_markup=markup)
 
 
-async def replace(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Show ``text`` in place of the pressed ``message``."""
+async def replace(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    """Show ``text`` in place of the pressed ``message``; False when it shows that already
+    (the caller then says so: a press must always be answered visibly)."""
     if message.photo or message.text is None:
         await send(message, text, markup)
         await drop_keyboard(message)
-        return
+        return True
+    text = limits.text(text)
+    if text == message.text and _same(markup, message.reply_markup):
+        return False
     try:
-        await message.edit_text(limits.text(text), reply_markup=markup)
+        await message.edit_text(text, reply_markup=markup)
     except BadRequest as exc:
         if not _not_modified(exc):
             raise
+        return False
+    return True
 
 
-async def keyboard(message: Message, markup: InlineKeyboardMarkup | None) -> None:
-    """Change only the buttons of ``message`` (text or photo alike)."""
+def _same(markup: InlineKeyboardMarkup | None, shown: InlineKeyboardMarkup | None) -> bool:
+    def rows(m: InlineKeyboardMarkup | None) -> list[list[tuple[str, str | None, str | None]]]:
+        if m is None:
+            return []
+        return [
+            [(b.text, b.url, str(b.callback_data) if b.callback_data else None) for b in row]
+            for row in m.inline_keyboard
+        ]
+
+    return rows(markup) == rows(shown)
+
+
+async def keyboard(message: Message, markup: InlineKeyboardMarkup | None) -> bool:
+    """Change only the buttons of ``message`` (text or photo alike); False if unchanged."""
+    if _same(markup, message.reply_markup):
+        return False
     try:
         await message.edit_reply_markup(reply_markup=markup)
     except BadRequest as exc:
         if not _not_modified(exc):
             raise
+        return False
+    return True
 
 
 async def drop_keyboard(message: Message) -> None:

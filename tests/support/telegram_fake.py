@@ -3,6 +3,12 @@
 It records every call and keeps what each chat was shown, so tests read the
 conversation the way the user would. Only the methods the bot uses exist; any
 other answers 404 like the real server.
+
+It is as strict as Telegram where the bot could go wrong (core.telegram.org/bots/api):
+texts (1–4096), captions (0–1024) and callback answers (0–200) are measured in UTF-16
+code units, as Telegram measures them; a photo message has no text to edit and a text
+message no caption; a button needs a label and at most 64 bytes of callback data.
+Every refusal is also kept in ``refused`` so a test can assert there was none.
 """
 
 from __future__ import annotations
@@ -41,6 +47,17 @@ class Shown:
     """The file id of the picture shown, when ``photo``."""
 
 
+MESSAGE_TEXT = 4096
+CAPTION = 1024
+CALLBACK_ANSWER = 200
+CALLBACK_DATA_BYTES = 64
+
+
+def utf16_units(text: str) -> int:
+    """A text's length as Telegram counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 class ApiError(Exception):
     """Answered as ``{"ok": false, ...}`` with this code and description, like the real server."""
 
@@ -66,6 +83,8 @@ class FakeTelegram:
     """The bytes of every photo the bot uploaded (not those it sent by file id)."""
     photos: dict[int, bytes] = field(default_factory=dict)
     """The uploaded picture of each photo message, by message id."""
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    """``(method, description)`` of every call answered with an error (as the bot saw it)."""
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     """Answers to give to the next sendMessage/sendPhoto calls instead of sending:
     ``(429, {"retry_after": 3})``, ``(409, {})``, ``(502, {})``…, one per call, in order."""
@@ -115,8 +134,10 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
         try:
+            _check_markup(params.get("reply_markup"))
             result = answer(params)
         except ApiError as exc:
+            self.refused.append((method, exc.description))
             return web.json_response(
                 {"ok": False, "error_code": exc.code, "description": exc.description},
                 status=exc.code,
@@ -143,11 +164,13 @@ class FakeTelegram:
         self.webhook = None
         return True
 
-    def _answerCallbackQuery(self, _p: dict[str, Any]) -> bool:
+    def _answerCallbackQuery(self, p: dict[str, Any]) -> bool:
+        if utf16_units(str(p.get("text") or "")) > CALLBACK_ANSWER:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         return True
 
     def _sendMessage(self, p: dict[str, Any]) -> dict[str, Any]:
-        return self._show(int(p["chat_id"]), p["text"], p.get("reply_markup"))
+        return self._show(int(p["chat_id"]), _text(p), p.get("reply_markup"))
 
     def _sendPhoto(self, p: dict[str, Any]) -> dict[str, Any]:
         photo = p.get("photo")
@@ -160,9 +183,7 @@ class FakeTelegram:
             file_id = photo
         else:
             raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
-        caption = p.get("caption", "")
-        if len(caption) > 1024:
-            raise ApiError(400, "Bad Request: message caption is too long")
+        caption = _caption(p)
         shown = self._show(int(p["chat_id"]), caption, p.get("reply_markup"), True)
         self.messages[shown["message_id"]].photo_file = file_id
         self.photos[int(shown["message_id"])] = self.files[file_id]
@@ -180,16 +201,33 @@ class FakeTelegram:
         }
 
     def _editMessageText(self, p: dict[str, Any]) -> dict[str, Any]:
-        shown = self.messages[int(p["message_id"])]
+        shown = self._message(p)
         if shown.photo:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
-        if shown.text == p["text"] and shown.reply_markup == p.get("reply_markup"):
+        text = _text(p)
+        if shown.text == text and shown.reply_markup == p.get("reply_markup"):
             raise ApiError(400, "Bad Request: message is not modified")
-        shown.text, shown.reply_markup = p["text"], p.get("reply_markup")
+        shown.text, shown.reply_markup = text, p.get("reply_markup")
         return self.message_json(shown)
 
+    def _editMessageCaption(self, p: dict[str, Any]) -> dict[str, Any]:
+        shown = self._message(p)
+        if not shown.photo:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption = _caption(p)
+        if shown.text == caption and shown.reply_markup == p.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        shown.text, shown.reply_markup = caption, p.get("reply_markup")
+        return self.message_json(shown)
+
+    def _message(self, p: dict[str, Any]) -> Shown:
+        found = self.messages.get(int(p["message_id"]))
+        if found is None or found.chat_id != int(p["chat_id"]):
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return found
+
     def _editMessageReplyMarkup(self, p: dict[str, Any]) -> dict[str, Any]:
-        shown = self.messages[int(p["message_id"])]
+        shown = self._message(p)
         shown.reply_markup = p.get("reply_markup")
         return self.message_json(shown)
 
@@ -228,11 +266,50 @@ class FakeTelegram:
             message["reply_markup"] = shown.reply_markup
         return message
 
+    def photo_message(self, chat_id: int, caption: str, markup: dict[str, Any] | None) -> Shown:
+        """A photo message the bot showed ``chat_id`` earlier, with this caption and keyboard
+        (to press its buttons as a user would on an item's picture)."""
+        file_id = self.upload(b"\xff\xd8 a picture")
+        shown = self.messages[int(self._show(chat_id, caption, markup, True)["message_id"])]
+        shown.photo_file = file_id
+        return shown
+
     def shown_to(self, chat_id: int) -> list[Shown]:
         return [m for m in self.messages.values() if m.chat_id == chat_id]
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [p for m, p in self.calls if m == method]
+
+
+def _text(p: dict[str, Any]) -> str:
+    text = str(p.get("text") or "")
+    if not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_units(text) > MESSAGE_TEXT:
+        raise ApiError(400, "Bad Request: message is too long")
+    return text
+
+
+def _caption(p: dict[str, Any]) -> str:
+    caption = str(p.get("caption") or "")
+    if utf16_units(caption) > CAPTION:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    return caption
+
+
+def _check_markup(markup: Any) -> None:
+    """Inline buttons need a label and at most 64 bytes of callback data."""
+    if not isinstance(markup, dict):
+        return
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if not str(button.get("text") or "").strip():
+                raise ApiError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_BYTES:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
