@@ -91,7 +91,7 @@ def _invoke(args: tuple[str, ...], values: dict[str, str]) -> Ran:
         command = _command()
         result = CliRunner().invoke(command, list(args), prog_name="pointshall")
     stderr = result.stderr
-    if result.exc_info is not None and not isinstance(result.exception, SystemExit):
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(*result.exc_info))
     return Ran(args, result.exit_code, result.stdout, stderr)
 
