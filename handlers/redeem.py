@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.orders import cancellation, checkout, orders, redemption
+from core.orders.checkout import CheckoutPaid
 from core.orders.orders import OrderView
 from core.orders.payment import Paid
 from core.orders.redemption import CodeDead, WrongCode
@@ -88,9 +89,9 @@ def confirm(ctx: Context, cmd: Confirm) -> Reply:
     """Check the confirm code; pay and fulfil the waiting order, or every order of the
     waiting chat checkout when the code texted back is that checkout's (§2.2.12)."""
     waiting = orders.pending_order(ctx.conn, ctx.subscriber.id)
-    if waiting is not None and checkout.of_order(ctx.conn, waiting.no) is not None:
-        return _checkout_paid(ctx, cmd)
-    outcome = redemption.confirm(
+    whole_checkout = waiting is not None and checkout.of_order(ctx.conn, waiting.no) is not None
+    confirming = checkout.confirm if whole_checkout else redemption.confirm
+    outcome = confirming(
         ctx.conn,
         subscriber=ctx.subscriber,
         code=cmd.code,
@@ -102,22 +103,12 @@ def confirm(ctx: Context, cmd: Confirm) -> Reply:
         return Reply(ctx.t("wrong_code", left=outcome.tries_left))
     if isinstance(outcome, CodeDead):
         return Reply(ctx.t(f"code_{outcome.reason}", no=outcome.no))
+    if isinstance(outcome, CheckoutPaid):
+        return _checkout_paid(ctx, outcome)
     return _paid(ctx, outcome)
 
 
-def _checkout_paid(ctx: Context, cmd: Confirm) -> Reply:
-    outcome = checkout.confirm(
-        ctx.conn,
-        subscriber=ctx.subscriber,
-        code=cmd.code,
-        now=ctx.now,
-        policy=ctx.policy.orders,
-        keyring=ctx.keyring,
-    )
-    if isinstance(outcome, WrongCode):
-        return Reply(ctx.t("wrong_code", left=outcome.tries_left))
-    if isinstance(outcome, CodeDead):
-        return Reply(ctx.t(f"code_{outcome.reason}", no=outcome.no))
+def _checkout_paid(ctx: Context, outcome: CheckoutPaid) -> Reply:
     points = sum(p.order.points for p in outcome.paid)
     nos = " ".join(p.order.no for p in outcome.paid)
     return Reply(

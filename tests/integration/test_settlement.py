@@ -16,7 +16,6 @@ from sqlalchemy import Connection, and_, func, select
 
 from core.merchants import merchants
 from core.messaging import segments
-from core.orders import payment, redemption
 from core.payments import pos
 from core.platform.clock import ManualClock, epoch
 from core.platform.schema import entry, merchant, settlement_line, statement, voucher
@@ -29,12 +28,11 @@ from core.settlement.errors import (
     UnknownStatement,
 )
 from core.settlement.settlement import Rate
-from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.scheduling import job_context
 from scheduler.runner import run_job
 from tests.integration.test_pos import set_passwords
-from tests.support.helpers import send
+from tests.support.helpers import redeem_paid, send
 from tests.support.merchant_helpers import ALICE, STAFF_A, STAFF_B, buy, merchant_mall, texts_to
 from tests.support.settings import make_settings
 
@@ -84,33 +82,7 @@ async def month_of_consumption(services: Services, tmp_path: Path) -> None:
 
 
 async def buy_credit(services: Services) -> None:
-    now = epoch(services.clock.now())
-    policy = services.hall.policy.orders
-
-    def unit(conn: Connection) -> None:
-        sub = get_or_create(conn, ALICE, now)
-        pending = redemption.redeem(
-            conn,
-            subscriber=sub,
-            code="1001",
-            qty=1,
-            channel="test",
-            key=f"test:{uuid.uuid4().hex}",
-            now=now,
-            policy=policy,
-            keyring=services.keyring,
-        )
-        paid = redemption.confirm(
-            conn,
-            subscriber=sub,
-            code=pending.code,
-            now=now,
-            policy=policy,
-            keyring=services.keyring,
-        )
-        assert isinstance(paid, payment.Paid)
-
-    await services.db.write(unit)
+    await services.db.write(lambda conn: redeem_paid(conn, services, ALICE, "1001"))
 
 
 async def snapshot(services: Services) -> tuple[list[Any], list[Any]]:

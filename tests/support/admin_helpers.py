@@ -3,7 +3,6 @@ order to work on, the audit trail."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +10,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import Connection
 
 from core.backoffice import operator_staff
-from core.orders import payment, redemption
 from core.platform.clock import epoch
 from core.subscribers import addresses
 from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import Services
+from tests.support.helpers import redeem_paid
 from tests.support.merchant_helpers import ALICE
 
 ROLES = ("business_admin", "admin", "finance", "support")
@@ -74,31 +73,10 @@ async def audit_actions(services: Services, subject: str) -> list[tuple[str, str
 
 async def buy_flask(services: Services) -> str:
     now = epoch(services.clock.now())
-    policy = services.hall.policy.orders
 
     def unit(conn: Connection) -> str:
         sub = get_or_create(conn, ALICE, now)
         addresses.add_default(conn, sub.id, "1 Nanjing Road, Shanghai", now)
-        pending = redemption.redeem(
-            conn,
-            subscriber=sub,
-            code="2001",
-            qty=1,
-            channel="test",
-            key=f"t:{uuid.uuid4().hex}",
-            now=now,
-            policy=policy,
-            keyring=services.keyring,
-        )
-        paid = redemption.confirm(
-            conn,
-            subscriber=sub,
-            code=pending.code,
-            now=now,
-            policy=policy,
-            keyring=services.keyring,
-        )
-        assert isinstance(paid, payment.Paid)
-        return paid.order.no
+        return redeem_paid(conn, services, ALICE, "2001").order.no
 
     return await services.db.write(unit)

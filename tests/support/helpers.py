@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Table, func, select
 
 from core.merchants import merchants
+from core.orders.payment import Paid
 from core.points.feed_import import ImportResult, import_feed
 from handlers.hall import InboundMessage, Outcome
 from pointshall.bootstrap import Services
@@ -140,3 +141,36 @@ async def seed_catalog(services: Services) -> None:
             admin.upsert_item(conn, spec, now)
 
     await services.db.write(unit)
+
+
+def redeem_paid(conn: Connection, services: Services, msisdn: str, code: str) -> Paid:
+    """Redeem one of item ``code`` for ``msisdn`` and confirm it with its code, through the
+    core, inside the caller's unit of work; the paid order."""
+    from core.orders import redemption
+    from core.platform.clock import epoch
+    from core.subscribers.subscribers import get_or_create
+
+    now = epoch(services.clock.now())
+    policy = services.hall.policy.orders
+    subscriber = get_or_create(conn, msisdn, now)
+    pending = redemption.redeem(
+        conn,
+        subscriber=subscriber,
+        code=code,
+        qty=1,
+        channel="test",
+        key=f"test:{uuid.uuid4().hex}",
+        now=now,
+        policy=policy,
+        keyring=services.keyring,
+    )
+    paid = redemption.confirm(
+        conn,
+        subscriber=subscriber,
+        code=pending.code,
+        now=now,
+        policy=policy,
+        keyring=services.keyring,
+    )
+    assert isinstance(paid, Paid), paid
+    return paid

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, select
 
 from core.merchants import merchants
-from core.orders import redemption
 from core.orders.payment import Paid
 from core.platform.clock import epoch
 from core.platform.schema import outbox
-from core.subscribers.subscribers import get_or_create
 from pointshall.bootstrap import Services
-from tests.support.helpers import fund, seed_catalog
+from tests.support.helpers import fund, redeem_paid, seed_catalog
 
 ALICE = "+8613800138000"
 STAFF_A = "+8613700137001"  # verifier of M1 (Coffee Time)
@@ -53,31 +50,9 @@ async def merchant_mall(services: Services, tmp_path: Path) -> dict[str, str]:
 
 async def buy(services: Services, code: str = "3001", who: str = ALICE) -> Bought:
     """Redeem and confirm a voucher through the core; read the password from its SMS."""
-    now = epoch(services.clock.now())
-    policy = services.hall.policy.orders
 
     def unit(conn: Connection) -> tuple[Paid, str]:
-        sub = get_or_create(conn, who, now)
-        pending = redemption.redeem(
-            conn,
-            subscriber=sub,
-            code=code,
-            qty=1,
-            channel="test",
-            key=f"test:{uuid.uuid4().hex}",
-            now=now,
-            policy=policy,
-            keyring=services.keyring,
-        )
-        paid = redemption.confirm(
-            conn,
-            subscriber=sub,
-            code=pending.code,
-            now=now,
-            policy=policy,
-            keyring=services.keyring,
-        )
-        assert isinstance(paid, Paid)
+        paid = redeem_paid(conn, services, who, code)
         text = conn.execute(
             select(outbox.c.text)
             .where(outbox.c.idempotency_key.like(f"voucher:{paid.order.no}:%"))
