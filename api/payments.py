@@ -2,15 +2,17 @@
 
 A callback with a missing, stale or wrong signature gets 403 and changes
 nothing; a good one is answered 200 once its effect is stored, however many
-times it comes. The pay link checks its keyed token, makes the charge (once)
-and redirects to the gateway's page; with the gateway away it answers 503.
+times it comes; a signed body that is not a charge event gets 400. The pay link
+checks its keyed token (a token that is not ASCII, or an order number longer than any,
+is a 400; a wrong one a 404), makes the charge (once) and redirects to the gateway's
+page; with the gateway away it answers 503.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
+import re
 
 from aiohttp import web
 
@@ -18,10 +20,14 @@ from core.payments import saga as payments
 from core.payments.errors import GatewayUnavailable
 from core.payments.gateway import SIGNATURE_HEADER, verify
 from core.payments.saga import PaymentContext
+from core.platform import inputs
 from core.platform.clock import Clock, epoch
 from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
+ORDER_NO = re.compile(r"[\x21-\x7e]{1,32}")
+TOKEN = re.compile(r"[\x21-\x7e]{1,128}")
+"""Printable ASCII: what our links hold; anything else cannot be one of them."""
 
 
 def _page(status: int, text: str) -> web.Response:
@@ -44,10 +50,12 @@ class PaymentRoutes:
         if not verify(self._secret, request.headers.get(SIGNATURE_HEADER), body, now):
             return web.json_response({"error": "bad signature"}, status=403)
         try:
-            event = json.loads(body)
-            kind, charge_id = str(event["type"]), str(event["data"]["id"])
-        except (ValueError, KeyError, TypeError):
+            event = inputs.json_body(body)
+            kind, charge_id = event["type"], event["data"]["id"]
+        except (inputs.MalformedInput, KeyError, TypeError):
             return web.json_response({"error": "not a charge event"}, status=400)
+        if not isinstance(kind, str) or not isinstance(charge_id, str) or not charge_id:
+            return web.json_response({"error": "type and data.id must be strings"}, status=400)
         if kind != "charge.succeeded":
             return web.json_response({"ok": True, "ignored": kind})
         try:
@@ -60,6 +68,8 @@ class PaymentRoutes:
     async def pay(self, request: web.Request) -> web.Response:
         no = request.match_info["no"]
         token = request.query.get("k", "")
+        if not ORDER_NO.fullmatch(no) or not TOKEN.fullmatch(token):
+            return _page(400, "This is not a payment link.")
         if not hmac.compare_digest(token, payments.pay_token(self._ctx.keyring, no)):
             return _page(404, "No such payment.")
         try:

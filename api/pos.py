@@ -8,7 +8,10 @@ Every request is signed by the terminal's key (``core.merchants.merchants.termin
     X-Signature:   hex HMAC-SHA256(key, METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nsha256_hex(body))
 
 A missing or bad signature, an old timestamp or a nonce seen before is answered
-401 with a reason and has no effect. The nonce is recorded in the same
+401 with a reason and has no effect. A signed body that is not what the route takes
+(not UTF-8 JSON, not an object, a field missing or of the wrong type, points outside
+1..``core.payments.pos.MAX_POINTS``) is answered 400 before the unit of work, so it
+changes nothing and does not use up its nonce. The nonce is recorded in the same
 transaction as the request's effect. Answers are JSON: ``{"ok": true, ...}`` or
 ``{"ok": false, "reason": "..."}`` (``api.pos_errors``).
 """
@@ -18,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from core.merchants import merchants
 from core.merchants.merchants import TerminalView
 from core.payments import pos
 from core.payments.pos import Checked, PaymentDone, PaymentRequest
+from core.platform import inputs
 from core.platform.clock import Clock, epoch
 from core.platform.codes import Keyring
 from core.platform.db import Database
@@ -43,6 +46,8 @@ from core.vouchers.verification import Refused
 MAX_SKEW_SECONDS = 300
 NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+TERMINAL_ID = re.compile(r"[\x21-\x7e]{1,64}")
+SIGNATURE = re.compile(r"[0-9A-Fa-f]{64}")
 HEADERS = ("X-Terminal-Id", "X-Timestamp", "X-Nonce", "X-Signature")
 
 
@@ -79,8 +84,18 @@ class Signed:
     body: bytes
 
 
-Effect = Callable[[Connection, TerminalView, dict[str, Any], int, Any], tuple[int, dict[str, Any]]]
-Prepare = Callable[[bytes], Awaitable[Any]]
+@dataclass(frozen=True)
+class VoucherRequest:
+    """A verification: by QR token, or by order number and password."""
+
+    token: str | None
+    no: str
+    password: str
+
+
+Parse = Callable[[dict[str, Any]], Any]
+Effect = Callable[[Connection, TerminalView, Any, int, Any], tuple[int, dict[str, Any]]]
+Prepare = Callable[[Any], Awaitable[Any]]
 
 
 class PosApi:
@@ -98,14 +113,14 @@ class PosApi:
 
     async def verify(self, request: web.Request) -> web.Response:
         """Verify a voucher by order number + password or by QR token."""
-        return await self._handle(request, self._verify)
+        return await self._handle(request, self._voucher_request, self._verify)
 
     async def payments(self, request: web.Request) -> web.Response:
         """Pay with points: phone number, points password, second password, amount, key."""
-        return await self._handle(request, self._pay, self._check_passwords)
+        return await self._handle(request, self._payment, self._pay, self._check_passwords)
 
     async def _handle(
-        self, request: web.Request, effect: Effect, prepare: Prepare | None = None
+        self, request: web.Request, parse: Parse, effect: Effect, prepare: Prepare | None = None
     ) -> web.Response:
         body = await request.read()
         try:
@@ -113,18 +128,32 @@ class PosApi:
             now = epoch(self._clock.now())
             if abs(now - int(signed.timestamp)) > MAX_SKEW_SECONDS:
                 raise Unauthorized("stale_timestamp")
-            prepared = None
-            if prepare is not None:
-                # Slow work (password hashes) runs outside the unit of work, and only
-                # for a correctly signed request.
-                await self._db.read(lambda conn: self._fresh(conn, signed))
-                prepared = await prepare(body)
+            # Read-only: signed, and its nonce not seen before; only then is the body read.
+            await self._db.read(lambda conn: self._fresh(conn, signed))
+            parsed = self._parse(body, parse)
+            # Slow work (password hashes) runs outside the unit of work.
+            prepared = await prepare(parsed) if prepare is not None else None
             status, answer = await self._db.write(
-                lambda conn: self._authorised(conn, signed, now, effect, prepared)
+                lambda conn: self._authorised(conn, signed, now, effect, parsed, prepared)
             )
         except Unauthorized as exc:
             return web.json_response({"ok": False, "reason": exc.reason}, status=401)
+        except BadRequest as exc:
+            return web.json_response({"ok": False, "reason": exc.reason}, status=400)
+        except DomainError as exc:  # the body named something malformed (a bad phone number)
+            status, answer = error_body(exc)
         return web.json_response(answer, status=status)
+
+    @staticmethod
+    def _parse(body: bytes, parse: Parse) -> Any:
+        """The route's request from a signed ``body``, or ``BadRequest``."""
+        try:
+            payload = inputs.json_body(body, empty={})
+        except inputs.MalformedInput:
+            raise BadRequest("bad_json") from None
+        if not isinstance(payload, dict):
+            raise BadRequest("body_not_object")
+        return parse(payload)
 
     @staticmethod
     def _signed(request: web.Request, body: bytes) -> Signed:
@@ -132,10 +161,14 @@ class PosApi:
         if not all(values):
             raise Unauthorized("missing_signature")
         terminal_id, timestamp, nonce, signature = values
+        if not TERMINAL_ID.fullmatch(terminal_id):
+            raise Unauthorized("bad_terminal_id")
         if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
             raise Unauthorized("bad_timestamp")
         if not NONCE.fullmatch(nonce):
             raise Unauthorized("bad_nonce")
+        if not SIGNATURE.fullmatch(signature):
+            raise Unauthorized("bad_signature")
         return Signed(terminal_id, timestamp, nonce, signature, request.method, request.path, body)
 
     def _terminal(self, conn: Connection, signed: Signed) -> TerminalView:
@@ -159,42 +192,48 @@ class PosApi:
             raise Unauthorized("replayed_nonce")
 
     def _authorised(
-        self, conn: Connection, signed: Signed, now: int, effect: Effect, prepared: Any
+        self,
+        conn: Connection,
+        signed: Signed,
+        now: int,
+        effect: Effect,
+        parsed: Any,
+        prepared: Any,
     ) -> tuple[int, dict[str, Any]]:
         terminal = self._terminal(conn, signed)
         if not merchants.claim_nonce(conn, terminal.id, signed.nonce, now):
             raise Unauthorized("replayed_nonce")
         try:
-            payload = json.loads(signed.body or b"{}")
-            if not isinstance(payload, dict):
-                raise BadRequest("body_not_object")
-            return effect(conn, terminal, payload, now, prepared)
-        except (ValueError, BadRequest) as exc:
-            reason = exc.reason if isinstance(exc, BadRequest) else "bad_json"
-            return 400, {"ok": False, "reason": reason}
+            return effect(conn, terminal, parsed, now, prepared)
         except DomainError as exc:
             return error_body(exc)
+
+    @staticmethod
+    def _voucher_request(payload: dict[str, Any]) -> VoucherRequest:
+        token, no, password = (payload.get(k) for k in ("qr_token", "order_no", "password"))
+        if isinstance(token, str) and token:
+            return VoucherRequest(token[:200], "", "")
+        if isinstance(no, str) and isinstance(password, str) and no and password:
+            return VoucherRequest(None, no[:20], password[:20])
+        raise BadRequest("need_qr_token_or_order_no_and_password")
 
     def _verify(
         self,
         conn: Connection,
         terminal: TerminalView,
-        payload: dict[str, Any],
+        wanted: VoucherRequest,
         now: int,
         _prepared: Any,
     ) -> tuple[int, dict[str, Any]]:
         actor = merchants.terminal_actor(terminal)
-        token, no, password = (payload.get(k) for k in ("qr_token", "order_no", "password"))
-        if isinstance(token, str) and token:
+        if wanted.token is not None:
             outcome = verification.verify_by_token(
-                conn, actor, token[:200], now, keyring=self._keyring
-            )
-        elif isinstance(no, str) and isinstance(password, str) and no and password:
-            outcome = verification.verify_by_password(
-                conn, actor, no[:20], password[:20], now, keyring=self._keyring
+                conn, actor, wanted.token, now, keyring=self._keyring
             )
         else:
-            raise BadRequest("need_qr_token_or_order_no_and_password")
+            outcome = verification.verify_by_password(
+                conn, actor, wanted.no, wanted.password, now, keyring=self._keyring
+            )
         if isinstance(outcome, Refused):
             return error_body(outcome.error)
         found = outcome.voucher
@@ -212,7 +251,9 @@ class PosApi:
         points = payload.get("points")
         if not all(isinstance(v, str) and v for v in texts):
             raise BadRequest("missing_field")
-        if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
+        if not isinstance(points, int) or isinstance(points, bool):
+            raise BadRequest("bad_points")
+        if not 1 <= points <= pos.MAX_POINTS:
             raise BadRequest("bad_points")
         msisdn, points_password, second_password, key = (str(v) for v in texts)
         if not KEY.fullmatch(key):
@@ -221,15 +262,8 @@ class PosApi:
             to_e164(msisdn, self._region), points_password[:20], second_password[:20], points, key
         )
 
-    async def _check_passwords(self, body: bytes) -> Checked | None:
+    async def _check_passwords(self, request: PaymentRequest) -> Checked | None:
         """Run the slow password hashes in a worker thread, before the unit of work."""
-        try:
-            payload = json.loads(body or b"{}")
-            request = self._payment(payload) if isinstance(payload, dict) else None
-        except (ValueError, BadRequest, DomainError):
-            return None  # the unit of work answers it
-        if request is None:
-            return None
         stored = await self._db.read(lambda conn: pos.load(conn, request.msisdn))
         if stored is None:
             return None
@@ -239,11 +273,10 @@ class PosApi:
         self,
         conn: Connection,
         terminal: TerminalView,
-        payload: dict[str, Any],
+        request: PaymentRequest,
         now: int,
         prepared: Any,
     ) -> tuple[int, dict[str, Any]]:
-        request = self._payment(payload)
         checked = prepared if isinstance(prepared, Checked) else None
         outcome = pos.pay(conn, terminal, request, now, self._keyring, checked)
         if not isinstance(outcome, PaymentDone):

@@ -1,7 +1,9 @@
 """``POST /tg/{secret}``: Telegram's webhook inside our one aiohttp app (DESIGN.md §7).
 
 Both the path secret and the ``X-Telegram-Bot-Api-Secret-Token`` header must
-match the configured secret, otherwise 403 and nothing happens. The update is
+match the configured secret, otherwise 403 and nothing happens. A body that is not a
+Telegram update (not UTF-8 JSON, a required field missing or of the wrong type, an integer
+past what Telegram sends: ``bot.updates``) is answered 400 and nothing happens either. The update is
 processed before we answer, so Telegram's retries back off while we are slow,
 and an update whose unit of work failed gets a 500 so Telegram delivers it again
 (the ``update_id`` claim makes that safe).
@@ -14,13 +16,14 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from typing import Any
 
 from aiohttp import web
 from telegram import Update
 
 from bot.adapter import update_failures
 from bot.types import TelegramApp
+from bot.updates import read_update
+from core.platform import inputs
 from core.platform.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -47,8 +50,9 @@ class TelegramWebhook:
         return f"/tg/{self._secret.decode()}"
 
     def _allowed(self, request: web.Request) -> bool:
-        in_path = request.match_info.get("secret", "").encode()
-        in_header = request.headers.get(HEADER, "").encode()
+        # What arrives may hold any bytes (lone surrogates in the str): compare them as sent.
+        in_path = request.match_info.get("secret", "").encode("utf-8", "surrogateescape")
+        in_header = request.headers.get(HEADER, "").encode("utf-8", "surrogateescape")
         return hmac.compare_digest(in_path, self._secret) & hmac.compare_digest(
             in_header, self._secret
         )
@@ -57,8 +61,10 @@ class TelegramWebhook:
         if not self._allowed(request):
             return web.Response(status=403, text="forbidden")
         try:
-            data: Any = await request.json()
+            data = read_update(await request.read())
             update = Update.de_json(data, self.application.bot)
+        except inputs.MalformedInput as exc:
+            return web.Response(status=400, text=f"not an update: {exc}")
         except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400, text="not an update")
         failures: list[BaseException] = []

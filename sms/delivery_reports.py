@@ -17,10 +17,10 @@ from sqlalchemy import Connection
 from twilio.request_validator import RequestValidator
 
 from core.messaging import outbox
-from core.platform import metrics
+from core.platform import inputs, metrics
 from core.platform.clock import Clock, epoch
 from core.platform.db import Database
-from sms.twilio_inbound import signed
+from sms.twilio_inbound import read_form, refusal, signed
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,14 @@ TWILIO_OPTED_OUT = "21610"
 KANNEL_STATES = {"1": "delivered", "2": "failed", "4": "sent", "8": "sent", "16": "failed"}
 
 
-def _int(value: str | None, default: int) -> int | None:
+MAX_ID = 2**53
+MAX_PARTS = 255
+
+
+def _int(value: str | None, default: int, high: int) -> int | None:
     if value is None or value == "":
         return default
-    return int(value) if value.isdigit() else None
+    return inputs.whole_number(value, 0, high)
 
 
 class TwilioStatus:
@@ -60,17 +64,20 @@ class TwilioStatus:
 
     async def handle(self, request: web.Request) -> web.Response:
         """Record one Twilio status callback (signature-checked)."""
-        params = await request.post()
+        try:
+            params = await read_form(request)
+        except inputs.MalformedInput as exc:
+            return refusal(exc)
         if not signed(self._validator, self._public_url, request, params):
             return web.Response(status=403, text="invalid signature")
         sid, status = params.get("MessageSid"), params.get("MessageStatus")
-        if not isinstance(sid, str) or not isinstance(status, str) or not sid:
+        if not sid or status is None:
             return web.Response(status=400, text="MessageSid and MessageStatus are required")
         state = TWILIO_STATES.get(status.lower())
         if state is None:
             return web.Response(status=204)
         error = params.get("ErrorCode")
-        error_code = error if isinstance(error, str) and error else None
+        error_code = error or None
         report = outbox.Report(
             provider="twilio",
             code=status.lower(),
@@ -78,7 +85,7 @@ class TwilioStatus:
             error_code=error_code,
             opted_out=error_code == TWILIO_OPTED_OUT,
         )
-        ours = _int(request.query.get("o"), 0) or None
+        ours = _int(request.query.get("o"), 0, MAX_ID) or None
         result = await self._db.write(partial(self._record, ours=ours, sid=sid, report=report))
         if result is None:
             log.warning("Twilio status for unknown message %s", sid)
@@ -106,12 +113,11 @@ class KannelDlr:
     async def handle(self, request: web.Request) -> web.Response:
         """Record one Kannel delivery report (shared secret, our id in the dlr-url)."""
         query = request.query
-        if self._secret is None or not hmac.compare_digest(
-            query.get("secret", "").encode(), self._secret
-        ):
+        given = query.get("secret", "").encode("utf-8", "surrogateescape")
+        if self._secret is None or not hmac.compare_digest(given, self._secret):
             return web.Response(status=403, text="forbidden")
-        message_id = _int(query.get("id"), 0)
-        part, parts = _int(query.get("part"), 0), _int(query.get("parts"), 1)
+        message_id = _int(query.get("id"), 0, MAX_ID)
+        part, parts = _int(query.get("part"), 0, MAX_PARTS), _int(query.get("parts"), 1, MAX_PARTS)
         kind = query.get("type", "")
         state = KANNEL_STATES.get(kind)
         if not message_id or part is None or not parts or state is None:

@@ -22,7 +22,6 @@ the header it would send ``?`` for every Chinese character.
 
 from __future__ import annotations
 
-import codecs
 import hmac
 import logging
 from functools import partial
@@ -30,8 +29,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from core.messaging import segments
-from core.platform import metrics
+from core.messaging import inbound, segments
+from core.platform import inputs, metrics
 from core.platform.db import Database
 from handlers.hall import Hall, InboundMessage
 
@@ -50,16 +49,10 @@ def _raw_params(raw: str) -> dict[str, bytes]:
     }
 
 
-def _known(charset: str) -> str | None:
-    try:
-        return codecs.lookup(charset).name
-    except LookupError:
-        return None
-
-
 def decode_text(data: bytes, coding: str, charset: str) -> str:
-    """The text of an MO as Kannel sent it (see the module docstring)."""
-    named = _known(charset) if charset else None
+    """The text of an MO as Kannel sent it (see the module docstring); a ``charset`` that
+    names no character set (``base64``, ``rot13``…) is treated as absent."""
+    named = inputs.charset(charset) if charset else None
     if coding == UCS2_CODING:
         return data.decode(named or "utf-16-be", "replace")
     if named:
@@ -97,6 +90,11 @@ class KannelInbound:
         sender, message_id = _field(params, "from"), _field(params, "id")
         if not sender or not message_id:
             return web.Response(status=400, text="from and id are required")
+        recipient = _field(params, "to")
+        try:
+            inbound.check_envelope(message_id, sender, recipient)
+        except inputs.MalformedInput as exc:
+            return web.Response(status=400, text=str(exc))
         text = decode_text(
             params.get("text", b""), _field(params, "coding"), _field(params, "charset")
         )
@@ -105,7 +103,7 @@ class KannelInbound:
             external_id=message_id,
             sender=sender,
             text=text,
-            recipient=_field(params, "to"),
+            recipient=recipient,
         )
         outcome = await self._db.write(partial(self._hall.receive, msg=msg))
         headers = {}

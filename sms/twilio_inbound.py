@@ -5,7 +5,9 @@ The signature is checked with the twilio SDK against our public URL
 proxy. Like the SDK's ``RequestValidator.validate()``, it accepts the URL as
 configured or with the port added or removed (Twilio signs either way): the
 configured form first, at most one more HMAC, each compared in constant time.
-No auth token, no public URL, or a bad signature: 403 and nothing is stored.
+No auth token, no public URL, or a bad signature: 403 and nothing is stored. A body that is
+not a UTF-8 urlencoded form (Twilio sends no other) is answered 400, or 415 for another
+content type, before the signature is checked (``core.platform.inputs``).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from functools import partial
 from urllib.parse import urlparse
 
 from aiohttp import web
+from multidict import MultiDict
 from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
-from core.platform import metrics
+from core.messaging import inbound
+from core.platform import inputs, metrics
 from core.platform.db import Database
 from handlers.hall import Hall, InboundMessage
 
@@ -28,6 +32,18 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Signature"
 TWIML = "text/xml"
 EMPTY_TWIML = str(MessagingResponse())
+
+
+async def read_form(request: web.Request) -> MultiDict[str]:
+    """The posted form as Twilio sends it, or ``inputs.MalformedInput``."""
+    body = await request.read()
+    return MultiDict(inputs.form_pairs(body, request.content_type, request.charset))
+
+
+def refusal(exc: inputs.MalformedInput) -> web.Response:
+    """The 400 (or 415) answer to a body Twilio would never send."""
+    status = 415 if isinstance(exc, inputs.UnsupportedContent) else 400
+    return web.Response(status=status, text=str(exc))
 
 
 def signed(
@@ -39,7 +55,7 @@ def signed(
     """Whether ``X-Twilio-Signature`` is Twilio's HMAC of our public URL and ``params``."""
     if validator is None or not public_url:
         return False
-    signature = request.headers.get(SIGNATURE_HEADER, "")
+    signature = inputs.header(request.headers.get(SIGNATURE_HEADER))
     if not signature:
         return False
     uri = urlparse(public_url + request.path_qs)
@@ -77,22 +93,28 @@ class TwilioInbound:
         return signed(self._validator, self._public_url, request, params)
 
     async def handle(self, request: web.Request) -> web.Response:
-        params = await request.post()
         metrics.INBOUND.labels("twilio").inc()
+        try:
+            params = await read_form(request)
+        except inputs.MalformedInput as exc:
+            return refusal(exc)
         if not self._signed(request, params):
             return web.Response(status=403, text="invalid signature")
         sid = params.get("MessageSid") or params.get("SmsSid")
         sender = params.get("From")
-        if not isinstance(sid, str) or not isinstance(sender, str) or not sid or not sender:
+        if not sid or not sender:
             return web.Response(status=400, text="MessageSid and From are required")
-        body = params.get("Body", "")
-        to = params.get("To", "")
+        recipient = params.get("To", "")
+        try:
+            inbound.check_envelope(sid, sender, recipient)
+        except inputs.MalformedInput as exc:
+            return refusal(exc)
         msg = InboundMessage(
             channel="twilio",
             external_id=sid,
             sender=sender,
-            text=body if isinstance(body, str) else "",
-            recipient=to if isinstance(to, str) else "",
+            text=params.get("Body", ""),
+            recipient=recipient,
         )
         outcome = await self._db.write(partial(self._hall.receive, msg=msg))
         return web.Response(text=twiml(outcome.reply), content_type=TWIML, charset="utf-8")

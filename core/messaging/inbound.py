@@ -7,10 +7,31 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core.platform.inputs import MalformedInput
 from core.platform.prepared import Prepared
 from core.platform.schema import inbound
 
 MAX_TEXT = 4000
+MAX_EXTERNAL_ID = 64
+"""Characters of a channel's message id (``inbound.external_id``)."""
+MAX_ADDRESS = 32
+"""Characters of a sender or recipient address (``inbound.sender``, ``inbound.recipient``)."""
+
+
+def check_envelope(external_id: str, sender: str, recipient: str) -> None:
+    """Refuse an envelope no carrier sends and the inbound table cannot hold.
+
+    Raises ``MalformedInput`` (its adapter answers 400) for an empty or over-long message id
+    (more than ``MAX_EXTERNAL_ID`` characters, or not printable), an empty sender, or a sender
+    or recipient longer than ``MAX_ADDRESS`` characters. A sender that is no phone number is
+    not refused here: the hall answers it (``bad_sender``).
+    """
+    if not external_id or len(external_id) > MAX_EXTERNAL_ID or not external_id.isprintable():
+        raise MalformedInput("id", f"a message id is 1-{MAX_EXTERNAL_ID} printable characters")
+    if not sender or len(sender) > MAX_ADDRESS:
+        raise MalformedInput("from", f"a sender is 1-{MAX_ADDRESS} characters")
+    if len(recipient) > MAX_ADDRESS:
+        raise MalformedInput("to", f"a recipient is at most {MAX_ADDRESS} characters")
 
 
 def storable(text: str, limit: int) -> str:

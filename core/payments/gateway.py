@@ -58,8 +58,12 @@ def sign(secret: bytes, timestamp: int, body: bytes) -> str:
 
 
 def verify(secret: bytes, header: str | None, body: bytes, now: int) -> bool:
-    """True when ``header`` signs ``body`` with ``secret`` within the tolerance of ``now``."""
-    if not header:
+    """True when ``header`` signs ``body`` with ``secret`` within the tolerance of ``now``.
+
+    A header that is not printable ASCII (what a web server hands over for other bytes) is
+    no signature: False, never an error.
+    """
+    if not header or not header.isascii() or not header.isprintable():
         return False
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     try:

@@ -28,6 +28,11 @@ from core.settlement import settlement
 from core.subscribers import passwords
 from core.subscribers.errors import NoPasswordSet
 
+MAX_POINTS = 10**9
+"""The most points one terminal payment may take: what the dearest item may cost
+(``core.catalogue.item_file.MAX_POINTS``). A terminal asking for more sent a malformed
+request (the POS API answers 400), and no amount near 2**63 reaches the ledger."""
+
 
 @dataclass(frozen=True)
 class PaymentRequest:

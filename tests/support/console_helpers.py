@@ -4,7 +4,7 @@ and logging in through the real pages with the code read from the outbox."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,11 +37,13 @@ class Shops:
     used_b: Bought
     statement_a: int
     statement_b: int
+    terminal_keys: dict[str, str] = field(default_factory=dict)
+    """The HMAC keys of the terminals T-A (M1) and T-B (M2)."""
 
 
 async def console_shops(services: Services, tmp_path: Path) -> Shops:
     """Owners for M1 and M2, a used and an unused voucher of each, and each one's statement."""
-    await merchant_mall(services, tmp_path)
+    keys = await merchant_mall(services, tmp_path)
     now = epoch(services.clock.now())
 
     def owners(conn: Connection) -> None:
@@ -70,7 +72,7 @@ async def console_shops(services: Services, tmp_path: Path) -> Shops:
     )
     ids = {s.merchant_code: s.id for s in made}
     open_a, open_b = await buy(services, "3001"), await buy(services, "3002")
-    return Shops(open_a, open_b, used_a, used_b, ids["M1"], ids["M2"])
+    return Shops(open_a, open_b, used_a, used_b, ids["M1"], ids["M2"], keys)
 
 
 async def last_code(services: Services, phone: str) -> str | None:
