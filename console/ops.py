@@ -23,7 +23,7 @@ from aiohttp_session import Session, get_session, new_session
 from sqlalchemy import Connection
 
 from console import session as sessions
-from console.pages import html_page
+from console.pages import html_page, posted
 from console.texts import Words
 from core.backoffice import operator_staff
 from core.backoffice.operator_staff import OperatorStaff
@@ -31,7 +31,7 @@ from core.catalogue import submissions
 from core.catalogue.errors import UnknownItem
 from core.merchants import admission
 from core.merchants.errors import ApplicationNotPending, UnknownApplication
-from core.platform import audit
+from core.platform import audit, inputs
 from core.platform.codes import Keyring
 from core.platform.db import Database
 
@@ -54,6 +54,7 @@ OPS = "/ops"
 REVIEWERS = frozenset({"business_admin", "admin"})
 FINAL = frozenset({"admin"})
 KEY = "ops_staff"
+MAX_ID = 10**12 - 1
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -227,8 +228,8 @@ class Ops:
                 raise web.HTTPFound(f"{self.prefix}/login?expired=1")
             op = Operator(member)
             if request.method == "POST":
-                posted = await request.post()
-                if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
+                fields = await posted(request)
+                if not sessions.csrf_ok(session, fields.get(sessions.CSRF_FIELD)):
                     return self.render(request, session, "ops_page.html", status=403, error="csrf")
             if member.role not in roles:
                 return self.render(
@@ -264,10 +265,10 @@ class Ops:
     async def login(self, request: web.Request) -> web.StreamResponse:
         """Check the pasted token; open a fresh operator session. Every attempt is audited."""
         session = await get_session(request)
-        posted = await request.post()
-        if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
+        fields = await posted(request)
+        if not sessions.csrf_ok(session, fields.get(sessions.CSRF_FIELD)):
             return self.render(request, session, "ops_login.html", status=403, error="csrf")
-        token = str(posted.get("token", "")).strip()
+        token = str(fields.get("token", "")).strip()
         now = self.console.now()
         keyring = self.console.keyring
         remote = (request.remote or "")[:64]
@@ -303,8 +304,8 @@ class Ops:
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         session = await get_session(request)
-        posted = await request.post()
-        if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
+        fields = await posted(request)
+        if not sessions.csrf_ok(session, fields.get(sessions.CSRF_FIELD)):
             return self.render(request, session, "ops_login.html", status=403, error="csrf")
         sessions.end(session)
         return self.render(request, session, "ops_login.html", message="logged_out")
@@ -338,7 +339,7 @@ class Ops:
 
     async def review(self, request: web.Request, session: Session, op: Operator) -> web.Response:
         """Approve (list) or reject (with a reason) one pending item."""
-        form = await request.post()
+        form = await posted(request)
         code = str(form.get("code", "")).strip()[:16]
         decision = str(form.get("decision", ""))
         reason = str(form.get("reason", "")).strip()[:200]
@@ -393,13 +394,12 @@ class Ops:
 
     async def decide(self, request: web.Request, session: Session, op: Operator) -> web.Response:
         """First review (start, pass, reject) or final review (approve, reject; admin only)."""
-        form = await request.post()
-        raw_id = str(form.get("id", ""))
+        form = await posted(request)
+        app_id = inputs.whole_number(form.get("id"), 1, MAX_ID)
         decision = str(form.get("decision", ""))
         reason = str(form.get("reason", "")).strip()[:200]
-        if not raw_id.isdigit() or len(raw_id) > 12:
+        if app_id is None:
             raise web.HTTPBadRequest()
-        app_id = int(raw_id)
         if decision not in ("start", "pass", "reject", "approve"):
             raise web.HTTPBadRequest()
         if decision == "reject" and not reason:

@@ -1,8 +1,27 @@
-"""What every console page (merchant or operator) is sent with."""
+"""What every console page (merchant or operator) is sent with, and how its form is read."""
 
 from __future__ import annotations
 
 from aiohttp import web
+from multidict import MultiDict, MultiDictProxy
+
+from core.platform import inputs
+
+FORM_KEY = web.RequestKey("console_form", MultiDictProxy[str])
+
+
+async def posted(request: web.Request) -> MultiDictProxy[str]:
+    """The request's form fields (read once), or ``inputs.MalformedInput``.
+
+    The console's forms are urlencoded UTF-8, as a browser sends them; a multipart body, a
+    declared charset other than UTF-8 or bytes that are not UTF-8 are refused (the error
+    middleware answers 415 or 400) instead of being guessed at.
+    """
+    if FORM_KEY not in request:
+        body = await request.read()
+        pairs = inputs.form_pairs(body, request.content_type, request.charset)
+        request[FORM_KEY] = MultiDictProxy(MultiDict(pairs))
+    return request[FORM_KEY]
 
 
 def html_page(body: str, status: int) -> web.Response:

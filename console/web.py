@@ -6,7 +6,8 @@ monthly statements, downloads bills, manages verifier phones and submits goods
 for review. Every query takes the session's merchant and filters by it
 (``core.vouchers.listing``, ``core.settlement.statements.of_merchant``,
 ``core.catalogue.submissions.of_merchant``…); another merchant's statement is a 404.
-Every POST carries the session's CSRF token. Bad input is answered on the page.
+Every POST carries the session's CSRF token. Bad input is answered on the page; a form
+that cannot be read (not urlencoded UTF-8: ``console.pages.posted``) gets a 400 or 415 page.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from sqlalchemy import Connection
 from console import session as sessions
 from console.chart import monthly_svg
 from console.ops import Ops
-from console.pages import html_page
+from console.pages import html_page, posted
 from console.session import Login
 from console.texts import LANGS, Words, pick_lang
 from core.catalogue import submissions
@@ -45,6 +46,7 @@ from core.merchants.errors import NotStaff
 from core.merchants.merchants import Actor
 from core.messaging import outbox
 from core.messaging.texts import short
+from core.platform import inputs
 from core.platform.clock import Clock, epoch
 from core.platform.codes import Keyring
 from core.platform.db import Database
@@ -74,6 +76,7 @@ PASSWORD = re.compile(r"\d{8}")
 CODE = re.compile(r"\d{6}")
 ITEM_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 MAX_POINTS = 10_000_000
+MAX_PAGE = 999_999
 log = logging.getLogger(__name__)
 
 
@@ -163,10 +166,10 @@ class Console:
 
     async def _form(self, request: web.Request, session: Session) -> dict[str, str] | None:
         """The posted fields, or None when the CSRF token is missing or wrong."""
-        posted = await request.post()
-        if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
+        fields = await posted(request)
+        if not sessions.csrf_ok(session, fields.get(sessions.CSRF_FIELD)):
             return None
-        return {k: v for k, v in posted.items() if isinstance(v, str)}
+        return {k: v for k, v in fields.items() if isinstance(v, str)}
 
     def staff_page(self, handler: Handler, *, owner: bool = False) -> AioHandler:
         """Wrap ``handler``: a live login and a current staff role, owner if asked; CSRF on POST."""
@@ -187,8 +190,8 @@ class Console:
                 raise web.HTTPFound(f"{PREFIX}/login?expired=1")
             staff = Staff(login, role, tuple(shops))
             if request.method == "POST":
-                posted = await request.post()
-                if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
+                fields = await posted(request)
+                if not sessions.csrf_ok(session, fields.get(sessions.CSRF_FIELD)):
                     return self.page_error(request, session, 403, "csrf")
             if owner and not staff.owner:
                 return self.render(
@@ -351,7 +354,7 @@ class Console:
         self, request: web.Request, session: Session, staff: Staff
     ) -> web.StreamResponse:
         """Act for another merchant this phone is also staff of."""
-        form = await request.post()
+        form = await posted(request)
         wanted = str(form.get("merchant_id", ""))
         if any(str(shop.merchant_id) == wanted for shop in staff.shops):
             session["merchant_id"] = int(wanted)
@@ -380,7 +383,7 @@ class Console:
                 end = self._day(q["to"]) + 86_400
         except ValueError:
             error, start, end = "bad_date", None, None
-        page_no = int(q["page"]) if q.get("page", "").isdigit() and len(q["page"]) < 7 else 1
+        page_no = inputs.whole_number(q.get("page"), 1, MAX_PAGE) or 1
         found = await self.db.read(
             partial(
                 listing.of_merchant,
@@ -436,7 +439,7 @@ class Console:
 
     async def verify(self, request: web.Request, session: Session, staff: Staff) -> web.Response:
         """Verify a voucher of this shop by order number and password."""
-        form = await request.post()
+        form = await posted(request)
         no = str(form.get("order_no", "")).strip()
         password = str(form.get("password", "")).strip()
         if not (ORDER_NO.fullmatch(no) and PASSWORD.fullmatch(password)):
@@ -555,7 +558,7 @@ class Console:
         """Confirm or dispute (with a reason) one of the shop's statements."""
         view = await self._statement(staff, request)
         action = request.match_info["action"]
-        form = await request.post()
+        form = await posted(request)
         reason = str(form.get("reason", "")).strip()
         t = Words(self.lang(request, session))
         try:
@@ -651,7 +654,7 @@ class Console:
 
     async def staff_add(self, request: web.Request, session: Session, staff: Staff) -> web.Response:
         """Add a verifier phone (who is told by SMS)."""
-        form = await request.post()
+        form = await posted(request)
         phone = self._phone(str(form.get("phone", "")))
         if phone is None:
             return await self.staff_list(request, session, staff, status=400, error="bad_phone")
@@ -686,7 +689,7 @@ class Console:
         self, request: web.Request, session: Session, staff: Staff
     ) -> web.Response:
         """Remove a verifier phone of this shop (never an owner)."""
-        form = await request.post()
+        form = await posted(request)
         phone = self._phone(str(form.get("phone", "")))
         if phone is None:
             return await self.staff_list(request, session, staff, status=400, error="bad_phone")
@@ -750,18 +753,14 @@ class Console:
 
     @staticmethod
     def _number(text: str, low: int, high: int) -> int | None:
-        text = text.strip()
-        if not text.isdigit() or len(text) > 9:
-            return None
-        value = int(text)
-        return value if low <= value <= high else None
+        return inputs.whole_number(text.strip(), low, high)
 
     async def goods_submit(
         self, request: web.Request, session: Session, staff: Staff
     ) -> web.Response:
         """Submit a voucher item for review; bad fields are named on the page."""
-        posted = await request.post()
-        form = {k: str(v).strip() for k, v in posted.items() if k != sessions.CSRF_FIELD}
+        fields = await posted(request)
+        form = {k: str(v).strip() for k, v in fields.items() if k != sessions.CSRF_FIELD}
         t = Words(self.lang(request, session))
         bad: list[str] = []
         code = form.get("code", "")
@@ -846,6 +845,10 @@ def _error_pages(console: Console) -> Any:
             return console.page_error(request, session, 405, "not_found")
         except web.HTTPException:
             raise
+        except inputs.MalformedInput as exc:
+            session = await get_session(request)
+            status = 415 if isinstance(exc, inputs.UnsupportedContent) else 400
+            return console.page_error(request, session, status, "bad_form")
         except Exception:
             log.exception("console page failed: %s %s", request.method, request.path)
             session = await get_session(request)

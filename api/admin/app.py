@@ -29,6 +29,7 @@ from api.admin.errors import domain_problem, problem
 from api.admin.fields import BadInput
 from api.admin.registry import STAFF_KEY, Route, TooLarge, openapi, serve
 from core.backoffice import operator_staff
+from core.platform import inputs
 from core.platform.errors import DomainError
 
 BASE = "/admin/v1"
@@ -60,7 +61,7 @@ def all_routes(extra: tuple[Route, ...] = ()) -> list[Route]:
 
 
 def _bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
+    header = inputs.header(request.headers.get("Authorization")) or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None

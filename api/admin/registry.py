@@ -10,7 +10,6 @@ error table and the OpenAPI entry come with it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from collections.abc import Awaitable, Callable
@@ -25,6 +24,7 @@ from api.admin.deps import AdminDeps
 from api.admin.errors import PROBLEM, PROBLEM_SCHEMA, problem
 from api.admin.fields import BadInput, Body, Field
 from core.backoffice.operator_staff import OperatorStaff
+from core.platform import inputs
 from core.platform.clock import epoch
 
 BUSINESS_ADMIN, ADMIN, FINANCE, SUPPORT = "business_admin", "admin", "finance", "support"
@@ -178,9 +178,9 @@ def serve(route: Route, deps: AdminDeps) -> Callable[[web.Request], Awaitable[we
         if route.body is not None:
             raw = await _read_body(request)
             try:
-                decoded = json.loads(raw or b"null")
-            except (ValueError, UnicodeDecodeError):
-                raise BadInput("body", "is not JSON") from None
+                decoded = inputs.json_body(raw)
+            except inputs.MalformedInput as exc:
+                raise BadInput("body", exc.reason) from None
             payload = route.body.parse(decoded)
         call = Call(member, path, query, payload, deps, epoch(deps.clock.now()))
         result = await route.handler(call)

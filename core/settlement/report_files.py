@@ -4,6 +4,12 @@ The format follows the file name: ``.xlsx`` or ``.csv``. Rows are written as
 they stream from the database, so a big month never sits in memory; the XLSX
 gets a summary sheet with a chart (points by category and method for the
 points-cost report, points and amount by day for a statement).
+
+No text becomes a formula (issue 13 §5): a merchant's or item's name or a dispute reason
+is the merchant's to choose. Every CSV row goes through ``core.platform.cells.csv_row``
+(OWASP's leading quote); every XLSX cell is written by its type (``_write_row``: text with
+``write_string``, never ``write``), and the workbook is opened with XlsxWriter's string
+conversions to formulas, links and numbers off.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import xlsxwriter
 
+from core.platform.cells import csv_row
 from core.settlement.reports import CostRow, LineRow
 from core.settlement.settlement import StatementView
 from core.settlement.texts import yuan
@@ -32,8 +39,19 @@ LINE_HEADER = (
     "rate_cents",
     "rate_points",
     "amount_cents",
+    "item_code",
+    "item_zh",
+    "item_en",
 )
 PROGRESS_EVERY = 1000
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+"""XlsxWriter would otherwise write a string that looks like a formula, a link or a number
+as one, even through ``write_row``; ``_write_row`` never relies on it."""
 
 
 def _kind(path: Path) -> str:
@@ -48,7 +66,18 @@ def check_path(path: Path) -> None:
 
 
 def _workbook(path: Path) -> Any:
-    return xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    return xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+
+
+def _write_row(sheet: Any, row: int, col: int, values: Iterable[object], fmt: Any = None) -> None:
+    """Write ``values`` from (``row``, ``col``) on, each by its type: text is always text."""
+    for i, value in enumerate(values, start=col):
+        if value is None:
+            sheet.write_blank(row, i, None, fmt)
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            sheet.write_string(row, i, str(value), fmt)
+        else:
+            sheet.write_number(row, i, value, fmt)
 
 
 # ------------------------------------------------------------------- points cost
@@ -58,23 +87,24 @@ def write_points_cost(path: Path, period: str, rows: list[CostRow]) -> None:
     if _kind(path) == "csv":
         with path.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
-            writer.writerow(COST_HEADER)
+            writer.writerow(csv_row(COST_HEADER))
             for r in rows:
-                writer.writerow((r.category, r.method, r.count, r.points, r.value_cents))
+                writer.writerow(csv_row((r.category, r.method, r.count, r.points, r.value_cents)))
         return
     book = _workbook(path)
     try:
         bold = book.add_format({"bold": True})
         money = book.add_format({"num_format": "#,##0.00"})
         sheet = book.add_worksheet("points cost")
-        sheet.write_row(0, 0, (f"Points cost {period}",), bold)
-        sheet.write_row(1, 0, (*COST_HEADER, "value_yuan", "label"), bold)
+        _write_row(sheet, 0, 0, (f"Points cost {period}",), bold)
+        _write_row(sheet, 1, 0, (*COST_HEADER, "value_yuan", "label"), bold)
         for i, r in enumerate(rows, start=2):
-            sheet.write_row(i, 0, (r.category, r.method, r.count, r.points, r.value_cents))
+            _write_row(sheet, i, 0, (r.category, r.method, r.count, r.points, r.value_cents))
             sheet.write_number(i, 5, r.value_cents / 100, money)
             sheet.write_string(i, 6, f"{r.category}/{r.method}")
         total = len(rows) + 2
-        sheet.write_row(
+        _write_row(
+            sheet,
             total,
             0,
             (
@@ -116,6 +146,9 @@ def _line_values(line: LineRow, tz: ZoneInfo) -> tuple[object, ...]:
         line.rate_cents,
         line.rate_points,
         line.amount_cents,
+        line.item_code,
+        line.item_zh,
+        line.item_en,
     )
 
 
@@ -130,10 +163,10 @@ def write_statement(
     if _kind(path) == "csv":
         with path.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
-            writer.writerow(LINE_HEADER)
+            writer.writerow(csv_row(LINE_HEADER))
             n = 0
             for n, line in enumerate(lines, start=1):
-                writer.writerow(_line_values(line, tz))
+                writer.writerow(csv_row(_line_values(line, tz)))
                 if on_progress is not None and n % PROGRESS_EVERY == 0:
                     on_progress(n)
         if on_progress is not None:
@@ -154,12 +187,12 @@ def _statement_xlsx(
         bold = book.add_format({"bold": True})
         summary = book.add_worksheet("statement")
         detail = book.add_worksheet("lines")
-        detail.write_row(0, 0, LINE_HEADER, bold)
+        _write_row(detail, 0, 0, LINE_HEADER, bold)
         days: dict[str, list[int]] = {}
         n = 0
         for n, line in enumerate(lines, start=1):
             values = _line_values(line, tz)
-            detail.write_row(n, 0, values)
+            _write_row(detail, n, 0, values)
             day = str(values[1])[:10]
             acc = days.setdefault(day, [0, 0, 0])
             acc[0] += 1
@@ -181,11 +214,11 @@ def _statement_xlsx(
             ("reason", view.reason or ""),
         )
         for i, (label, value) in enumerate(head):
-            summary.write_row(i, 0, (label, value))
+            _write_row(summary, i, 0, (label, value))
         top = len(head) + 1
-        summary.write_row(top, 0, ("day", "lines", "points", "amount_cents"), bold)
+        _write_row(summary, top, 0, ("day", "lines", "points", "amount_cents"), bold)
         for i, (day, (count, points, cents)) in enumerate(sorted(days.items()), start=top + 1):
-            summary.write_row(i, 0, (day, count, points, cents))
+            _write_row(summary, i, 0, (day, count, points, cents))
         if days:
             last = top + len(days)
             chart = book.add_chart({"type": "column"})

@@ -57,6 +57,10 @@ class LineRow:
     rate_cents: int
     rate_points: int
     amount_cents: int
+    item_code: str = ""
+    """The voucher's item (empty for a payment at a terminal, which names none)."""
+    item_zh: str = ""
+    item_en: str = ""
 
 
 def points_cost(conn: Connection, period: str, tz: ZoneInfo) -> list[CostRow]:
@@ -115,7 +119,8 @@ def points_cost(conn: Connection, period: str, tz: ZoneInfo) -> list[CostRow]:
 
 
 def statement_lines(conn: Connection, statement_id: int, batch: int = 5000) -> Iterator[LineRow]:
-    """The statement's lines in consumption order, streamed ``batch`` rows at a time."""
+    """The statement's lines in consumption order, streamed ``batch`` rows at a time, each
+    with the item its voucher was for (empty strings for a terminal payment)."""
     result = conn.execution_options(yield_per=batch).execute(
         select(
             settlement_line.c.id,
@@ -126,12 +131,32 @@ def statement_lines(conn: Connection, statement_id: int, batch: int = 5000) -> I
             settlement_line.c.rate_cents,
             settlement_line.c.rate_points,
             settlement_line.c.amount_cents,
+            item.c.code,
+            item.c.name_zh,
+            item.c.name_en,
+        )
+        .select_from(
+            settlement_line.outerjoin(
+                orders_table, orders_table.c.id == settlement_line.c.order_id
+            ).outerjoin(item, item.c.id == orders_table.c.item_id)
         )
         .where(settlement_line.c.statement_id == statement_id)
         .order_by(settlement_line.c.consumed_at, settlement_line.c.id)
     )
     for r in result:
-        yield LineRow(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), int(r[5]), int(r[6]), int(r[7]))
+        yield LineRow(
+            int(r[0]),
+            int(r[1]),
+            r[2],
+            r[3],
+            int(r[4]),
+            int(r[5]),
+            int(r[6]),
+            int(r[7]),
+            r[8] or "",
+            r[9] or "",
+            r[10] or "",
+        )
 
 
 @dataclass(frozen=True)
