@@ -81,8 +81,11 @@ def form_pairs(
 
     Raises ``UnsupportedContent`` for another content type (multipart included) or a charset
     other than UTF-8, and ``MalformedInput`` when the body or an escape is not UTF-8 or it
-    holds more than ``MAX_FORM_FIELDS`` fields.
+    holds more than ``MAX_FORM_FIELDS`` fields. An empty body is an empty form, whatever
+    its declared type (there is nothing to misread).
     """
+    if not body:
+        return []
     if content_type not in ("", FORM_TYPE):
         raise UnsupportedContent("Content-Type", f"must be {FORM_TYPE}")
     _form_charset(declared_charset)

@@ -270,6 +270,158 @@ def _twilio_signature(path: str, params: dict[str, str]) -> bytes:
     return RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL + path, params).encode()
 
 
+# ------------------------------------------------------------------ the issue's examples
+
+
+def _pos_headers(
+    world: World, path: str, body: bytes, signature: bytes | None = None
+) -> list[Header]:
+    ts, nonce = str(world.now()), secrets.token_hex(16)
+    signed = pos_sign(world.terminal_keys["T-A"], "POST", path, ts, nonce, body).encode()
+    return [
+        (b"Content-Type", b"application/json"),
+        (b"X-Terminal-Id", b"T-A"),
+        (b"X-Timestamp", ts.encode()),
+        (b"X-Nonce", nonce.encode()),
+        (b"X-Signature", signed if signature is None else signature),
+    ]
+
+
+def test_the_examples_of_the_issue_are_refused_and_write_nothing(world: World) -> None:
+    """Each was a 500: now a 4xx with a reason, and every table as it was."""
+    pay = "/pos/v1/payments"
+    huge = json.dumps(
+        {
+            "msisdn": "+8613800138000",
+            "points_password": "135790",
+            "second_password": "246801",
+            "idempotency_key": "k-huge",
+            "points": 2**63,
+        }
+    ).encode()
+    callback = [
+        (b"Content-Type", b"application/json"),
+        (GATEWAY_HEADER.encode(), b"t=1,v1=\xc3\xa9"),
+    ]
+    kind, with_file = multipart([(b"Body", b"JF", b"a.txt", b"text/plain")])
+    form = [(b"Content-Type", FORM)]
+    cookie = (b"Cookie", world.console_cookie)
+    deep = b"[" * 5000 + b"]" * 5000
+    admin = [(b"Authorization", b"Bearer " + world.admin_token.encode())]
+    cases: list[tuple[str, str, bytes, list[Header], bytes, int, bytes]] = [
+        (
+            "POS: 2**63 points",
+            "POST",
+            pay.encode(),
+            _pos_headers(world, pay, huge),
+            huge,
+            400,
+            b"bad_points",
+        ),
+        (
+            "POS: a non-ASCII signature",
+            "POST",
+            pay.encode(),
+            _pos_headers(world, pay, b"{}", "é".encode() * 32),
+            b"{}",
+            401,
+            b"bad_signature",
+        ),
+        (
+            "pay link: a non-ASCII k",
+            "GET",
+            b"/pay/261120000001?k=%C3%A9",
+            [],
+            b"",
+            400,
+            b"not a payment link",
+        ),
+        (
+            "payment callback: a non-ASCII signature",
+            "POST",
+            b"/payments/callback",
+            callback,
+            b"{}",
+            403,
+            b"bad signature",
+        ),
+        (
+            "Twilio: a file field",
+            "POST",
+            b"/sms/twilio",
+            [(b"Content-Type", kind)],
+            with_file,
+            415,
+            b"Content-Type",
+        ),
+        (
+            "Twilio: bytes that are not UTF-8",
+            "POST",
+            b"/sms/twilio",
+            form,
+            b"Body=%FF&From=\xff",
+            400,
+            b"not UTF-8",
+        ),
+        (
+            "Twilio: an unknown charset",
+            "POST",
+            b"/sms/twilio",
+            [(b"Content-Type", FORM + b"; charset=x-no-such")],
+            b"Body=JF",
+            415,
+            b"UTF-8",
+        ),
+        (
+            "Kannel DLR: a superscript digit",
+            "GET",
+            b"/sms/kannel/dlr?secret=" + KANNEL_SECRET.encode() + b"&id=%C2%B2&type=1",
+            [],
+            b"",
+            400,
+            b"id, part",
+        ),
+        (
+            "Telegram: a message without a chat",
+            "POST",
+            f"/tg/{TG_SECRET}".encode(),
+            [
+                (b"Content-Type", b"application/json"),
+                (b"X-Telegram-Bot-Api-Secret-Token", TG_SECRET.encode()),
+            ],
+            json.dumps(
+                {"update_id": 7, "message": {"message_id": 7, "date": 1, "text": "BZ"}}
+            ).encode(),
+            400,
+            b"update.message.chat",
+        ),
+        (
+            "console: a form in an unknown charset",
+            "POST",
+            b"/console/verify",
+            [(b"Content-Type", FORM + b"; charset=x-no-such"), cookie],
+            b"csrf=" + world.console_csrf.encode(),
+            415,
+            "无法读取".encode(),
+        ),
+        ("console: page ²", "GET", b"/console/orders?page=%C2%B2", [cookie], b"", 200, b"<table"),
+        (
+            "admin API: JSON 5,000 deep",
+            "POST",
+            b"/admin/v1/categories",
+            [(b"Content-Type", b"application/json"), *admin],
+            deep,
+            400,
+            b"nested deeper",
+        ),
+    ]
+    for name, method, target, headers, body, status, reason in cases:
+        before = world.run(row_counts(world.services.db))
+        got, answer = world.run(send(world.port, method, target, headers, body))
+        assert (got, reason in answer) == (status, True), (name, answer[-400:])
+        assert world.run(row_counts(world.services.db)) == before, name
+
+
 # ------------------------------------------------------------------------------ SMS
 
 
