@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from functools import partial
 
 from aiohttp import web
@@ -45,6 +46,7 @@ KANNEL_STATES = {"1": "delivered", "2": "failed", "4": "sent", "8": "sent", "16"
 
 MAX_ID = 2**53
 MAX_PARTS = 255
+ERROR_CODE = re.compile(r"[0-9A-Za-z]{1,16}")
 
 
 def _int(value: str | None, default: int, high: int) -> int | None:
@@ -76,8 +78,11 @@ class TwilioStatus:
         state = TWILIO_STATES.get(status.lower())
         if state is None:
             return web.Response(status=204)
-        error = params.get("ErrorCode")
-        error_code = error or None
+        error_code = params.get("ErrorCode") or None
+        if error_code is not None and not ERROR_CODE.fullmatch(error_code):
+            return web.Response(
+                status=400, text="ErrorCode: Twilio's codes are 1-16 letters or digits"
+            )
         report = outbox.Report(
             provider="twilio",
             code=status.lower(),

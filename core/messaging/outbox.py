@@ -291,7 +291,7 @@ def record_report(conn: Connection, message_id: int, report: Report, *, now: int
             part=report.part,
             code=report.code[:16],
             state=report.state,
-            error_code=report.error_code,
+            error_code=report.error_code[:16] if report.error_code else None,
             received_at=now,
         )
         .returning(delivery_report.c.id)

@@ -19,7 +19,7 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, quote_from_bytes
+from urllib.parse import quote, quote_from_bytes, urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -307,6 +307,7 @@ def test_the_examples_of_the_issue_are_refused_and_write_nothing(world: World) -
     form = [(b"Content-Type", FORM)]
     cookie = (b"Cookie", world.console_cookie)
     deep = b"[" * 5000 + b"]" * 5000
+    long_error = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed", "ErrorCode": "3" * 40}
     admin = [(b"Authorization", b"Bearer " + world.admin_token.encode())]
     cases: list[tuple[str, str, bytes, list[Header], bytes, int, bytes]] = [
         (
@@ -371,6 +372,18 @@ def test_the_examples_of_the_issue_are_refused_and_write_nothing(world: World) -
             b"Body=JF",
             415,
             b"UTF-8",
+        ),
+        (
+            "Twilio status: an ErrorCode longer than its column",
+            "POST",
+            b"/sms/twilio/status?o=1",
+            [
+                (b"Content-Type", FORM),
+                (b"X-Twilio-Signature", _twilio_signature("/sms/twilio/status?o=1", long_error)),
+            ],
+            urlencode(long_error).encode(),
+            400,
+            b"ErrorCode",
         ),
         (
             "Kannel DLR: a superscript digit",
@@ -442,10 +455,22 @@ def test_twilio_webhooks_refuse_bad_input_without_a_500(world: World) -> None:
 
     @PROPERTY
     @given(
-        params=st.dictionaries(
-            st.sampled_from([f.decode() for f in TWILIO_FIELDS]), st.text(max_size=30), max_size=7
+        params=st.fixed_dictionaries(
+            {},
+            optional={
+                "MessageSid": st.one_of(st.text(max_size=80), st.just("SM" + "0" * 32)),
+                "SmsSid": st.text(max_size=40),
+                "From": st.one_of(st.text(max_size=40), st.just("+8613800138000")),
+                "To": st.text(max_size=40),
+                "Body": st.text(max_size=60),
+                "MessageStatus": st.one_of(
+                    st.sampled_from(["delivered", "failed", "undelivered", "sent"]),
+                    st.text(max_size=12),
+                ),
+                "ErrorCode": st.text(max_size=40),
+            },
         ),
-        ours=st.one_of(st.none(), numbers_as_text),
+        ours=st.one_of(st.none(), numbers_as_text, st.integers(1, 6).map(str)),
     )
     def signed(params: dict[str, str], ours: str | None) -> None:
         for path in ("/sms/twilio", "/sms/twilio/status"):
