@@ -25,6 +25,8 @@ from core.platform.clock import Clock, epoch
 from core.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
+MAX_CHARGE_ID = 64
+"""The gateway's charge ids are kept in ``payment_saga.charge_id`` (64 characters)."""
 ORDER_NO = re.compile(r"[\x21-\x7e]{1,32}")
 TOKEN = re.compile(r"[\x21-\x7e]{1,128}")
 """Printable ASCII: what our links hold; anything else cannot be one of them."""
@@ -54,8 +56,12 @@ class PaymentRoutes:
             kind, charge_id = event["type"], event["data"]["id"]
         except (inputs.MalformedInput, KeyError, TypeError):
             return web.json_response({"error": "not a charge event"}, status=400)
-        if not isinstance(kind, str) or not isinstance(charge_id, str) or not charge_id:
-            return web.json_response({"error": "type and data.id must be strings"}, status=400)
+        charge_id = inputs.token(charge_id, MAX_CHARGE_ID)
+        if not isinstance(kind, str) or charge_id is None:
+            return web.json_response(
+                {"error": f"type must be a string, data.id 1-{MAX_CHARGE_ID} ASCII characters"},
+                status=400,
+            )
         if kind != "charge.succeeded":
             return web.json_response({"ok": True, "ignored": kind})
         try:

@@ -9,8 +9,8 @@ Every request is signed by the terminal's key (``core.merchants.merchants.termin
 
 A missing or bad signature, an old timestamp or a nonce seen before is answered
 401 with a reason and has no effect. A signed body that is not what the route takes
-(not UTF-8 JSON, not an object, a field missing or of the wrong type, points outside
-1..``core.payments.pos.MAX_POINTS``) is answered 400 before the unit of work, so it
+(not UTF-8 JSON, not an object, a field missing, of the wrong type or not printable ASCII,
+points outside 1..``core.payments.pos.MAX_POINTS``) is answered 400 before the unit of work, so it
 changes nothing and does not use up its nonce. The nonce is recorded in the same
 transaction as the request's effect. Answers are JSON: ``{"ok": true, ...}`` or
 ``{"ok": false, "reason": "..."}`` (``api.pos_errors``).
@@ -48,6 +48,9 @@ NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 TERMINAL_ID = re.compile(r"[\x21-\x7e]{1,64}")
 SIGNATURE = re.compile(r"[0-9A-Fa-f]{64}")
+MAX_QR_TOKEN = 200
+MAX_ORDER_NO = 20
+"""Order numbers and voucher passwords are digits; a QR token is URL-safe base64."""
 HEADERS = ("X-Terminal-Id", "X-Timestamp", "X-Nonce", "X-Signature")
 
 
@@ -210,11 +213,13 @@ class PosApi:
 
     @staticmethod
     def _voucher_request(payload: dict[str, Any]) -> VoucherRequest:
-        token, no, password = (payload.get(k) for k in ("qr_token", "order_no", "password"))
-        if isinstance(token, str) and token:
-            return VoucherRequest(token[:200], "", "")
-        if isinstance(no, str) and isinstance(password, str) and no and password:
-            return VoucherRequest(None, no[:20], password[:20])
+        token = inputs.token(payload.get("qr_token"), MAX_QR_TOKEN)
+        no = inputs.token(payload.get("order_no"), MAX_ORDER_NO)
+        password = inputs.token(payload.get("password"), MAX_ORDER_NO)
+        if token is not None:
+            return VoucherRequest(token, "", "")
+        if no is not None and password is not None:
+            return VoucherRequest(None, no, password)
         raise BadRequest("need_qr_token_or_order_no_and_password")
 
     def _verify(

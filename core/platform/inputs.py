@@ -6,7 +6,8 @@ send, or a number no column can hold is refused at the boundary with ``Malformed
 adapter answers 400, or 415 for ``UnsupportedContent``) and never reaches the database.
 
 * Form bodies are ``application/x-www-form-urlencoded`` in UTF-8 (a ``charset`` other than
-  UTF-8 or US-ASCII is refused, never guessed); percent-escapes must decode to UTF-8 too.
+  UTF-8 or US-ASCII is refused, never guessed); percent-escapes must decode to UTF-8 too,
+  and no field holds NUL (no browser or carrier sends one, and PostgreSQL keeps none).
 * JSON bodies are UTF-8 (RFC 8259 §8.1), nested at most ``MAX_JSON_DEPTH`` deep.
 * Header values are ASCII (aiohttp hands other bytes over as lone surrogates, which no
   ``str.encode`` or ``hmac.compare_digest`` accepts).
@@ -91,7 +92,7 @@ def form_pairs(
     _form_charset(declared_charset)
     try:
         text = body.decode("utf-8")
-        return parse_qsl(
+        pairs = parse_qsl(
             text,
             keep_blank_values=True,
             encoding="utf-8",
@@ -102,6 +103,10 @@ def form_pairs(
         raise MalformedInput("body", "the form is not UTF-8") from None
     except ValueError:
         raise MalformedInput("body", f"more than {MAX_FORM_FIELDS} fields") from None
+    for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            raise MalformedInput(name if "\x00" not in name else "body", "holds NUL")
+    return pairs
 
 
 def _depth(value: Any, limit: int) -> None:
@@ -141,6 +146,14 @@ def header(value: str | None) -> str | None:
     if value is None or not value.isascii() or not value.isprintable():
         return None
     return value
+
+
+def token(value: object, max_length: int) -> str | None:
+    """``value`` when it is a string of 1 to ``max_length`` printable ASCII characters (an
+    identifier another system gave us: a charge id, an order number), else None."""
+    if not isinstance(value, str) or not 0 < len(value) <= max_length:
+        return None
+    return value if value.isascii() and value.isprintable() else None
 
 
 def whole_number(text: str | None, low: int, high: int) -> int | None:

@@ -177,8 +177,19 @@ numbers_as_text = st.one_of(
     huge_ints.map(str),
     st.sampled_from(["١٢٣", "²", "0x10", "1e9", "-0", "+5", " 7", "7 ", "９"]),
 )
+long_texts = st.text(min_size=65, max_size=600)
+"""Longer than any column of the schema but the free texts."""
+nul_texts = st.builds(lambda a, b: a + "\x00" + b, st.text(max_size=8), st.text(max_size=8))
+"""PostgreSQL keeps no NUL in a text column."""
 json_scalars = st.one_of(
-    st.none(), st.booleans(), huge_ints, st.floats(), st.text(max_size=20), numbers_as_text
+    st.none(),
+    st.booleans(),
+    huge_ints,
+    st.floats(),
+    st.text(max_size=20),
+    long_texts,
+    nul_texts,
+    numbers_as_text,
 )
 json_values = st.recursive(
     json_scalars,
@@ -204,6 +215,8 @@ charsets = st.sampled_from(
 raw_text = st.one_of(
     st.binary(max_size=40),
     st.text(max_size=20).map(lambda s: s.encode("utf-8", "surrogatepass")),
+    long_texts.map(str.encode),
+    nul_texts.map(str.encode),
     numbers_as_text.map(str.encode),
 )
 
@@ -307,6 +320,10 @@ def test_the_examples_of_the_issue_are_refused_and_write_nothing(world: World) -
     form = [(b"Content-Type", FORM)]
     cookie = (b"Cookie", world.console_cookie)
     deep = b"[" * 5000 + b"]" * 5000
+    now = world.now()
+    nul_order = json.dumps({"order_no": "2611\x00", "password": "12345678"}).encode()
+    nul_charge = json.dumps({"type": "charge.succeeded", "data": {"id": "ch_\x00"}}).encode()
+    nul_sid = {"MessageSid": "SM\x00", "MessageStatus": "failed"}
     long_error = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed", "ErrorCode": "3" * 40}
     admin = [(b"Authorization", b"Bearer " + world.admin_token.encode())]
     cases: list[tuple[str, str, bytes, list[Header], bytes, int, bytes]] = [
@@ -386,6 +403,60 @@ def test_the_examples_of_the_issue_are_refused_and_write_nothing(world: World) -
             b"ErrorCode",
         ),
         (
+            "POS: an order number holding NUL",
+            "POST",
+            b"/pos/v1/vouchers/verify",
+            _pos_headers(world, "/pos/v1/vouchers/verify", nul_order),
+            nul_order,
+            400,
+            b"need_qr_token",
+        ),
+        (
+            "payment callback: a charge id holding NUL",
+            "POST",
+            b"/payments/callback",
+            [
+                (b"Content-Type", b"application/json"),
+                (
+                    GATEWAY_HEADER.encode(),
+                    gateway_sign(GATEWAY_SECRET.encode(), now, nul_charge).encode(),
+                ),
+            ],
+            nul_charge,
+            400,
+            b"data.id",
+        ),
+        (
+            "Twilio status: a MessageSid holding NUL",
+            "POST",
+            b"/sms/twilio/status",
+            [
+                (b"Content-Type", FORM),
+                (b"X-Twilio-Signature", _twilio_signature("/sms/twilio/status", nul_sid)),
+            ],
+            urlencode(nul_sid).encode(),
+            400,
+            b"NUL",
+        ),
+        (
+            "Kannel: a sender holding NUL",
+            "GET",
+            b"/sms/kannel?secret=" + KANNEL_SECRET.encode() + b"&from=%2B86138%00&id=k1&text=JF",
+            [],
+            b"",
+            400,
+            b"printable",
+        ),
+        (
+            "console: a dispute reason holding NUL",
+            "POST",
+            f"/console/statements/{world.statement_id}/dispute".encode(),
+            [(b"Content-Type", FORM), cookie],
+            b"reason=a%00b&csrf=" + world.console_csrf.encode(),
+            400,
+            "无法读取".encode(),
+        ),
+        (
             "Kannel DLR: a superscript digit",
             "GET",
             b"/sms/kannel/dlr?secret=" + KANNEL_SECRET.encode() + b"&id=%C2%B2&type=1",
@@ -458,11 +529,11 @@ def test_twilio_webhooks_refuse_bad_input_without_a_500(world: World) -> None:
         params=st.fixed_dictionaries(
             {},
             optional={
-                "MessageSid": st.one_of(st.text(max_size=80), st.just("SM" + "0" * 32)),
-                "SmsSid": st.text(max_size=40),
-                "From": st.one_of(st.text(max_size=40), st.just("+8613800138000")),
-                "To": st.text(max_size=40),
-                "Body": st.text(max_size=60),
+                "MessageSid": st.one_of(st.text(max_size=80), nul_texts, st.just("SM" + "0" * 32)),
+                "SmsSid": st.one_of(st.text(max_size=40), nul_texts),
+                "From": st.one_of(st.text(max_size=40), nul_texts, st.just("+8613800138000")),
+                "To": st.one_of(st.text(max_size=40), nul_texts),
+                "Body": st.one_of(st.text(max_size=60), nul_texts),
                 "MessageStatus": st.one_of(
                     st.sampled_from(["delivered", "failed", "undelivered", "sent"]),
                     st.text(max_size=12),

@@ -32,6 +32,9 @@ def test_a_form_is_urlencoded_utf8_and_nothing_else() -> None:
     for body in (b"a=%FF", b"a=\xff", b"a=%C3"):
         with pytest.raises(MalformedInput, match="not UTF-8"):
             inputs.form_pairs(body, FORM, None)
+    for body in (b"a=%00", b"%00=1", b"a=x\x00y"):
+        with pytest.raises(MalformedInput, match="NUL"):
+            inputs.form_pairs(body, FORM, None)
     with pytest.raises(MalformedInput, match="fields"):
         inputs.form_pairs(b"&".join([b"a=1"] * (inputs.MAX_FORM_FIELDS + 1)), FORM, None)
 
@@ -56,6 +59,9 @@ def test_headers_whole_numbers_and_charsets() -> None:
     assert inputs.header("t=1,v1=ab") == "t=1,v1=ab"
     for value in (None, "\udce9", "é", "a\x00b", "a\tb"):
         assert inputs.header(value) is None
+    assert inputs.token("ch_123", 64) == "ch_123"
+    for value in (None, 7, "", "x" * 65, "ch\x00", "é", "a b\n"):
+        assert inputs.token(value, 64) is None, value
     assert inputs.whole_number("0042", 1, 100) == 42
     for text in (None, "", "²", "١٢", "９", "-1", "+1", " 1", "1e3", "0x1", "9" * 19, "101"):
         assert inputs.whole_number(text, 1, 100) is None, text
