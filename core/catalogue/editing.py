@@ -72,7 +72,7 @@ class ItemSpec:
     listed_at: int | None = None
     active: bool = True
     pay_methods: str | None = None
-    """Comma-separated (§3.5.6); None: ``points``, plus ``points_cash`` when ``cash_cents``."""
+    """Comma-separated (§3.5.6); None: ``points_cash`` when ``cash_cents``, else ``points``."""
     price_cents: int | None = None
     """The full money price, for ``cash``, ``phone_bill`` and ``online_bank``."""
 
@@ -118,7 +118,7 @@ def upsert_item(conn: Connection, spec: ItemSpec, now: int) -> int:
     methods = pay_methods.parse(
         spec.pay_methods
         if spec.pay_methods is not None
-        else ("points,points_cash" if spec.cash_cents else "points")
+        else ("points_cash" if spec.cash_cents else "points")
     )
     why = pay_methods.check(methods, spec.cash_cents, spec.price_cents)
     if why is not None:

@@ -105,7 +105,7 @@ async def world(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncI
             face_value_cents=2000,
             cash_cents=CASH,
             price_cents=PRICE,
-            pay_methods="points,points_cash,cash,phone_bill,online_bank",
+            pay_methods="points_cash,cash,phone_bill,online_bank",
         )
         await built.services.db.write(partial(upsert_item, spec=spec, now=now))
         cash_only = ItemSpec(
@@ -588,8 +588,8 @@ async def test_two_schedulers_reconcile_and_settle_once(
 
 
 async def test_sms_dh_with_xj_answers_with_a_pay_link_that_pays(world: World) -> None:
-    plain = await send(world.services, ALICE, "DH 5001")  # a points item keeps points only
-    assert "分已冻结" in plain.reply
+    plain = await send(world.services, ALICE, "DH 5001")  # §3.5.6: no points-only price
+    assert plain.reply.startswith("5001可用付款方式:XJ=积分+现金") and "DH 5001 1 XJ" in plain.reply
     await send(world.services, ALICE, "EN")
     reply = (await send(world.services, ALICE, "DH 5001 1 XJ")).reply
     match = re.search(r"Order (\d+): .* 1,000 pts \+ ¥5\. Pay within 15 min: (\S+)$", reply)
