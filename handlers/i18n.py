@@ -548,6 +548,7 @@ def short_date(epoch_seconds: int, tz: ZoneInfo) -> str:
 CATALOG["zh"].update(
     {
         "dh_pay": "订单{no}:{name}×{qty},{price},{minutes}分钟内付款:{link}",
+        "dh_pay_apart": "订单{no}:{name}×{qty},{price},{minutes}分钟内付款,付款链接另发短信。",
         "price_points_cash": "{points:,}分+¥{yuan}",
         "price_money": "¥{yuan}({method})",
         "pm_points": "积分",
@@ -561,6 +562,10 @@ CATALOG["zh"].update(
 CATALOG["en"].update(
     {
         "dh_pay": "Order {no}: {name} x{qty}, {price}. Pay within {minutes} min: {link}",
+        "dh_pay_apart": (
+            "Order {no}: {name} x{qty}, {price}. Pay within {minutes} min;"
+            " the pay link follows in its own SMS."
+        ),
         "price_points_cash": "{points:,} pts + ¥{yuan}",
         "price_money": "¥{yuan} ({method})",
         "pm_points": "points",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.messaging import outbox, segments
 from core.orders import cancellation, checkout, orders, redemption
 from core.orders.checkout import CheckoutPaid
 from core.orders.orders import OrderView
@@ -68,21 +69,27 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
     if pending.points:
         price = ctx.t("price_points_cash", points=pending.points, yuan=yuan(pending.cash_cents))
     link = payments.pay_link(ctx.policy.pay_base_url, ctx.keyring, pending.no)
-    return Reply(
-        fit(
-            lambda name: ctx.t(
-                "dh_pay",
-                no=pending.no,
-                name=name,
-                qty=pending.qty,
-                price=price,
-                minutes=ctx.policy.orders.pay_seconds // 60,
-                link=link,
-            ),
-            pending.item.name(ctx.lang),
-            ctx.policy.segment_budget,
+    name = pending.item.name(ctx.lang)
+    minutes = ctx.policy.orders.pay_seconds // 60
+
+    def answer(key: str, title: str) -> str:
+        return ctx.t(
+            key, no=pending.no, name=title, qty=pending.qty, price=price, minutes=minutes, link=link
         )
+
+    budget = ctx.policy.segment_budget
+    if segments.fits(answer("dh_pay", ""), budget):
+        return Reply(fit(lambda title: answer("dh_pay", title), name, budget))
+    # A long public URL leaves no room: the link travels alone, whole, in its own SMS
+    # (a cut link cannot be followed), keyed by the order so a retry sends it once.
+    outbox.enqueue(
+        ctx.conn,
+        key=f"pay-link:{pending.no}",
+        recipient=ctx.subscriber.msisdn,
+        text=link,
+        now=ctx.now,
     )
+    return Reply(fit(lambda title: answer("dh_pay_apart", title), name, budget))
 
 
 def confirm(ctx: Context, cmd: Confirm) -> Reply:
