@@ -95,17 +95,32 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
 def confirm(ctx: Context, cmd: Confirm) -> Reply:
     """Check the confirm code; pay and fulfil the waiting order, or every order of the
     waiting chat checkout when the code texted back is that checkout's (§2.2.12)."""
-    waiting = orders.pending_order(ctx.conn, ctx.subscriber.id)
-    whole_checkout = waiting is not None and checkout.of_order(ctx.conn, waiting.no) is not None
-    confirming = checkout.confirm if whole_checkout else redemption.confirm
-    outcome = confirming(
-        ctx.conn,
-        subscriber=ctx.subscriber,
-        code=cmd.code,
-        now=ctx.now,
-        policy=ctx.policy.orders,
-        keyring=ctx.keyring,
-    )
+    outcome: redemption.ConfirmOutcome | checkout.CheckoutOutcome
+    no = redemption.order_for_code(ctx.conn, ctx.subscriber.id, cmd.code, ctx.now, ctx.keyring)
+    if no is None:  # a wrong code counts against the newest order waiting
+        waiting = orders.pending_order(ctx.conn, ctx.subscriber.id)
+        no = waiting.no if waiting is not None else None
+    checkout_no = checkout.of_order(ctx.conn, no) if no is not None else None
+    if checkout_no is not None:
+        outcome = checkout.confirm(
+            ctx.conn,
+            subscriber=ctx.subscriber,
+            code=cmd.code,
+            now=ctx.now,
+            policy=ctx.policy.orders,
+            keyring=ctx.keyring,
+            checkout_no=checkout_no,
+        )
+    else:
+        outcome = redemption.confirm(
+            ctx.conn,
+            subscriber=ctx.subscriber,
+            code=cmd.code,
+            now=ctx.now,
+            policy=ctx.policy.orders,
+            keyring=ctx.keyring,
+            no=no,
+        )
     if isinstance(outcome, WrongCode):
         return Reply(ctx.t("wrong_code", left=outcome.tries_left))
     if isinstance(outcome, CodeDead):
