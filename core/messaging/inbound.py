@@ -20,7 +20,7 @@ def storable(text: str, limit: int) -> str:
     than losing the whole record.
     """
     clean = text[:limit].replace("\x00", "\ufffd")
-    return clean.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return clean.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 @dataclass(frozen=True)
