@@ -12,6 +12,10 @@ HEAD_ROOM = {"zh": 22, "en": 50}
 """Characters kept for a page's heading and its closing hint."""
 
 
+MIN_WIDTH = 8
+"""The shortest a listed line is clipped to: its code and a few characters of its name."""
+
+
 def _encoding(lang: str) -> segments.Encoding:
     return "UCS-2" if lang == "zh" else "GSM-7"
 
@@ -45,15 +49,29 @@ def listing(
     more: str | None,
     hint: str | None = None,
 ) -> Reply:
-    """Put a heading, the clipped lines and a MORE hint (or ``hint`` on the last page) together."""
+    """Put a heading, the clipped lines and a MORE hint (or ``hint`` on the last page) together.
+
+    Page sizes assume the language's usual encoding; a Chinese name in an English list
+    turns the whole answer into UCS-2 (70 characters a segment, not 160), so the lines
+    are clipped shorter until the answer fits the segment budget again.
+    """
+    closing = ctx.t("more_hint") if page < pages and more is not None else hint
     limit = width.get(ctx.lang, width["zh"])
-    body = [head, *(clip(line, ctx.lang, limit) for line in lines)]
+
+    def page_text(line_width: int) -> str:
+        body = [head, *(clip(line, ctx.lang, line_width) for line in lines)]
+        return "\n".join([*body, closing] if closing else body)
+
+    text = page_text(limit)
+    budget = ctx.policy.segment_budget
+    while not segments.fits(text, budget) and limit > MIN_WIDTH:
+        limit -= 1
+        text = page_text(limit)
+    if not segments.fits(text, budget):
+        text = segments.truncate(text, budget)
     if page < pages and more is not None:
-        body.append(ctx.t("more_hint"))
-        return Reply("\n".join(body), more=more)
-    if hint:
-        body.append(hint)
-    return Reply("\n".join(body))
+        return Reply(text, more=more)
+    return Reply(text)
 
 
 def fit(make: Callable[[str], str], text: str, budget: int) -> str:
