@@ -21,7 +21,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "history_head": "积分明细第{page}页:",
         "history_line": "{date} {amount:+,} {reason}",
         "history_empty": "暂无积分明细。",
-        "history_past_end": "没有第{page}页,明细共{pages}页。",
+        "past_end": "没有第{page}页,共{pages}页。",
         "more_hint": "回复MORE看下一页",
         "nothing_more": "没有更多内容了。",
         "opted_out": "已退订营销短信,服务通知仍会发送。回复START恢复订阅。",
@@ -158,7 +158,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "history_head": "Points history, page {page}:",
         "history_line": "{date} {amount:+,} {reason}",
         "history_empty": "No points history yet.",
-        "history_past_end": "There is no page {page}; the history has {pages} page(s).",
+        "past_end": "There is no page {page}; there are {pages} page(s).",
         "more_hint": "Reply MORE for the next page",
         "nothing_more": "Nothing more to show.",
         "opted_out": (

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from core.messaging import segments
 from handlers.context import Context
 from handlers.reply import Reply
+
+T = TypeVar("T")
 
 HEAD_ROOM = {"zh": 22, "en": 50}
 """Characters kept for a page's heading and its closing hint."""
@@ -34,6 +37,17 @@ def clip(text: str, lang: str, width: int) -> str:
     return text[: width - len(mark)] + mark
 
 
+def counted(
+    fetch: Callable[[int, int], tuple[list[T], int]], page: int, size: int
+) -> tuple[list[T], int]:
+    """``fetch(offset, limit)`` for ``page``, with the list's whole length even past its end
+    (a windowed count reads 0 on an empty page; then page 1 is asked for the count)."""
+    found, total = fetch((page - 1) * size, size)
+    if total == 0 and page > 1:
+        _, total = fetch(0, 1)
+    return found, total
+
+
 def pages_of(total: int, size: int) -> int:
     return max(1, -(-total // size))
 
@@ -55,6 +69,8 @@ def listing(
     turns the whole answer into UCS-2 (70 characters a segment, not 160), so the lines
     are clipped shorter until the answer fits the segment budget again.
     """
+    if page > pages:  # one answer for every list asked past its end
+        return Reply(ctx.t("past_end", page=page, pages=pages))
     closing = ctx.t("more_hint") if page < pages and more is not None else hint
     limit = width.get(ctx.lang, width["zh"])
 

@@ -14,7 +14,7 @@ from core.vouchers import vouchers
 from handlers.commands import CancelOrder, Confirm, Orders, Redeem, Resend, SetAddress
 from handlers.context import Context
 from handlers.i18n import local_date, yuan
-from handlers.paging import fit, listing, page_size, pages_of
+from handlers.paging import counted, fit, listing, page_size, pages_of
 from handlers.reply import Reply
 
 ORDER_WIDTH = {"zh": 30, "en": 56}
@@ -187,7 +187,11 @@ def my_orders(ctx: Context, cmd: Orders) -> Reply:
             )
         )
     size = page_size(ctx, ORDER_WIDTH)
-    found, total = orders.recent(ctx.conn, ctx.subscriber.id, (cmd.page - 1) * size, size)
+    found, total = counted(
+        lambda offset, limit: orders.recent(ctx.conn, ctx.subscriber.id, offset, limit),
+        cmd.page,
+        size,
+    )
     if total == 0:
         return Reply(ctx.t("dd_empty"))
     pages = pages_of(total, size)

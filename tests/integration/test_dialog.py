@@ -78,7 +78,7 @@ async def test_chinese_dialog(hall: Services) -> None:
             ("MORE", "\n".join(["积分明细第2页:", LINE.format(m="08"), LINE.format(m="07")])),
             ("MORE", "没有更多内容了。"),
             ("明细2", "\n".join(["积分明细第2页:", LINE.format(m="08"), LINE.format(m="07")])),
-            ("MX 3", "没有第3页,明细共2页。"),
+            ("MX 3", "没有第3页,共2页。"),
             ("MX x", "格式:MX 页码,例如MX 2"),
         ],
     )
@@ -238,4 +238,27 @@ async def test_wdly_lists_my_messages_with_the_replies(hall: Services) -> None:
     assert lines[2].endswith("话费什么时候到账? 回复:今天到账。")
     assert (await send(hall, NO_ACCOUNT, "我的留言")).reply == (
         "您还没有留言。回复LY 内容给客服留言。"
+    )
+
+
+async def test_more_after_the_last_page_and_any_list_past_its_end_say_so(hall: Services) -> None:
+    """Issue 14: MORE after BZ's last page said the last page again; SP 99 answered an empty
+    list, FL 9 the first page. Every list now answers past its end the same way."""
+    await seed_catalog(hall)
+    pages = [(await send(hall, RICH, "BZ")).reply]
+    while pages[-1].endswith(t("zh", "more_hint")):
+        pages.append((await send(hall, RICH, "MORE")).reply)
+    assert (await send(hall, RICH, "MORE")).reply == "没有更多内容了。"
+    await dialog(
+        hall,
+        RICH,
+        [
+            ("BZ 9", f"没有第9页,共{len(pages)}页。"),
+            ("FL 9", "没有第9页,共1页。"),
+            ("SP ALL 99", "没有第99页,共2页。"),
+            ("MX 9", "没有第9页,共2页。"),
+            ("SS 保温杯 5", "没有第5页,共1页。"),
+            ("HD A 4", "没有第4页,共1页。"),
+            ("DD 9", "您还没有订单。回复SP查看商品。"),
+        ],
     )
