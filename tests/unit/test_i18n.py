@@ -220,3 +220,12 @@ def test_dates_are_local() -> None:
     assert local_date(moment, SHANGHAI) == "2027-01-01"
     assert short_date(moment, SHANGHAI) == "01-01"
     assert local_date(moment, ZoneInfo("UTC")) == "2026-12-31"
+
+
+def test_every_help_line_fits_its_width_unclipped() -> None:
+    """A clipped help line hides its command (issue 14): each fits BZ's line width."""
+    from handlers.profile import HELP_WIDTH
+
+    for lang in ("zh", "en"):
+        for line in t(lang, "help_lines").split("\n"):
+            assert len(line) <= HELP_WIDTH[lang], (lang, line)
