@@ -160,6 +160,16 @@ def _paid(ctx: Context, paid: Paid) -> Reply:
     return Reply(ctx.t("paid_credit", no=order.no, name=name))
 
 
+def _price(ctx: Context, order: OrderView) -> str:
+    """What the order costs, by its payment method (§3.5.6): points, points + cash, or money."""
+    if order.pay_method == "points":
+        return ctx.t("price_points", points=order.points)
+    if order.pay_method == "points_cash":
+        return ctx.t("price_points_cash", points=order.points, yuan=yuan(order.cash_cents))
+    method = ctx.t(f"pm_{order.pay_method}")
+    return ctx.t("price_money", yuan=yuan(order.cash_cents), method=method)
+
+
 def _status(ctx: Context, order: OrderView) -> str:
     return ctx.t(f"status_{order.status}")
 
@@ -178,10 +188,10 @@ def my_orders(ctx: Context, cmd: Orders) -> Reply:
                     no=order.no,
                     name=name,
                     qty=order.qty,
-                    points=order.points,
+                    price=_price(ctx, order),
                     status=_status(ctx, order),
                     logistics=logistics,
-                ),
+                ).rstrip(),
                 order.item_name(ctx.lang),
                 ctx.policy.segment_budget,
             )

@@ -78,3 +78,21 @@ async def test_a_long_pay_link_goes_whole_in_its_own_sms(hall: Services, tmp_pat
     assert match, second.reply
     assert match.group(2).startswith(f"{LONG_URL}/pay/{match.group(1)}?k=")
     assert len(await hall.db.read(link_messages)) == 1
+
+
+async def test_dd_shows_what_a_money_order_costs_and_that_it_awaits_payment(
+    hall: Services, tmp_path: Path
+) -> None:
+    """Issue 14: DD showed a points + cash order as "1,000分, 待确认" (the cash hidden, and
+    no code to wait for) and a cash order as "0 points, pending"."""
+    await fund(hall, tmp_path, {ALICE: 5_000})
+    first = (await send(hall, ALICE, "DH 5001 1 XJ")).reply
+    mixed = re.match(r"订单(\d+)", first)
+    assert mixed, first
+    detail = (await send(hall, ALICE, f"DD {mixed.group(1)}")).reply
+    assert detail == f"订单{mixed.group(1)}:充值卡×1,1,000分+¥5,待付款。"
+    await send(hall, ALICE, "EN")
+    cash = re.match(r"Order (\d+)", (await send(hall, ALICE, "DH 5001 1 QK")).reply)
+    assert cash
+    shown = (await send(hall, ALICE, f"DD {cash.group(1)}")).reply
+    assert shown == f"Order {cash.group(1)}: Top-up card x1, ¥15 (cash), awaiting payment."
