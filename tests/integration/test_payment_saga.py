@@ -630,3 +630,22 @@ async def test_points_cost_report_splits_by_payment_method(world: World) -> None
         "cash": (1, 0, 0, PRICE),
         "phone_bill": (1, 0, 0, PRICE),
     }
+
+
+async def test_the_pay_page_refuses_in_the_subscribers_language(world: World) -> None:
+    """Issue 14: a late or foreign pay link answered in English only."""
+    reply = (await send(world.services, ALICE, "DH 5001 1 XJ")).reply
+    found = re.search(r"订单(\d+):.*付款:(\S+)$", reply)
+    assert found, reply
+    no, link = found.groups()
+    world.clock.advance(timedelta(minutes=16))  # past the 15 minutes to pay
+    async with aiohttp.ClientSession() as http:
+        async with http.get(link, allow_redirects=False) as late:
+            assert late.status == 409
+            assert f"订单{no}已不在等待付款。回复DD查看订单。" in await late.text()
+        async with http.get(f"{world.app_url}/pay/{no}?k=forged", allow_redirects=False) as bad:
+            assert bad.status == 404
+            assert "没有这笔付款。 No such payment." in await bad.text()
+        forged = f"{world.app_url}/pay/{no}?k=%E9%BE%99%FF"  # not even UTF-8
+        async with http.get(forged, allow_redirects=False) as odd:
+            assert odd.status == 404
