@@ -8,6 +8,7 @@ file), 2 a configuration or usage error (click's own usage errors keep their 2).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import typer
@@ -17,7 +18,9 @@ from typer.core import TyperGroup
 from core.platform.errors import ConfigurationError, DomainError
 from pointshall.cli_support import err
 
-NOT_MIGRATED = ("no such table", "undefinedtable", "relation", "can't locate revision")
+NOT_MIGRATED = re.compile(
+    r"no such table|undefinedtable|relation \S+ does not exist|can't locate revision"
+)
 UNREACHABLE = (
     "unable to open database file",
     "file is not a database",
@@ -42,7 +45,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
     ):
         return f"cannot open the database: {_first_line(exc)}", 1
     if isinstance(exc, NoSuchTableError) or (
-        isinstance(exc, DBAPIError) and any(m in text for m in NOT_MIGRATED)
+        isinstance(exc, DBAPIError) and NOT_MIGRATED.search(text) is not None
     ):
         return "the database is not at this version's schema: run `pointshall db upgrade`", 1
     if isinstance(exc, FileNotFoundError):

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/pointshall.db"
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
     secret_key: SecretStr | None = None
 

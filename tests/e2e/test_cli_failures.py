@@ -219,3 +219,17 @@ def test_unreachable_sqlite_directory_is_one_line(tmp_path: Path) -> None:
     ran = pointshall(f"sqlite+aiosqlite:///{blocker}/sub/db.sqlite", "doctor")
     check(ran)
     assert ran.returncode == 1
+
+
+def test_bad_settings_and_a_bad_port_are_usage_errors_in_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cfg.db'}"
+    ran = pointshall(url, "doctor", env={"POINTSHALL_PORT": "abc", "POINTSHALL_TIMEZONE": "Mars"})
+    check(ran)
+    assert ran.returncode == 2
+    assert ran.stderr.strip() == (
+        "configuration error: POINTSHALL_PORT: Input should be a valid integer, unable to parse "
+        "string as an integer; POINTSHALL_TIMEZONE: unknown time zone 'Mars'"
+    )
+    port = pointshall(url, "serve", "--port", "70000")
+    check(port)
+    assert port.returncode == 2 and "--port" in port.stderr
