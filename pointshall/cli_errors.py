@@ -16,7 +16,6 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError
 from typer.core import TyperGroup
 
 from core.platform.errors import ConfigurationError, DomainError
-from pointshall.cli_support import err
 
 NOT_MIGRATED = re.compile(
     r"no such table|undefinedtable|relation \S+ does not exist|can't locate revision"
@@ -38,7 +37,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
     text = f"{type(exc).__name__} {exc}".lower()
     if isinstance(exc, ConfigurationError):
         return f"configuration error: {exc}", 2
-    if isinstance(exc, DomainError):
+    if isinstance(exc, DomainError | ValueError):  # core refuses bad input with ValueError
         return f"refused: {exc}", 1
     if isinstance(exc, OSError | DBAPIError) and (
         any(m in text for m in UNREACHABLE) or ("database" in text and "does not exist" in text)
@@ -70,6 +69,8 @@ def report(exc: BaseException, *, debug: bool) -> None:
     """Print ``exc`` as one line and exit non-zero; with ``debug`` let it through."""
     if debug:
         raise exc
+    from pointshall.cli_support import err  # the console is made on the command line's first use
+
     line, code = describe(exc)
     err.print(line, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code) from None

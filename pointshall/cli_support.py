@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from pointshall.bootstrap import Services, bootstrap
-from pointshall.config import Settings
+from pointshall.config import Settings, problems
 
 out = Console(soft_wrap=True)  # commands it prints must stay copy-pastable
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
 T = TypeVar("T")
 
 
@@ -22,21 +22,9 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        line = f"configuration error: {settings_problems(exc)}"
+        line = f"configuration error: {problems(exc)}"
         err.print(line, markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-
-
-def settings_problems(exc: ValidationError) -> str:
-    """Pydantic's report in one line, naming each setting by its environment variable:
-    ``POINTSHALL_PORT: Input should be a valid integer…; POINTSHALL_TIMEZONE: …``."""
-    prefix = str(Settings.model_config.get("env_prefix", "")).upper()
-    problems = []
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "settings"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        problems.append(f"{prefix}{field.upper()}: {message}")
-    return "; ".join(problems)
 
 
 def run_with_services(job: Callable[[Services], Awaitable[T]], *, upgrade: bool = True) -> T:

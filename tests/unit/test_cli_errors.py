@@ -7,8 +7,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import ProgrammingError
 
 from pointshall.cli_errors import describe
-from pointshall.cli_support import settings_problems
-from pointshall.config import Settings
+from pointshall.config import Settings, problems
 
 
 def db_error(message: str) -> ProgrammingError:
@@ -33,7 +32,7 @@ def test_settings_errors_are_one_line_naming_the_variables(
     monkeypatch.setenv("POINTSHALL_TIMEZONE", "Mars/Base")
     with pytest.raises(ValidationError) as caught:
         Settings()
-    line = settings_problems(caught.value)
+    line = problems(caught.value)
     assert "\n" not in line
     assert line == (
         "POINTSHALL_PORT: Input should be less than or equal to 65535; "
