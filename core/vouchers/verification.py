@@ -23,7 +23,6 @@ from core.merchants import merchants
 from core.merchants.errors import NotStaff
 from core.merchants.merchants import Actor
 from core.messaging import outbox
-from core.messaging.texts import short
 from core.orders import orders, states
 from core.platform import audit
 from core.platform.codes import Keyring
@@ -303,12 +302,13 @@ def _use(
         conn,
         key=f"voucher:{row.no}:used",
         recipient=row.customer,
-        text=texts.notice(
+        text=texts.notice.fitted(
             lang,
             "voucher_used",
+            cut=("item", "merchant"),
             no=row.no,
-            item=short(row.item_name(lang), lang),
-            merchant=short(row.merchant_name(lang), lang),
+            item=row.item_name(lang),
+            merchant=row.merchant_name(lang),
             time=datetime.fromtimestamp(now, tz).strftime("%Y-%m-%d %H:%M"),
         ),
         now=now,
