@@ -18,7 +18,14 @@ from sqlalchemy import Connection
 
 from core.platform.clock import epoch
 from core.platform.errors import DomainError
-from core.settlement import report_files, reports, settlement, statements
+from core.platform.languages import LANGS
+from core.settlement import (
+    reconciliation,
+    report_files,
+    reports,
+    settlement,
+    statements,
+)
 from core.settlement.settlement import StatementView
 from core.settlement.texts import yuan
 from pointshall.bootstrap import Services
@@ -201,6 +208,52 @@ def points_cost(period: Period, out_path: Out) -> None:
     out.print(
         f"{out_path}: {sum(r.points for r in rows):,} points, "
         f"{yuan(sum(r.value_cents for r in rows))} yuan"
+    )
+
+
+Lang = Annotated[
+    str | None,
+    typer.Option("--lang", help="Headers and labels: zh or en [POINTSHALL_DEFAULT_LANG]."),
+]
+
+
+def _lang(lang: str | None) -> None:
+    if lang is not None and lang not in LANGS:
+        err.print(f"--lang is zh or en, not {lang!r}")
+        raise typer.Exit(2)
+
+
+@report_app.command("reconcile")
+def reconcile(
+    month: Annotated[
+        str, typer.Option("--month", "--period", help="The month, YYYY-MM (operator time zone).")
+    ],
+    out_path: Out,
+    lang: Lang = None,
+) -> None:
+    """The month's points and money reconciled: rows sum to the ledger and the gateway."""
+    _check_out(out_path)
+    _lang(lang)
+
+    async def job(services: Services) -> tuple[reconciliation.Reconciliation, str]:
+        found = await services.db.read(
+            partial(reconciliation.reconcile, period=month, tz=_zone(services))
+        )
+        return found, lang or services.settings.default_lang
+
+    try:
+        rec, chosen = run_with_services(job)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    report_files.write_reconciliation(out_path, rec, chosen)
+    total = rec.total
+    opening, closing = rec.check("balance_opening"), rec.check("balance_closing")
+    unused = rec.check("vouchers_closing")
+    out.print(
+        f"{out_path}: points {total.points:+,} ({opening.points:,} → {closing.points:,}), "
+        f"captured {yuan(total.captured_cents)} yuan, refunded {yuan(total.refunded_cents)} "
+        f"yuan, {unused.count:,} voucher(s) unused at month end ({unused.points:,} points)",
+        highlight=False,
     )
 
 
