@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +24,7 @@ from core.settlement import (
     reconciliation,
     report_files,
     reports,
+    runs,
     settlement,
     statements,
 )
@@ -76,30 +78,61 @@ def settle(
     merchant: Annotated[str | None, typer.Option(help="Only this merchant code.")] = None,
     by: By = "cli",
 ) -> None:
-    """Make merchant statements for a month; running it again changes nothing."""
+    """Make merchant statements for a month (a draft takes lines consumed since it was made);
+    say which lines are left and why. Running it again changes nothing."""
     if (period is None) == (not now):
         err.print("give either --period YYYY-MM or --now")
         raise typer.Exit(2)
 
-    async def job(services: Services) -> list[StatementView]:
-        return await settlement.settle(
+    async def job(services: Services) -> tuple[runs.SettleRun, ZoneInfo]:
+        zone = _zone(services)
+        done = await runs.settle_due(
             services.db,
             period=period,
             now=epoch(services.clock.now()),
-            tz=_zone(services),
+            tz=zone,
             by=by,
             merchant_code=merchant,
             early=now,
         )
+        return done, zone
 
     try:
-        made = run_with_services(job)
+        run, zone = run_with_services(job)
     except DomainError as exc:
         raise _refused(exc) from None
-    if not made:
-        out.print("nothing to settle (already settled, or no lines)")
+    if run.made:
+        _print_statements(run.made)
+    if run.topped_up:
+        out.print("drafts that took the lines consumed since they were made:")
+        _print_statements(run.topped_up)
+    for left in run.waiting:
+        out.print(_waiting_line(left, zone), highlight=False)
+    if run.changed or run.waiting:
         return
-    _print_statements(made)
+    scope = f" of {merchant}" if merchant else ""
+    line = f"nothing to settle: no unsettled lines{scope} consumed before {_at(run.cutoff, zone)}"
+    if run.later:
+        line += f"; {run.later:,} consumed since wait for a later month"
+    out.print(line, highlight=False)
+
+
+def _at(moment: int, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _waiting_line(left: runs.Waiting, zone: ZoneInfo) -> str:
+    why = (
+        f"statement {left.statement_id} ({left.period}) is {left.statement_status}"
+        if left.statement_id is not None
+        else f"no statement for {left.period}"
+    )
+    return (
+        f"{left.merchant_code}: {left.lines:,} line(s), {left.points:,} points, "
+        f"{yuan(left.amount_cents)} yuan consumed {_at(left.first_at, zone)} to "
+        f"{_at(left.last_at, zone)} not settled: {why}; they go into the "
+        f"{left.next_period} statement"
+    )
 
 
 def _print_statements(rows: list[StatementView]) -> None:

@@ -7,6 +7,7 @@ A job returns how many things it changed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -19,9 +20,10 @@ from core.platform.clock import Clock, epoch
 from core.platform.db import Database
 from core.points.expiry import expire_lots_batch
 from core.points.expiry_notices import queue_expiry_notices
-from core.settlement import settlement
+from core.settlement import runs, settlement
 from core.vouchers import vouchers
 
+log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
 HOUR = 60
 
@@ -91,16 +93,26 @@ async def expiry_notices(ctx: JobContext) -> int:
 
 
 async def monthly_settlement(ctx: JobContext) -> int:
-    """Turn last month's unsettled lines into statements (a month already settled: nothing)."""
+    """Turn last month's unsettled lines into statements, or into its draft when it was
+    settled early (a month already settled and agreed: nothing)."""
     now = ctx.now()
-    made = await settlement.settle(
+    run = await runs.settle_due(
         ctx.db,
         period=settlement.previous_period(now, ctx.timezone),
         now=now,
         tz=ctx.timezone,
         by="scheduler",
     )
-    return len(made)
+    for left in run.waiting:
+        log.info(
+            "settlement: %s has %d line(s) for the %s statement (%s is %s)",
+            left.merchant_code,
+            left.lines,
+            left.next_period,
+            left.period,
+            left.statement_status,
+        )
+    return run.changed
 
 
 async def payments_reconcile(ctx: JobContext) -> int:
