@@ -18,8 +18,10 @@ from core.payments import saga as payments
 from core.payments.saga import PaymentContext
 from core.platform.clock import Clock, epoch
 from core.platform.db import Database
+from core.points import feed_inbox as feed_files
 from core.points.expiry import expire_lots_batch
 from core.points.expiry_notices import queue_expiry_notices
+from core.points.feed_inbox import FeedInbox
 from core.settlement import runs, settlement
 from core.vouchers import vouchers
 
@@ -38,6 +40,7 @@ class JobContext:
     expiry_notice_days: int = 30
     batch: int = DEFAULT_BATCH
     payments: PaymentContext | None = None
+    feed: FeedInbox | None = None
 
     def now(self) -> int:
         return epoch(self.clock.now())
@@ -122,6 +125,13 @@ async def payments_reconcile(ctx: JobContext) -> int:
     return await payments.reconcile(ctx.payments, ctx.now())
 
 
+async def feed_inbox(ctx: JobContext) -> int:
+    """Import each complete billing file dropped into the inbox, once across replicas."""
+    if ctx.feed is None:
+        return 0
+    return len(await feed_files.process_inbox(ctx.db, ctx.feed, ctx.clock))
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Every ``minutes``, or once a day at ``daily_hour`` (operator time)."""
@@ -179,6 +189,12 @@ JOBS: tuple[Job, ...] = (
         "make last month's merchant statements (once per merchant and month)",
         monthly_settlement,
         Schedule(daily_hour=SETTLEMENT_HOUR),
+    ),
+    Job(
+        "feed-inbox",
+        "import billing files dropped into POINTSHALL_FEED_INBOX (once across replicas)",
+        feed_inbox,
+        Schedule(minutes=1),
     ),
     Job(
         "payments-reconcile",
