@@ -42,6 +42,7 @@ COMMANDS: list[tuple[str, ...]] = [
     ("jobs", "list"),
     ("jobs", "run", "orders-timeout"),
     ("jobs", "run", "no-such-job"),
+    ("jobs", "run", "feed-inbox"),
     ("merchant", "apply", "M8", "店", "Shop", "--phone", PHONE),
     ("merchant", "review", "999", "--by", "alice"),
     ("merchant", "approve", "999", "--by", "alice"),
