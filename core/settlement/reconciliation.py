@@ -131,8 +131,9 @@ def _refunded_at() -> Any:
     )
 
 
-def _voucher_life() -> Any:
-    """One row per issued voucher: its order, points, when issued, how and when it ended."""
+def _voucher_life(*where: Any) -> Any:
+    """One row per issued voucher (of those ``where`` keeps): its order, points, when it was
+    issued, how and when it ended."""
     refunded = _refunded_at()
     refund_first = and_(refunded.c.at.is_not(None), refunded.c.at < voucher.c.expires_at)
     end_kind = case(
@@ -158,43 +159,36 @@ def _voucher_life() -> Any:
                 refunded, refunded.c.order_id == voucher.c.order_id
             )
         )
-        .where(orders_table.c.paid_at.is_not(None))
+        .where(orders_table.c.paid_at.is_not(None), *where)
         .subquery("voucher_life")
     )
 
 
 def _voucher_checks(conn: Connection, start: int, end: int) -> list[Line]:
-    life = _voucher_life()
+    # A voucher ends no later than its date, so one that expired before the month is out.
+    life = _voucher_life(orders_table.c.paid_at < end, voucher.c.expires_at >= start)
 
-    def outstanding(at: int) -> tuple[int, int]:
-        n, points = conn.execute(
-            select(func.count(), func.coalesce(func.sum(life.c.points), 0)).where(
-                and_(life.c.issued_at < at, life.c.end_at >= at)
-            )
-        ).one()
-        return int(n), int(points)
+    def tally(condition: Any, sign: int = 1) -> tuple[Any, Any]:
+        return (
+            func.coalesce(func.sum(case((condition, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((condition, sign * life.c.points), else_=0)), 0),
+        )
 
-    opening, closing = outstanding(start), outstanding(end)
-    issued = conn.execute(
-        select(func.count(), func.coalesce(func.sum(life.c.points), 0)).where(
-            _in(life.c.issued_at, start, end)
-        )
-    ).one()
-    ended = {
-        kind: (int(n), int(points))
-        for kind, n, points in conn.execute(
-            select(life.c.end_kind, func.count(), func.sum(life.c.points))
-            .where(_in(life.c.end_at, start, end))
-            .group_by(life.c.end_kind)
-        )
+    def ended(kind: str) -> Any:
+        return and_(life.c.end_kind == kind, _in(life.c.end_at, start, end))
+
+    columns = {
+        "vouchers_opening": tally(and_(life.c.issued_at < start, life.c.end_at >= start)),
+        "vouchers_issued": tally(_in(life.c.issued_at, start, end)),
+        "vouchers_used": tally(ended("used"), -1),
+        "vouchers_expired": tally(ended("expired"), -1),
+        "vouchers_refunded": tally(ended("refunded"), -1),
+        "vouchers_closing": tally(life.c.end_at >= end),
     }
-    rows = [Line(VOUCHERS, "vouchers_opening", *opening)]
-    rows.append(Line(VOUCHERS, "vouchers_issued", int(issued[0]), int(issued[1])))
-    for kind in ("used", "expired", "refunded"):
-        n, points = ended.get(kind, (0, 0))
-        rows.append(Line(VOUCHERS, f"vouchers_{kind}", n, -points))
-    rows.append(Line(VOUCHERS, "vouchers_closing", *closing))
-    return rows
+    row = conn.execute(select(*(c for pair in columns.values() for c in pair))).one()
+    return [
+        Line(VOUCHERS, code, int(row[2 * i]), int(row[2 * i + 1])) for i, code in enumerate(columns)
+    ]
 
 
 # ---------------------------------------------------------------------- ledger
@@ -202,24 +196,12 @@ def _voucher_checks(conn: Connection, start: int, end: int) -> list[Line]:
 
 def _redemptions(conn: Connection, start: int, end: int) -> dict[str, tuple[int, int]]:
     """The month's redeem entries of orders, by row code (the rest is ``redeemed_other``)."""
-    life = _voucher_life()
+    life = _voucher_life(_in(orders_table.c.paid_at, start, end))
     pay_key = literal("order:") + orders_table.c.no + literal(":pay")
-    voucher_row = case(
-        (
-            and_(life.c.end_at.is_not(None), life.c.end_at < end),
-            literal("redeemed_voucher_") + life.c.end_kind,
-        ),
-        else_=literal("redeemed_voucher_unused"),
-    )
-    code = case(
-        (item.c.kind == "credit", literal("redeemed_credit")),
-        (item.c.kind == "physical", literal("redeemed_goods")),
-        (item.c.kind == "voucher", voucher_row),
-        else_=literal("redeemed_other"),
-    )
+    ended = case((life.c.end_at < end, life.c.end_kind), else_=literal("unused"))
     found: dict[str, tuple[int, int]] = {}
-    for row_code, n, points in conn.execute(
-        select(code, func.count(), func.sum(entry.c.amount))
+    for kind, how, n, points in conn.execute(
+        select(item.c.kind, ended, func.count(), func.sum(entry.c.amount))
         .select_from(
             entry.join(orders_table, entry.c.idempotency_key == pay_key)
             .join(item, item.c.id == orders_table.c.item_id)
@@ -232,9 +214,16 @@ def _redemptions(conn: Connection, start: int, end: int) -> dict[str, tuple[int,
                 _in(entry.c.created_at, start, end),
             )
         )
-        .group_by(code)
+        .group_by(item.c.kind, ended)
     ):
-        found[str(row_code)] = (int(n), int(points))
+        if kind == "voucher":
+            code = f"redeemed_voucher_{how or 'unused'}"
+        else:
+            code = {"credit": "redeemed_credit", "physical": "redeemed_goods"}.get(
+                kind, "redeemed_other"
+            )
+        count, total = found.get(code, (0, 0))
+        found[code] = (count + int(n), total + int(points))
     return found
 
 
