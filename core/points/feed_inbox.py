@@ -13,33 +13,35 @@ Each complete file is **claimed** in the database before anything else: one
 NOTHING``, so of several replicas (or runs) exactly one gets it. The claimant imports
 it with ``core.points.feed_import.import_feed`` for the period in its name
 (``billing-2026-10.csv``, ``feed_202610.csv``), under the strict rules by default (any
-bad row refuses the whole file), writes a report next to where the file goes, records
-the outcome, and moves the file to ``processed/`` or ``rejected/``. A rejection is
-logged and texted to the operators' phones (through the outbox, in the same unit of
-work as the outcome).
+bad row refuses the whole file), stages a report (``core.points.feed_report``), records
+the outcome, then publishes the report and moves the file to ``processed/`` or
+``rejected/``. A rejection is logged and texted to the operators' phones (through the
+outbox, in the same unit of work as the outcome).
 
-Crashes: the outcome is committed before the file is moved, so a file found again with
-a finished claim is moved where its row says (the report is already there); a claim
-left ``importing`` longer than ``lease_seconds`` is taken over and the file imported
-again, which the import's idempotency keys make harmless (rows already posted are
-skipped). The same file dropped again after it was imported is moved to ``rejected/``
-with a report naming the first import. Times are UTC epoch seconds.
+Crashes and slow runs: while it imports, the claimant renews its claim every quarter
+lease; a claim not renewed for ``lease_seconds`` (its process died) is taken over and
+the file imported again, which the import's idempotency keys make harmless (rows
+already posted are skipped). The outcome is recorded only by the process holding the
+claim (``claimed_by``), so a run that lost its claim changes nothing. It is recorded
+before the file is moved, so a file found again with a finished claim is moved where
+its row says (and its staged report published). The same file dropped again after it
+was imported goes to ``rejected/`` with a report naming the first import. Times are UTC
+epoch seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, select, update
 
 from core.messaging import outbox, segments
 from core.platform.clock import Clock, epoch
@@ -47,18 +49,17 @@ from core.platform.db import Database
 from core.platform.errors import FeedError
 from core.platform.schema import feed_file
 from core.platform.sql import insert_ignoring
-from core.points import texts
+from core.points import feed_report, texts
 from core.points.accrual import AccrualRules, parse_period
-from core.points.feed import BadRow
-from core.points.feed_import import ImportResult, import_feed
+from core.points.feed_import import import_feed
+from core.points.feed_report import FeedReport, FileFacts
 
 log = logging.getLogger(__name__)
 
-PROCESSED, REJECTED = "processed", "rejected"
+PROCESSED, REJECTED, DUPLICATE = "processed", "rejected", "duplicate"
+IMPORTING = "importing"
 DONE_SUFFIX = ".done"
-REPORT_SUFFIX = ".report.txt"
 DEFAULT_LEASE_SECONDS = 3600
-MAX_BAD_IN_REPORT = 1000
 ALERT_SEGMENTS = 2
 _PERIOD_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(0[1-9]|1[0-2])(?!\d)")
 _HASH_CHUNK = 1 << 20
@@ -79,10 +80,6 @@ class FeedInbox:
     region: str = "CN"
     home_lang: str = "zh"
 
-    @property
-    def timezone(self) -> ZoneInfo:
-        return self.rules.timezone
-
 
 @dataclass(frozen=True)
 class FileOutcome:
@@ -96,26 +93,14 @@ class FileOutcome:
     detail: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Claim:
     id: int
-    name: str
-    sha256: str
-    size: int
-    period: str | None
-    claimed_at: int
-
-
-@dataclass
-class _Report:
-    result: ImportResult | None = None
-    bad: list[BadRow] = field(default_factory=list)
-    bad_count: int = 0
-
-    def add(self, row: BadRow) -> None:
-        self.bad_count += 1
-        if len(self.bad) < MAX_BAD_IN_REPORT:
-            self.bad.append(row)
+    facts: FileFacts
+    state: str
+    """``mine``, ``busy`` (someone else holds it) or ``done`` (finished before)."""
+    status: str = IMPORTING
+    moved_to: str | None = None
 
 
 # ------------------------------------------------------------------ the folder
@@ -139,7 +124,7 @@ def _markers(path: Path) -> tuple[Path, Path]:
 
 
 def ready_files(inbox: FeedInbox) -> list[Path]:
-    """The complete ``*.csv`` files in the inbox, oldest name first."""
+    """The complete ``*.csv`` files in the inbox, by name."""
     found = []
     for path in sorted(inbox.folder.iterdir()):
         if path.name.startswith(".") or path.suffix.lower() != ".csv" or not path.is_file():
@@ -163,7 +148,7 @@ def _free_name(folder: Path, name: str, file_id: int) -> Path:
     target = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     n = 1
-    while target.exists() or target.with_name(target.name + REPORT_SUFFIX).exists():
+    while target.exists() or feed_report.report_path(target).exists():
         target = folder / f"{stem}.{file_id}-{n}{suffix}"
         n += 1
     return target
@@ -179,66 +164,81 @@ def _move(path: Path, target: Path) -> None:
 # ------------------------------------------------------------------- the claim
 
 
-def _claim(
+def claim(
     conn: Connection, *, name: str, sha: str, size: int, now: int, inbox: FeedInbox
-) -> tuple[str, _Claim | None, str | None, str | None]:
-    """Claim the file; ``("mine", claim, …)``, ``("busy", …)`` or ``("done", claim, status,
-    moved_to)`` for a file whose claim has finished."""
-    period = period_in_name(name)
+) -> _Claim:
+    """Claim the file named ``name`` with content ``sha`` for this worker, or find who has it.
+
+    A unit of work: the unique (name, sha256) lets one claimant in; a claim not renewed
+    for ``inbox.lease_seconds`` is taken over with a conditional UPDATE.
+    """
+    facts = FileFacts(name[:255], sha, size, period_in_name(name), now, inbox.worker[:64])
     inserted = conn.execute(
         insert_ignoring(conn, feed_file, "name", "sha256")
         .values(
-            name=name[:255],
+            name=facts.name,
             sha256=sha,
             size=size,
-            period=period,
-            status="importing",
-            claimed_by=inbox.worker[:64],
+            period=facts.period,
+            status=IMPORTING,
+            claimed_by=facts.claimed_by,
             claimed_at=now,
         )
         .returning(feed_file.c.id)
     ).scalar()
     if inserted is not None:
-        return "mine", _Claim(int(inserted), name, sha, size, period, now), None, None
-    row = conn.execute(
+        return _Claim(int(inserted), facts, "mine")
+    file_id, status, claimed_at, moved_to = conn.execute(
         select(
             feed_file.c.id, feed_file.c.status, feed_file.c.claimed_at, feed_file.c.moved_to
-        ).where(and_(feed_file.c.name == name[:255], feed_file.c.sha256 == sha))
+        ).where(and_(feed_file.c.name == facts.name, feed_file.c.sha256 == sha))
     ).one()
-    file_id, status, claimed_at, moved_to = int(row[0]), str(row[1]), int(row[2]), row[3]
-    claim = _Claim(file_id, name, sha, size, period, now)
-    if status != "importing":
-        return "done", claim, status, moved_to
-    if claimed_at > now - inbox.lease_seconds:
-        return "busy", None, None, None
+    if status != IMPORTING:
+        return _Claim(int(file_id), facts, "done", str(status), moved_to)
+    if int(claimed_at) > now - inbox.lease_seconds:
+        return _Claim(int(file_id), facts, "busy")
     taken = conn.execute(
         update(feed_file)
         .where(
             and_(
                 feed_file.c.id == file_id,
-                feed_file.c.status == "importing",
+                feed_file.c.status == IMPORTING,
                 feed_file.c.claimed_at == claimed_at,
             )
         )
-        .values(claimed_by=inbox.worker[:64], claimed_at=now)
+        .values(claimed_by=facts.claimed_by, claimed_at=now)
     ).rowcount
-    return ("mine", claim, None, None) if taken == 1 else ("busy", None, None, None)
+    return _Claim(int(file_id), facts, "mine" if taken == 1 else "busy")
 
 
-def _finish(
+def _mine(found: _Claim) -> ColumnElement[bool]:
+    return and_(
+        feed_file.c.id == found.id,
+        feed_file.c.status == IMPORTING,
+        feed_file.c.claimed_by == found.facts.claimed_by,
+    )
+
+
+def renew(conn: Connection, found: _Claim, now: int) -> bool:
+    """Renew this worker's claim; False if it has lost it."""
+    return bool(conn.execute(update(feed_file).where(_mine(found)).values(claimed_at=now)).rowcount)
+
+
+def finish(
     conn: Connection,
+    found: _Claim,
     *,
-    claim: _Claim,
     status: str,
     moved_to: str,
     import_id: int | None,
     detail: str,
     now: int,
     inbox: FeedInbox,
-) -> None:
-    conn.execute(
+) -> bool:
+    """Record the outcome if this worker still holds the claim (and alert on a rejection)."""
+    recorded = conn.execute(
         update(feed_file)
-        .where(feed_file.c.id == claim.id)
+        .where(_mine(found))
         .values(
             status=status,
             finished_at=now,
@@ -246,9 +246,10 @@ def _finish(
             moved_to=moved_to[:300],
             detail=detail[:300],
         )
-    )
-    if status == REJECTED:
-        _alert(conn, claim.name, detail, f"feed_file:{claim.id}:rejected", now, inbox)
+    ).rowcount
+    if recorded and status == REJECTED:
+        _alert(conn, found.facts.name, detail, f"feed_file:{found.id}:rejected", now, inbox)
+    return bool(recorded)
 
 
 def _alert(conn: Connection, name: str, detail: str, key: str, now: int, inbox: FeedInbox) -> None:
@@ -265,65 +266,20 @@ def _alert(conn: Connection, name: str, detail: str, key: str, now: int, inbox: 
         )
 
 
-# ------------------------------------------------------------------- the report
-
-
-def _when(moment: int, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(moment, tz).strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def _report_lines(
-    claim: _Claim, status: str, detail: str, report: _Report, inbox: FeedInbox, now: int
-) -> Iterator[str]:
-    tz = inbox.timezone
-    yield "pointshall billing feed report"
-    yield f"file:      {claim.name}"
-    yield f"sha256:    {claim.sha256}"
-    yield f"size:      {claim.size:,} bytes"
-    yield f"period:    {claim.period or '-'}"
-    yield f"claimed:   {_when(claim.claimed_at, tz)} by {inbox.worker}"
-    yield f"finished:  {_when(now, tz)}"
-    yield f"rules:     {'strict (any bad row refuses the file)' if inbox.strict else 'lenient'}"
-    yield f"result:    {status}"
-    if detail:
-        yield f"reason:    {detail}"
-    result = report.result
-    if result is not None:
-        yield f"import:    {result.import_id}"
-        yield (
-            f"rows:      {result.rows_ok:,} posted ({result.points:,} points), "
-            f"{result.rows_skipped:,} already imported, {result.rows_bad:,} bad"
-        )
-    if report.bad_count:
-        shown = len(report.bad)
-        yield f"bad rows ({shown:,} of {report.bad_count:,} shown):"
-        for bad in report.bad:
-            yield f"  {bad}"
-
-
-def _write_report(target: Path, lines: Iterator[str]) -> None:
-    target.parent.mkdir(exist_ok=True)
-    report = target.with_name(target.name + REPORT_SUFFIX)
-    partial = report.with_name("." + report.name + ".part")
-    with partial.open("w", encoding="utf-8") as out:
-        for line in lines:
-            out.write(line + "\n")
-    os.replace(partial, report)
-
-
 # -------------------------------------------------------------------- one file
 
 
 async def _import(
-    db: Database, path: Path, claim: _Claim, inbox: FeedInbox, clock: Clock, report: _Report
+    db: Database, path: Path, found: _Claim, inbox: FeedInbox, clock: Clock, report: FeedReport
 ) -> tuple[str, str]:
-    if claim.period is None:
+    period = found.facts.period
+    if period is None:
         return REJECTED, "no billing period (YYYY-MM or YYYYMM) in the file name"
     try:
         report.result = await import_feed(
             db,
             path,
-            claim.period,
+            period,
             inbox.rules,
             clock,
             strict=inbox.strict,
@@ -334,8 +290,17 @@ async def _import(
     except FeedError as exc:
         return REJECTED, str(exc)
     if report.bad_count:
-        log.warning("feed file %s: %d bad row(s) not imported", claim.name, report.bad_count)
+        log.warning("feed file %s: %d bad row(s) not imported", path.name, report.bad_count)
     return PROCESSED, ""
+
+
+async def _keep_claim(db: Database, found: _Claim, inbox: FeedInbox, clock: Clock) -> None:
+    """Renew the claim every quarter lease while the import runs."""
+    while True:
+        await asyncio.sleep(inbox.lease_seconds / 4)
+        if not await db.write(partial(renew, found=found, now=epoch(clock.now()))):
+            log.warning("feed file %s: the claim was taken over", found.facts.name)
+            return
 
 
 async def _take(db: Database, inbox: FeedInbox, clock: Clock, path: Path) -> FileOutcome | None:
@@ -344,30 +309,41 @@ async def _take(db: Database, inbox: FeedInbox, clock: Clock, path: Path) -> Fil
     except FileNotFoundError:
         return None  # another replica moved it meanwhile
     now = epoch(clock.now())
-
-    def claim_unit(conn: Connection) -> tuple[str, _Claim | None, str | None, str | None]:
-        return _claim(conn, name=path.name, sha=sha, size=size, now=now, inbox=inbox)
-
-    state, claim, status, moved_to = await db.write(claim_unit)
-    if state == "busy" or claim is None:
+    found = await db.write(
+        lambda conn: claim(conn, name=path.name, sha=sha, size=size, now=now, inbox=inbox)
+    )
+    if found.state == "busy":
         return None
-    if state == "done":
-        assert status is not None
-        return await _again(db, inbox, path, claim, status, moved_to, now)
-    report = _Report()
-    result, detail = await _import(db, path, claim, inbox, clock, report)
+    if found.state == "done":
+        return await _again(db, inbox, path, found, now)
+    report = FeedReport()
+    keeper = asyncio.create_task(_keep_claim(db, found, inbox, clock))
+    try:
+        status, detail = await _import(db, path, found, inbox, clock, report)
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
     done_at = epoch(clock.now())
-    target = _free_name(inbox.folder / result, path.name, claim.id)
-    lines = _report_lines(claim, result, detail, report, inbox, done_at)
-    await asyncio.to_thread(_write_report, target, lines)
+    target = _free_name(inbox.folder / status, path.name, found.id)
+    lines = feed_report.report_lines(
+        found.facts,
+        status=status,
+        detail=detail,
+        report=report,
+        strict=inbox.strict,
+        finished_at=done_at,
+        tz=inbox.rules.timezone,
+    )
+    await asyncio.to_thread(feed_report.stage, target, lines)
     import_id = report.result.import_id if report.result is not None else None
     relative = str(target.relative_to(inbox.folder))
 
-    def finish_unit(conn: Connection) -> None:
-        _finish(
+    def record(conn: Connection) -> bool:
+        return finish(
             conn,
-            claim=claim,
-            status=result,
+            found,
+            status=status,
             moved_to=relative,
             import_id=import_id,
             detail=detail,
@@ -375,42 +351,54 @@ async def _take(db: Database, inbox: FeedInbox, clock: Clock, path: Path) -> Fil
             inbox=inbox,
         )
 
-    await db.write(finish_unit)
+    if not await db.write(record):  # another worker took the claim over: it finishes
+        await asyncio.to_thread(feed_report.discard, target)
+        return None
     try:
-        await asyncio.to_thread(_move, path, target)
+        await asyncio.to_thread(_publish_and_move, path, target)
     except FileNotFoundError:
         return None
-    return FileOutcome(path.name, result, claim.id, target, import_id, detail)
+    return FileOutcome(path.name, status, found.id, target, import_id, detail)
+
+
+def _publish_and_move(path: Path, target: Path) -> None:
+    feed_report.publish(target)
+    _move(path, target)
 
 
 async def _again(
-    db: Database,
-    inbox: FeedInbox,
-    path: Path,
-    claim: _Claim,
-    status: str,
-    moved_to: str | None,
-    now: int,
+    db: Database, inbox: FeedInbox, path: Path, found: _Claim, now: int
 ) -> FileOutcome | None:
     """A file whose claim has finished is in the inbox: finish its move, or it came again."""
-    recorded = inbox.folder / moved_to if moved_to else None
+    recorded = inbox.folder / found.moved_to if found.moved_to else None
     try:
         if recorded is not None and not recorded.exists():
-            await asyncio.to_thread(_move, path, recorded)  # the process died before moving it
-            return FileOutcome(path.name, status, claim.id, recorded)
-        target = _free_name(inbox.folder / REJECTED, path.name, claim.id)
+            # The process died after recording the outcome, before moving the file.
+            await asyncio.to_thread(_publish_and_move, path, recorded)
+            return FileOutcome(path.name, found.status, found.id, recorded)
+        target = _free_name(inbox.folder / REJECTED, path.name, found.id)
         await asyncio.to_thread(_move, path, target)
     except FileNotFoundError:
         return None
+    where = f" ({found.moved_to})" if found.moved_to else ""
     detail = (
-        f"the same file (name and SHA-256) was already {status} as feed file {claim.id}"
-        f"{f' ({moved_to})' if moved_to else ''}; nothing was imported again"
+        f"the same file (name and SHA-256) was already {found.status} as feed file "
+        f"{found.id}{where}; nothing was imported again"
     )
-    lines = _report_lines(claim, REJECTED, detail, _Report(), inbox, now)
-    await asyncio.to_thread(_write_report, target, lines)
-    key = f"feed_file:{claim.id}:again:{target.name}"
+    lines = feed_report.report_lines(
+        found.facts,
+        status=REJECTED,
+        detail=detail,
+        report=FeedReport(),
+        strict=inbox.strict,
+        finished_at=now,
+        tz=inbox.rules.timezone,
+    )
+    await asyncio.to_thread(feed_report.stage, target, lines)
+    await asyncio.to_thread(feed_report.publish, target)
+    key = f"feed_file:{found.id}:again:{target.name}"
     await db.write(lambda conn: _alert(conn, path.name, detail, key, now, inbox))
-    return FileOutcome(path.name, "duplicate", claim.id, target, None, detail)
+    return FileOutcome(path.name, DUPLICATE, found.id, target, None, detail)
 
 
 async def process_inbox(db: Database, inbox: FeedInbox, clock: Clock) -> list[FileOutcome]:

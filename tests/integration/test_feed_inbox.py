@@ -16,6 +16,7 @@ import shutil
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy import Connection, func, select
 from core.platform.clock import ManualClock, epoch
 from core.platform.db import Database
 from core.platform.schema import entry, feed_file, feed_import, outbox
-from core.points import doctor
+from core.points import doctor, feed_inbox
 from core.points.feed_inbox import FeedInbox, period_in_name, process_inbox
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.scheduling import job_context
@@ -313,12 +314,15 @@ async def test_a_file_left_behind_by_a_crash_is_finished_not_imported_twice(
     name = f"billing-{PERIOD}.csv"
     drop(inbox_dir, name, GOOD)
     assert (await run_job(ctx, "feed-inbox")).changed == 1
-    # The process died after recording the outcome, before moving the file:
-    shutil.move(inbox_dir / "processed" / name, inbox_dir / name)
+    # The process died after recording the outcome, before publishing the report and
+    # moving the file:
+    processed = inbox_dir / "processed"
+    shutil.move(processed / name, inbox_dir / name)
+    (processed / f"{name}.report.txt").rename(processed / f".{name}.report.txt.part")
     (inbox_dir / f"{name}.done").touch()
     assert (await run_job(ctx, "feed-inbox")).changed == 1
     assert names(inbox_dir) == ["processed"]
-    assert (inbox_dir / "processed" / name).exists()
+    assert names(processed) == [name, f"{name}.report.txt"]
     assert await ledger(services.db) == (2, GOOD_POINTS, [("done", 2)])
     assert await alerts(services.db) == []
 
@@ -350,6 +354,48 @@ async def test_a_claim_of_a_dead_process_is_taken_over_after_its_lease(
     [done] = await process_inbox(services.db, inbox, clock)
     assert done.status == "processed"
     assert await ledger(services.db) == (2, GOOD_POINTS, [("done", 2)])
+
+
+async def test_a_run_that_lost_its_claim_records_nothing(
+    services: Services, clock: ManualClock, inbox_dir: Path
+) -> None:
+    slow = inbox_of(services, inbox_dir, worker="slow:1", lease_seconds=600)
+    fast = inbox_of(services, inbox_dir, worker="fast:2", lease_seconds=600)
+    now = epoch(clock.now())
+
+    def take(inbox: FeedInbox, at: int) -> Any:
+        return lambda conn: feed_inbox.claim(
+            conn, name="billing-2026-10.csv", sha="ab" * 32, size=10, now=at, inbox=inbox
+        )
+
+    first = await services.db.write(take(slow, now))
+    assert first.state == "mine"
+    assert (await services.db.write(take(fast, now + 599))).state == "busy"
+    assert await services.db.write(partial(feed_inbox.renew, found=first, now=now + 300))
+    assert (await services.db.write(take(fast, now + 899))).state == "busy"  # renewed at +300
+    second = await services.db.write(take(fast, now + 901))
+    assert second.state == "mine" and second.id == first.id
+
+    def outcome(found: Any, status: str) -> Any:
+        return partial(
+            feed_inbox.finish,
+            found=found,
+            status=status,
+            moved_to=f"{status}/billing-2026-10.csv",
+            import_id=None,
+            detail="" if status == "processed" else "lost",
+            now=now + 902,
+            inbox=slow,
+        )
+
+    assert not await services.db.write(partial(feed_inbox.renew, found=first, now=now + 902))
+    assert not await services.db.write(outcome(first, "rejected"))
+    assert await services.db.write(outcome(second, "processed"))
+    assert await claims(services.db) == [
+        ("billing-2026-10.csv", "processed", "processed/billing-2026-10.csv")
+    ]
+    assert await alerts(services.db) == []  # the loser's rejection was never recorded
+    assert (await services.db.write(take(slow, now + 903))).state == "done"
 
 
 def test_the_period_comes_from_the_file_name() -> None:
