@@ -54,7 +54,8 @@ class Runs:
 
     def __init__(self, scheduler: Any, job_id: str) -> None:
         self.job_id = job_id
-        self.submitted = 0
+        self.submitted: list[str] = []
+        """The ids of the jobs submitted, in order."""
         self.finished: list[JobEvent] = []
         self._changed = asyncio.Event()
         done = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
@@ -62,7 +63,7 @@ class Runs:
 
     def _seen(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_SUBMITTED:
-            self.submitted += 1
+            self.submitted.append(event.job_id)
         else:
             self.finished.append(event)
         self._changed.set()
@@ -94,5 +95,5 @@ class Runs:
         """Until ``count`` runs of ``job_id`` have ended, and every other run submitted with
         them too (so nothing is cut off when the scheduler shuts down)."""
         await self._until(
-            lambda: len(self.events) >= count and len(self.finished) >= self.submitted
+            lambda: len(self.events) >= count and len(self.finished) >= len(self.submitted)
         )
