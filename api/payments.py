@@ -24,6 +24,20 @@ from core.platform.errors import DomainError
 log = logging.getLogger(__name__)
 
 
+PAGE_TEXTS = {
+    "zh": {
+        "busy": "支付服务繁忙,请一分钟后再试。",
+        "closed": "订单{no}已不在等待付款。回复DD查看订单。",
+    },
+    "en": {
+        "busy": "The payment service is busy; please try again in a minute.",
+        "closed": "Order {no} no longer waits for payment. Reply DD for your orders.",
+    },
+}
+UNKNOWN = "没有这笔付款。 No such payment."
+"""A link that is not ours: whose it would be is unknown, so both languages."""
+
+
 def _page(status: int, text: str) -> web.Response:
     return web.Response(
         status=status,
@@ -59,15 +73,17 @@ class PaymentRoutes:
 
     async def pay(self, request: web.Request) -> web.Response:
         no = request.match_info["no"]
-        token = request.query.get("k", "")
-        if not hmac.compare_digest(token, payments.pay_token(self._ctx.keyring, no)):
-            return _page(404, "No such payment.")
+        token = request.query.get("k", "").encode("utf-8", "surrogateescape")
+        expected = payments.pay_token(self._ctx.keyring, no).encode()
+        if not hmac.compare_digest(token, expected):
+            return _page(404, UNKNOWN)
+        texts = PAGE_TEXTS[await payments.lang_of(self._ctx, no)]
         try:
             url = await payments.pay_url(self._ctx, no, epoch(self._clock.now()))
         except GatewayUnavailable:
-            return _page(503, "The payment service is busy; please try again in a minute.")
+            return _page(503, texts["busy"])
         except DomainError:
-            return _page(409, f"Order {no} no longer waits for payment.")
+            return _page(409, texts["closed"].format(no=no))
         raise web.HTTPFound(url)
 
     def routes(self) -> list[web.RouteDef]:

@@ -221,11 +221,11 @@ def reviews_screen(conn: Connection, code: str, lang: str) -> Screen | None:
     it = catalogue.find_item(conn, code)
     if it is None:
         return None
-    shown, count, avg = reviews.for_item(conn, code, REVIEWS_SHOWN)
+    shown, rated = reviews.for_item(conn, code, REVIEWS_SHOWN)
     back = [[Button(ct(lang, "btn_back"), f"x {code}")]]
-    if not count:
+    if not rated.count:
         return Screen(ct(lang, "reviews_empty", name=it.name(lang)), back)
-    text = [ct(lang, "reviews_title", name=it.name(lang), count=count, avg=avg)]
+    text = [ct(lang, "reviews_title", name=it.name(lang), count=rated.count, avg=rated.average())]
     text.extend(
         ct(lang, "review_line", stars=STARS[: r.score], text=r.text or "-", who=masked(r.msisdn))
         for r in shown

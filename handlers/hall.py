@@ -137,6 +137,6 @@ class Hall:
                 conversation.State("more", reply.more),
                 ctx.now + self.policy.more_ttl_seconds,
             )
-        elif not isinstance(command, PRIORITY):
+        else:  # the last page: MORE now says there is nothing more
             conversation.forget(ctx.conn, ctx.subscriber.id)
         return reply

@@ -80,7 +80,9 @@ app.command()(bot)
 def serve(
     demo: Annotated[bool, typer.Option(help="Load demo data and accept demo credentials.")] = False,
     host: Annotated[str | None, typer.Option(help="Listen address [POINTSHALL_HOST].")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port [POINTSHALL_PORT].")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Listen port [POINTSHALL_PORT].")
+    ] = None,
 ) -> None:
     """Run the web service (webhooks, delivery reports, outbox drain); upgrade the db first."""
     from pointshall.app import build_app  # the web stack loads only for the commands that serve

@@ -7,21 +7,23 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from pointshall.bootstrap import Services, bootstrap
-from pointshall.config import Settings
+from pointshall.config import Settings, problems
 
 out = Console(soft_wrap=True)  # commands it prints must stay copy-pastable
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
 T = TypeVar("T")
 
 
 def load_settings() -> Settings:
     try:
         return Settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable
-        err.print(f"[red]configuration error:[/red] {exc}")
+    except ValidationError as exc:
+        line = f"configuration error: {problems(exc)}"
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.platform.errors import ConfigurationError, InvalidPhoneNumber
@@ -25,7 +25,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/pointshall.db"
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
     secret_key: SecretStr | None = None
 
@@ -152,3 +152,15 @@ class Settings(BaseSettings):
             self.accrual_rules()
         except ValueError as exc:
             raise ConfigurationError(f"POINTSHALL_TENURE_RATES: {exc}") from None
+
+
+def problems(exc: ValidationError) -> str:
+    """Pydantic's report in one line, naming each setting by its environment variable:
+    ``POINTSHALL_PORT: Input should be a valid integer…; POINTSHALL_TIMEZONE: …``."""
+    prefix = str(Settings.model_config.get("env_prefix", "")).upper()
+    found = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        found.append(f"{prefix}{field.upper()}: {message}")
+    return "; ".join(found)

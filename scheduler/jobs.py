@@ -78,7 +78,7 @@ async def vouchers_expiry(ctx: JobContext) -> int:
 
 
 async def expiry_notices(ctx: JobContext) -> int:
-    """Queue one SMS per lot whose points expire within ``expiry_notice_days``."""
+    """Queue one SMS per account and expiry date within ``expiry_notice_days`` (lots summed)."""
     now, done = ctx.now(), 0
     while True:
         n = await ctx.db.write(
@@ -180,7 +180,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         "expiry-notices",
-        "SMS each lot's owner N days before it expires",
+        "SMS each subscriber once per expiry date, N days before",
         expiry_notices,
         Schedule(daily_hour=NOTICE_HOUR),
     ),

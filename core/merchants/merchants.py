@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, delete, select, update
 
 from core.merchants.errors import MerchantNotApproved, UnknownMerchant
-from core.platform import audit
+from core.platform import audit, naming
 from core.platform.codes import Keyring
 from core.platform.schema import (
     STAFF_ROLES,
@@ -298,7 +298,10 @@ def staff_of(conn: Connection, merchant_id: int) -> list[tuple[str, str]]:
 def upsert(
     conn: Connection, code: str, name_zh: str, name_en: str, now: int, status: str = "approved"
 ) -> int:
-    code = code.upper()
+    """Create or rename merchant ``code`` (status only on creation); ``ValueError`` for a bad
+    code or a blank name (``core.platform.naming``)."""
+    code = naming.code(code, "merchant code")
+    name_zh, name_en = naming.name(name_zh, "name_zh"), naming.name(name_en, "name_en")
     conn.execute(
         insert_ignoring(conn, merchant, "code").values(
             code=code, name_zh=name_zh, name_en=name_en, status=status, created_at=now

@@ -459,6 +459,23 @@ async def reconcile(ctx: PaymentContext, now: int, batch: int = 100) -> int:
 PAY_LINK_TOKEN_CHARS = 16  # 64 bits of a keyed hash: unguessable, and short for SMS
 
 
+async def lang_of(ctx: PaymentContext, no: str) -> str:
+    """The language (``zh`` or ``en``) of the subscriber who placed order ``no``; ``zh``
+    when there is no such order (the pay page speaks to them, §2.2.1)."""
+
+    def q(conn: Connection) -> str:
+        found = conn.execute(
+            select(subscriber.c.lang)
+            .select_from(
+                orders_table.join(subscriber, subscriber.c.id == orders_table.c.subscriber_id)
+            )
+            .where(orders_table.c.no == no)
+        ).scalar_one_or_none()
+        return "en" if found == "en" else "zh"
+
+    return await ctx.db.read(q)
+
+
 def pay_token(keyring: Keyring, no: str) -> str:
     """The opaque part of order ``no``'s pay link (a keyed hash: nothing is stored)."""
     return keyring.digest("paylink", no)[:PAY_LINK_TOKEN_CHARS]

@@ -183,6 +183,35 @@ def live(conn: Connection, flow: OtpFlow, where: ColumnElement[bool], now: int) 
     ).first()
 
 
+def matching(
+    conn: Connection,
+    flow: OtpFlow,
+    *,
+    where: ColumnElement[bool],
+    binding: Callable[[Row[Any]], Sequence[str]],
+    code: str,
+    now: int,
+    keyring: Keyring,
+) -> Row[Any] | None:
+    """The live challenge among those ``where`` selects that ``code`` opens, if any.
+
+    Counts no try and uses nothing: it only tells which challenge a code belongs to
+    (a subscriber with two orders waiting texts the code of either), so that ``check``
+    is then run against that one.
+    """
+    if flow.keep_used:
+        where = and_(where, flow.used.is_(None))
+    rows = conn.execute(
+        select(flow.table)
+        .where(and_(where, flow.table.c.expires_at > now, flow.table.c.attempts < flow.tries))
+        .order_by(*flow.table.primary_key)
+    ).all()
+    for row in rows:
+        if keyring.matches(row.code_hash, flow.purpose, *binding(row), code):
+            return row
+    return None
+
+
 def end(conn: Connection, flow: OtpFlow, where: ColumnElement[bool], now: int) -> None:
     """Make the live challenges ``where`` selects unusable (their order ended, say)."""
     _retire(conn, flow, where, now)

@@ -223,3 +223,50 @@ def test_unreachable_sqlite_directory_is_one_line(tmp_path: Path) -> None:
     ran = pointshall(f"sqlite+aiosqlite:///{blocker}/sub/db.sqlite", "doctor")
     check(ran)
     assert ran.returncode == 1
+
+
+def test_bad_settings_and_a_bad_port_are_usage_errors_in_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cfg.db'}"
+    ran = pointshall(url, "doctor", env={"POINTSHALL_PORT": "abc", "POINTSHALL_TIMEZONE": "Mars"})
+    check(ran)
+    assert ran.returncode == 2
+    assert ran.stderr.strip() == (
+        "configuration error: POINTSHALL_PORT: Input should be a valid integer, unable to parse "
+        "string as an integer; POINTSHALL_TIMEZONE: unknown time zone 'Mars'"
+    )
+    port = pointshall(url, "serve", "--port", "70000")
+    check(port)
+    assert port.returncode == 2 and "--port" in port.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("catalog", "category", "add", "", "分类", "Category"),
+        ("catalog", "category", "add", "AB", " ", "Category"),
+        ("catalog", "brand", "add", "A B", "品牌", "Brand"),
+        ("catalog", "merchant", "add", "SHOP", "", "Shop"),
+        ("catalog", "announce", "", "Title", "正文", "Body"),
+        (
+            "catalog",
+            "activity",
+            "add",
+            "A9",
+            "",
+            "Act",
+            "--start",
+            "2026-12-01",
+            "--end",
+            "2027-01-01",
+        ),
+    ],
+)
+def test_catalogue_commands_refuse_blank_names_and_bad_codes(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Issue 14: an empty code or name was stored, and SMS answers showed blanks."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cat.db'}"
+    ran = pointshall(url, *command)
+    check(ran)
+    assert ran.returncode == 1
+    assert ran.stderr.startswith("refused: ") and ("empty" in ran.stderr or "must be" in ran.stderr)

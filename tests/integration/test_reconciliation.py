@@ -243,7 +243,7 @@ async def build_story(w: World, tmp_path: Path) -> Story:
             face_value_cents=2000,
             cash_cents=CASH,
             price_cents=PRICE,
-            pay_methods="points,points_cash,cash,phone_bill,online_bank",
+            pay_methods="points_cash,cash,phone_bill,online_bank",
         ),
     )
     for spec in extra:
