@@ -101,6 +101,7 @@ def serve(
         fake_gateway = demo_gateway(settings, host)
     try:
         settings.check_transport()
+        settings.check_feed_inbox()
     except ConfigurationError as exc:
         err.print(f"[red]cannot start:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.platform.errors import ConfigurationError
+from core.platform.errors import ConfigurationError, InvalidPhoneNumber
+from core.platform.phones import to_e164
 from core.points.accrual import DEFAULT_TENURE_RATES, AccrualRules
 
 TRANSPORT_NEEDS: dict[str, tuple[str, ...]] = {
@@ -68,6 +70,17 @@ class Settings(BaseSettings):
     payment_grace_seconds: int = Field(default=300, ge=0)
     fake_gateway_port: int = 8081
     """``serve --demo`` runs the fake gateway on this port when no gateway is configured."""
+    # the billing feed inbox (issue 16 §4): the feed-inbox job imports what is dropped here
+    feed_inbox: Path | None = None
+    feed_strict: bool = True
+    """Refuse (move to ``rejected/``) a file with any bad row, as ``accrue --strict``."""
+    feed_marker: bool = True
+    """A file is complete once ``NAME.csv.done`` (or ``NAME.done``) exists; ``false``: the
+    sender renames each finished file into the inbox (an atomic rename)."""
+    feed_alert_phones: str = ""
+    """Operators' phones, comma-separated, texted when a file is refused."""
+    feed_lease_seconds: int = Field(default=3600, ge=60)
+    """After this long a claim still ``importing`` (its process died) is taken over."""
 
     @field_validator("timezone")
     @classmethod
@@ -96,6 +109,26 @@ class Settings(BaseSettings):
                 f"{money_items} item(s) take cash, phone_bill or online_bank: "
                 "POINTSHALL_PUBLIC_URL must be set (pay links and gateway callbacks use it)"
             )
+
+    def feed_alert_numbers(self) -> tuple[str, ...]:
+        """``POINTSHALL_FEED_ALERT_PHONES`` in E.164; ``ConfigurationError`` naming a bad one."""
+        numbers = []
+        for raw in self.feed_alert_phones.split(","):
+            if not raw.strip():
+                continue
+            try:
+                numbers.append(to_e164(raw.strip(), self.default_region))
+            except InvalidPhoneNumber:
+                raise ConfigurationError(
+                    f"POINTSHALL_FEED_ALERT_PHONES: {raw.strip()!r} is not a phone number"
+                ) from None
+        return tuple(numbers)
+
+    def check_feed_inbox(self) -> None:
+        """Fail start-up when the feed inbox is set but is not a folder, or a phone is bad."""
+        if self.feed_inbox is not None and not self.feed_inbox.is_dir():
+            raise ConfigurationError(f"POINTSHALL_FEED_INBOX: {self.feed_inbox} is not a folder")
+        self.feed_alert_numbers()
 
     def accrual_rules(self) -> AccrualRules:
         return AccrualRules.parse(

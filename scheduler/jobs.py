@@ -7,6 +7,7 @@ A job returns how many things it changed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -17,11 +18,14 @@ from core.payments import saga as payments
 from core.payments.saga import PaymentContext
 from core.platform.clock import Clock, epoch
 from core.platform.db import Database
+from core.points import feed_inbox as feed_files
 from core.points.expiry import expire_lots_batch
 from core.points.expiry_notices import queue_expiry_notices
-from core.settlement import settlement
+from core.points.feed_inbox import FeedInbox
+from core.settlement import runs, settlement
 from core.vouchers import vouchers
 
+log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
 HOUR = 60
 
@@ -36,6 +40,7 @@ class JobContext:
     expiry_notice_days: int = 30
     batch: int = DEFAULT_BATCH
     payments: PaymentContext | None = None
+    feed: FeedInbox | None = None
 
     def now(self) -> int:
         return epoch(self.clock.now())
@@ -91,16 +96,26 @@ async def expiry_notices(ctx: JobContext) -> int:
 
 
 async def monthly_settlement(ctx: JobContext) -> int:
-    """Turn last month's unsettled lines into statements (a month already settled: nothing)."""
+    """Turn last month's unsettled lines into statements, or into its draft when it was
+    settled early (a month already settled and agreed: nothing)."""
     now = ctx.now()
-    made = await settlement.settle(
+    run = await runs.settle_due(
         ctx.db,
         period=settlement.previous_period(now, ctx.timezone),
         now=now,
         tz=ctx.timezone,
         by="scheduler",
     )
-    return len(made)
+    for left in run.waiting:
+        log.info(
+            "settlement: %s has %d line(s) for the %s statement (%s is %s)",
+            left.merchant_code,
+            left.lines,
+            left.next_period,
+            left.period,
+            left.statement_status,
+        )
+    return run.changed
 
 
 async def payments_reconcile(ctx: JobContext) -> int:
@@ -108,6 +123,13 @@ async def payments_reconcile(ctx: JobContext) -> int:
     if ctx.payments is None:
         return 0
     return await payments.reconcile(ctx.payments, ctx.now())
+
+
+async def feed_inbox(ctx: JobContext) -> int:
+    """Import each complete billing file dropped into the inbox, once across replicas."""
+    if ctx.feed is None:
+        return 0
+    return len(await feed_files.process_inbox(ctx.db, ctx.feed, ctx.clock))
 
 
 @dataclass(frozen=True)
@@ -167,6 +189,12 @@ JOBS: tuple[Job, ...] = (
         "make last month's merchant statements (once per merchant and month)",
         monthly_settlement,
         Schedule(daily_hour=SETTLEMENT_HOUR),
+    ),
+    Job(
+        "feed-inbox",
+        "import billing files dropped into POINTSHALL_FEED_INBOX (once across replicas)",
+        feed_inbox,
+        Schedule(minutes=1),
     ),
     Job(
         "payments-reconcile",

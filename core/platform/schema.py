@@ -86,6 +86,30 @@ feed_import = Table(
     Column("status", String(10), nullable=False, server_default="running"),
 )
 
+FEED_FILE_STATUSES = ("importing", "processed", "rejected")
+
+feed_file = Table(
+    "feed_file",
+    metadata,
+    _id(),
+    # A file dropped into POINTSHALL_FEED_INBOX (issue 16 §4), claimed once by its name and
+    # content: the unique (name, sha256) decides which replica imports it.
+    Column("name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("period", String(7)),
+    Column("status", String(10), nullable=False),
+    Column("claimed_by", String(64), nullable=False),
+    Column("claimed_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("import_id", ID, ForeignKey("feed_import.id")),
+    Column("moved_to", String(300)),
+    Column("detail", String(300), nullable=False, server_default=""),
+    UniqueConstraint("name", "sha256"),
+    CheckConstraint("status IN ('importing', 'processed', 'rejected')", name="status"),
+    Index(None, "status", "claimed_at"),
+)
+
 feed_check = Table(
     "feed_check",
     metadata,

@@ -69,6 +69,7 @@ EXPECTED: dict[str, set[str]] = {
     "POST /statements/{id}/pay": {F},
     "GET /statements/{id}/report": {F, A},
     "GET /reports/points-cost": {F, A},
+    "GET /reports/reconcile": {F, A},
     "GET /audit": {A, F},
     "GET /staff": {A},
     "POST /staff": {A},
