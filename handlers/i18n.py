@@ -571,3 +571,37 @@ CATALOG["en"].update(
         "method_not_offered": "{code} can be paid by: {methods}. E.g. DH {code} 1 {word}",
     }
 )
+
+# ------------------------------------------------------------ phone credit delivered (issue 16 §2)
+CATALOG["zh"].update(
+    {
+        "dd_topup": "话费{yuan}元:{state}。",
+        "topup_requested": "充值中",
+        "topup_unknown": "充值中",
+        "topup_submitted": "充值中",
+        "topup_stalled": "充值延迟,客服处理中",
+        "topup_succeeded": "已到账",
+        "topup_failed": "充值失败,已退款",
+        "recharge_error": "话费充值未完成。",
+        "recharge_unavailable": "充值渠道暂时没有应答,稍后会自动重试。",
+        "recharge_refused": "充值渠道拒绝了本次充值。",
+        "unknown_topup": "订单{no}没有话费充值。",
+        "topup_finished": "订单{no}的话费充值已结束({status}),不能重试。",
+    }
+)
+CATALOG["en"].update(
+    {
+        "dd_topup": "Phone credit {yuan} yuan: {state}.",
+        "topup_requested": "crediting",
+        "topup_unknown": "crediting",
+        "topup_submitted": "crediting",
+        "topup_stalled": "delayed, our staff are on it",
+        "topup_succeeded": "credited",
+        "topup_failed": "failed, refunded",
+        "recharge_error": "The phone top-up could not be done.",
+        "recharge_unavailable": "The recharge service is not answering; it will be tried again.",
+        "recharge_refused": "The recharge service refused this top-up ({code}).",
+        "unknown_topup": "Order {no} has no phone top-up.",
+        "topup_finished": "The top-up of order {no} is over ({status}); nothing to retry.",
+    }
+)

@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     payment_grace_seconds: int = Field(default=300, ge=0)
     fake_gateway_port: int = 8081
     """``serve --demo`` runs the fake gateway on this port when no gateway is configured."""
+    # phone credit (issue 16 §2): the recharge provider's API and the secret of its callbacks
+    recharge_url: str | None = None
+    recharge_secret: SecretStr | None = None
+    recharge_grace_seconds: int = Field(default=300, ge=0)
+    """How long a submitted top-up waits for the provider's callback before it is asked."""
+    recharge_backoff_seconds: int = Field(default=60, ge=1)
+    recharge_max_attempts: int = Field(default=10, ge=1)
+    recharge_timeout_seconds: float = Field(default=10.0, gt=0)
+    fake_recharge_port: int = 8082
+    """``serve --demo`` runs the fake recharge provider here when none is configured."""
 
     @field_validator("timezone")
     @classmethod

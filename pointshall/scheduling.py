@@ -25,6 +25,7 @@ def job_context(services: Services) -> JobContext:
         timezone=ZoneInfo(services.settings.timezone),
         expiry_notice_days=services.settings.expiry_notice_days,
         payments=services.payments,
+        recharge=services.recharge,
     )
 
 

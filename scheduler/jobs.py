@@ -19,6 +19,8 @@ from core.platform.clock import Clock, epoch
 from core.platform.db import Database
 from core.points.expiry import expire_lots_batch
 from core.points.expiry_notices import queue_expiry_notices
+from core.recharge import delivery
+from core.recharge.delivery import RechargeContext
 from core.settlement import settlement
 from core.vouchers import vouchers
 
@@ -36,6 +38,7 @@ class JobContext:
     expiry_notice_days: int = 30
     batch: int = DEFAULT_BATCH
     payments: PaymentContext | None = None
+    recharge: RechargeContext | None = None
 
     def now(self) -> int:
         return epoch(self.clock.now())
@@ -110,6 +113,13 @@ async def payments_reconcile(ctx: JobContext) -> int:
     return await payments.reconcile(ctx.payments, ctx.now())
 
 
+async def recharge(ctx: JobContext) -> int:
+    """Submit requested phone top-ups; ask the provider about unanswered ones (issue 16 §2)."""
+    if ctx.recharge is None:
+        return 0
+    return await delivery.deliver_due(ctx.recharge, ctx.now())
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Every ``minutes``, or once a day at ``daily_hour`` (operator time)."""
@@ -172,6 +182,12 @@ JOBS: tuple[Job, ...] = (
         "payments-reconcile",
         "ask the gateway about unfinished payments; finish them or refund",
         payments_reconcile,
+        Schedule(minutes=1),
+    ),
+    Job(
+        "recharge",
+        "send requested phone top-ups to the provider; ask about unanswered ones",
+        recharge,
         Schedule(minutes=1),
     ),
 )
