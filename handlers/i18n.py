@@ -474,6 +474,7 @@ CATALOG["zh"].update(
         "already_exists": "{key}已存在。",
         "item_code_taken": "商品编号{code}已被占用。",
         "unknown_merchant": "没有编号为{code}的商户。",
+        "not_staff_of": "号码{actor}不是商户{code}的员工。",
     }
 )
 CATALOG["en"].update(
@@ -521,6 +522,7 @@ CATALOG["en"].update(
         "already_exists": "{key} already exists.",
         "item_code_taken": "Item code {code} is taken.",
         "unknown_merchant": "There is no merchant {code}.",
+        "not_staff_of": "{actor} is not staff of merchant {code}.",
     }
 )
 
