@@ -107,7 +107,7 @@ def serve(
     except ConfigurationError as exc:
         err.print(f"[red]cannot start:[/red] {exc}")
         raise typer.Exit(2) from None
-    weblog.configure(logging.INFO)
+    weblog.configure(logging.INFO, settings.log_format)
 
     async def main() -> None:
         services = await bootstrap(settings)

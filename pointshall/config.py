@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     """Another Bot API server (a local one, or a fake in tests), e.g. ``http://host:8081/bot``."""
     telegram_file_url: str | None = None
 
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``serve``'s log lines: readable text on a terminal and JSON otherwise (``auto``)."""
     timezone: str = "Asia/Shanghai"
     default_region: str = "CN"
     default_lang: Literal["zh", "en"] = "zh"
