@@ -16,7 +16,7 @@ import typer
 from aiohttp import web
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from core.catalogue import pay_methods
+from core.catalogue import catalogue, pay_methods
 from core.messaging import outbox as outbox_core
 from core.messaging import outbox_listing
 from core.platform.clock import epoch
@@ -127,6 +127,13 @@ def serve(
             except ConfigurationError as exc:
                 err.print(f"[red]cannot start:[/red] {exc}")
                 raise typer.Exit(2) from None
+            credit = await services.db.read(partial(catalogue.active_of_kind, kind="credit"))
+            if services.recharge is None and credit:
+                logging.getLogger(__name__).warning(
+                    "phone credit is on sale but no recharge provider is configured "
+                    "(POINTSHALL_RECHARGE_URL, POINTSHALL_RECHARGE_SECRET): top-ups wait "
+                    "as requested until one is"
+                )
             web_app = build_app(services)
             attach_scheduler(web_app, services)
             runner = web.AppRunner(web_app, access_log=None)

@@ -25,6 +25,7 @@ import pytest
 from aiohttp.test_utils import TestServer, unused_port
 from sqlalchemy import Connection, func, select
 
+from core.catalogue import catalogue
 from core.catalogue.editing import ItemSpec, upsert_item
 from core.payments import saga as payments
 from core.payments.gateway import sign
@@ -639,9 +640,22 @@ async def test_two_replicas_and_duplicate_callbacks_deliver_each_top_up_once(
     await assert_books(world)
 
 
-async def test_the_job_does_nothing_without_a_provider(services: Services) -> None:
+async def test_without_a_provider_top_ups_wait_as_requested(
+    services: Services, tmp_path: Path
+) -> None:
+    """Without ``POINTSHALL_RECHARGE_URL`` the job does nothing and top-ups wait, due, for
+    a provider (``serve`` warns when phone credit is on sale: ``active_of_kind``)."""
+    await seed_catalog(services)
+    await fund(services, tmp_path, {ALICE: FUNDS})
+    assert await services.db.read(partial(catalogue.active_of_kind, kind="credit")) == 2
+    paid = await services.db.write(
+        partial(redeem_paid, services=services, msisdn=ALICE, code=CREDIT)
+    )
     assert services.recharge is None
     assert (await run_job(job_context(services), "recharge")).changed == 0
+    t = await services.db.read(partial(topups.by_order, no=paid.order.no))
+    assert t is not None
+    assert (t.status, t.next_attempt_at) == ("requested", epoch(services.clock.now()))
 
 
 async def test_events_are_kept_for_every_try(world: World) -> None:
