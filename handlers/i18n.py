@@ -602,7 +602,7 @@ CATALOG["en"].update(
         "topup_failed": "failed, refunded",
         "recharge_error": "The phone top-up could not be done.",
         "recharge_unavailable": "The recharge service is not answering; it will be tried again.",
-        "recharge_refused": "The recharge service refused this top-up ({code}).",
+        "recharge_refused": "The recharge service refused this top-up.",
         "unknown_topup": "Order {no} has no phone top-up.",
         "topup_finished": "The top-up of order {no} is over ({status}); nothing to retry.",
     }
