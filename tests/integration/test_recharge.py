@@ -91,7 +91,7 @@ async def world(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncI
         recharge_grace_seconds=GRACE,
         recharge_backoff_seconds=BACKOFF,
         recharge_max_attempts=4,
-        recharge_timeout_seconds=1.0,
+        recharge_timeout_seconds=2.0,  # the faults hang longer; a real answer is quicker
         gateway_url=f"http://127.0.0.1:{gw_port}",
         gateway_secret=GATEWAY_SECRET,
     )
