@@ -18,6 +18,7 @@ from api.health import Health
 from api.metrics import Metrics
 from api.payments import PaymentRoutes
 from api.pos import PosApi
+from api.recharge import RechargeRoutes
 from bot.sender import TelegramTransport
 from bot.webhook import TelegramWebhook
 from console.web import PREFIX as CONSOLE_PREFIX
@@ -116,6 +117,8 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
     if services.payments is not None and settings.gateway_secret is not None:
         gateway_secret = settings.gateway_secret.get_secret_value()
         app.add_routes(PaymentRoutes(services.payments, services.clock, gateway_secret).routes())
+    if services.recharge is not None:
+        app.add_routes(RechargeRoutes(services.recharge, services.clock).routes())
     admin_deps = AdminDeps(
         services.db,
         services.clock,

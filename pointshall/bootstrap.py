@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from api.payment_gateway import HttpGateway
+from api.recharge_gateway import HttpRecharge
 from core.orders.orders import OrderPolicy
 from core.payments.saga import PaymentContext
 from core.platform import secret_key
@@ -14,6 +15,8 @@ from core.platform.clock import Clock, SystemClock
 from core.platform.codes import Keyring
 from core.platform.db import Database, open_database
 from core.points.accrual import AccrualRules
+from core.recharge.delivery import RechargeContext
+from core.recharge.topups import RechargePolicy
 from handlers.context import HallPolicy
 from handlers.hall import Hall
 from pointshall import migrate
@@ -35,10 +38,14 @@ class Services:
     """The bot, when ``POINTSHALL_TELEGRAM_TOKEN`` is set; started by the web app or ``bot``."""
     payments: PaymentContext | None = None
     """The payment saga's gateway, when ``POINTSHALL_GATEWAY_URL`` and ``_SECRET`` are set."""
+    recharge: RechargeContext | None = None
+    """The recharge provider, when ``POINTSHALL_RECHARGE_URL`` and ``_SECRET`` are set."""
 
     async def close(self) -> None:
         if self.payments is not None:
             await self.payments.gateway.close()
+        if self.recharge is not None:
+            await self.recharge.gateway.close()
         await self.db.dispose()
 
 
@@ -95,6 +102,7 @@ async def bootstrap(
         )
     services = Services(settings, db, clock, hall, settings.accrual_rules(), keyring, telegram)
     services.payments = payment_context(settings, db, keyring)
+    services.recharge = recharge_context(settings, db)
     return services
 
 
@@ -114,3 +122,21 @@ def payment_context(settings: Settings, db: Database, keyring: Keyring) -> Payme
     return PaymentContext(
         db, gateway, keyring, ZoneInfo(settings.timezone), settings.payment_grace_seconds
     )
+
+
+def recharge_context(settings: Settings, db: Database) -> RechargeContext | None:
+    """Phone-credit delivery (issue 16 §2), when the recharge provider is configured."""
+    if settings.recharge_url is None or settings.recharge_secret is None:
+        return None
+    gateway = HttpRecharge(
+        settings.recharge_url,
+        settings.recharge_secret.get_secret_value(),
+        callback_url=f"{base_url(settings)}/recharge/callback",
+        timeout_seconds=settings.recharge_timeout_seconds,
+    )
+    policy = RechargePolicy(
+        grace=settings.recharge_grace_seconds,
+        first_backoff=settings.recharge_backoff_seconds,
+        max_attempts=settings.recharge_max_attempts,
+    )
+    return RechargeContext(db, gateway, policy)

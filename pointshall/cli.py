@@ -16,7 +16,7 @@ import typer
 from aiohttp import web
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from core.catalogue import pay_methods
+from core.catalogue import catalogue, pay_methods
 from core.messaging import outbox as outbox_core
 from core.messaging import outbox_listing
 from core.platform.clock import epoch
@@ -38,6 +38,7 @@ from pointshall.cli_mall import photo_app, question_app
 from pointshall.cli_mall_ops import install as install_mall_ops
 from pointshall.cli_merchant import merchant_app
 from pointshall.cli_payments import demo_gateway, payments_app, start_fake_gateway
+from pointshall.cli_recharge import demo_recharge, recharge_app, start_fake_recharge
 from pointshall.cli_settle import install as install_settlement
 from pointshall.cli_staff import staff_app
 from pointshall.cli_support import err, load_settings, out, run_with_services
@@ -66,6 +67,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(payments_app, name="payments")
+app.add_typer(recharge_app, name="recharge")
 app.add_typer(staff_app, name="staff")
 app.add_typer(question_app, name="question")
 app.add_typer(photo_app, name="photo")
@@ -99,21 +101,27 @@ def serve(
     fake_gateway = None
     if demo and settings.gateway_url is None:  # §3.5.6: the demo pays at the fake gateway
         fake_gateway = demo_gateway(settings, host)
+    fake_recharge = None
+    if demo and settings.recharge_url is None:  # §1: the demo's phone credit arrives
+        fake_recharge = demo_recharge(settings, host)
     try:
         settings.check_transport()
         settings.check_feed_inbox()
     except ConfigurationError as exc:
         err.print(f"[red]cannot start:[/red] {exc}")
         raise typer.Exit(2) from None
-    weblog.configure(logging.INFO)
+    weblog.configure(logging.INFO, settings.log_format)
 
     async def main() -> None:
         services = await bootstrap(settings)
         runner: web.AppRunner | None = None
         gateway_runner: web.AppRunner | None = None
+        recharge_runner: web.AppRunner | None = None
         try:
             if fake_gateway is not None:
                 gateway_runner = await start_fake_gateway(fake_gateway, host, settings)
+            if fake_recharge is not None:
+                recharge_runner = await start_fake_recharge(fake_recharge, host, settings)
             if demo:
                 periods = await demo_data.seed(services)
                 _print_demo_help(host, port, periods)
@@ -122,6 +130,13 @@ def serve(
             except ConfigurationError as exc:
                 err.print(f"[red]cannot start:[/red] {exc}")
                 raise typer.Exit(2) from None
+            credit = await services.db.read(partial(catalogue.active_of_kind, kind="credit"))
+            if services.recharge is None and credit:
+                logging.getLogger(__name__).warning(
+                    "phone credit is on sale but no recharge provider is configured "
+                    "(POINTSHALL_RECHARGE_URL, POINTSHALL_RECHARGE_SECRET): top-ups wait "
+                    "as requested until one is"
+                )
             web_app = build_app(services)
             attach_scheduler(web_app, services)
             runner = web.AppRunner(web_app, access_log=None)
@@ -136,6 +151,8 @@ def serve(
                 await runner.cleanup()
             if gateway_runner is not None:
                 await gateway_runner.cleanup()
+            if recharge_runner is not None:
+                await recharge_runner.cleanup()
             await services.close()
 
     with contextlib.suppress(KeyboardInterrupt):

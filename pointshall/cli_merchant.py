@@ -177,8 +177,12 @@ def goods_submit(
     name_zh: Annotated[str, typer.Argument(help="Chinese name")],
     name_en: Annotated[str, typer.Argument(help="English name")],
     points: Annotated[int, typer.Argument(help="Points price")],
-    by: By,
-    category: Annotated[str, typer.Option(help="Category code")] = "SJ",
+    by: Annotated[
+        str, typer.Option("--by", help="The submitting phone: a staff phone of the merchant.")
+    ],
+    category: Annotated[
+        str, typer.Option(help="Category code (`pointshall catalog list` shows them).")
+    ],
     stock: Annotated[int | None, typer.Option(help="Stock (default unlimited)")] = None,
     days: Annotated[int, typer.Option(help="Voucher valid days")] = 30,
     description_zh: Annotated[str, typer.Option()] = "",
@@ -197,7 +201,8 @@ def goods_submit(
         description_zh=description_zh,
         description_en=description_en,
     )
-    _write(lambda s, conn, now: submissions.submit(conn, merchant, spec, by, now))
+    phone = _phone(by)
+    _write(lambda s, conn, now: submissions.submit(conn, merchant, spec, phone, now))
     out.print(f"item {code.upper()} submitted for review")
 
 

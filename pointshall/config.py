@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     """Another Bot API server (a local one, or a fake in tests), e.g. ``http://host:8081/bot``."""
     telegram_file_url: str | None = None
 
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``serve``'s log lines: readable text on a terminal and JSON otherwise (``auto``)."""
     timezone: str = "Asia/Shanghai"
     default_region: str = "CN"
     default_lang: Literal["zh", "en"] = "zh"
@@ -81,6 +83,16 @@ class Settings(BaseSettings):
     """Operators' phones, comma-separated, texted when a file is refused."""
     feed_lease_seconds: int = Field(default=3600, ge=60)
     """After this long a claim still ``importing`` (its process died) is taken over."""
+    # phone credit (issue 16 §2): the recharge provider's API and the secret of its callbacks
+    recharge_url: str | None = None
+    recharge_secret: SecretStr | None = None
+    recharge_grace_seconds: int = Field(default=300, ge=0)
+    """How long a submitted top-up waits for the provider's callback before it is asked."""
+    recharge_backoff_seconds: int = Field(default=60, ge=1)
+    recharge_max_attempts: int = Field(default=10, ge=1)
+    recharge_timeout_seconds: float = Field(default=10.0, gt=0)
+    fake_recharge_port: int = 8082
+    """``serve --demo`` runs the fake recharge provider here when none is configured."""
 
     @field_validator("timezone")
     @classmethod

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, delete, select, update
 
-from core.merchants.errors import MerchantNotApproved, UnknownMerchant
+from core.merchants.errors import MerchantNotApproved, NotStaffOf, UnknownMerchant
 from core.platform import audit, naming
 from core.platform.codes import Keyring
 from core.platform.schema import (
@@ -164,6 +164,13 @@ def staff_phones(conn: Connection, merchant_id: int) -> list[str]:
             .order_by(merchant_staff.c.role, merchant_staff.c.id)
         ).scalars()
     )
+
+
+def require_staff(conn: Connection, shop: MerchantView, msisdn: str) -> None:
+    """Refuse anyone but an active staff phone (owner or verifier, E.164) of ``shop``: raises
+    ``NotStaffOf`` (issue 16 §5: goods are submitted by the merchant's own people)."""
+    if msisdn not in staff_phones(conn, shop.id):
+        raise NotStaffOf(msisdn, shop.code)
 
 
 def owned_by(conn: Connection, msisdn: str) -> MerchantView | None:

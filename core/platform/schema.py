@@ -436,6 +436,8 @@ voucher = Table(
     Index(None, "status", "expires_at"),
 )
 
+TOPUP_STATUSES = ("requested", "unknown", "submitted", "succeeded", "failed", "stalled")
+
 topup = Table(
     "topup",
     metadata,
@@ -445,6 +447,29 @@ topup = Table(
     Column("amount_cents", BigInteger, nullable=False),
     Column("status", String(10), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # phone credit delivered (issue 16 §2, 0015_16b): core.recharge.topups
+    Column("updated_at", BigInteger, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", BigInteger),
+    Column("provider_id", String(64)),
+    Column("last_error", String(200)),
+    CheckConstraint(
+        "status IN ('requested', 'unknown', 'submitted', 'succeeded', 'failed', 'stalled')",
+        name="status",
+    ),
+    Index(None, "status", "next_attempt_at"),
+)
+
+topup_event = Table(
+    "topup_event",
+    metadata,
+    _id(),
+    Column("topup_id", ID, ForeignKey("topup.id"), nullable=False),
+    Column("from_status", String(10), nullable=False),
+    Column("to_status", String(10), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("detail", String(200), nullable=False, server_default=""),
+    Index(None, "topup_id"),
 )
 
 # -------------------------------------------------------------- outbox (DESIGN §10)
@@ -714,7 +739,7 @@ SAGA_STATUSES = (
     "charge_pending",  # the gateway has a charge, waiting for the money
     "cash_captured",  # the money arrived; the points step has not run yet
     "completed",  # points deducted, order paid
-    "refunding",  # the points step failed: the money must go back
+    "refunding",  # the points step (or a phone top-up, later) failed: the money must go back
     "refunded",  # the money went back (exactly once)
     "cancelled",  # no money was taken; the charge (if any) is cancelled
 )
