@@ -28,12 +28,13 @@ from core.points.feed import BadRow
 from core.points.feed_import import import_feed
 from handlers.hall import InboundMessage
 from pointshall import demo as demo_data
-from pointshall import migrate, weblog
+from pointshall import migrate, root_key, weblog
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_errors import Commands
 from pointshall.cli_jobs import jobs_app
+from pointshall.cli_key import key_app
 from pointshall.cli_mall import photo_app, question_app
 from pointshall.cli_mall_ops import install as install_mall_ops
 from pointshall.cli_merchant import merchant_app
@@ -64,6 +65,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(key_app, name="key")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(payments_app, name="payments")
 app.add_typer(staff_app, name="staff")
@@ -107,7 +109,7 @@ def serve(
     weblog.configure(logging.INFO)
 
     async def main() -> None:
-        services = await bootstrap(settings)
+        services = await bootstrap(settings, demo_key=root_key.DEMO_KEY_FILE if demo else None)
         runner: web.AppRunner | None = None
         gateway_runner: web.AppRunner | None = None
         try:
@@ -363,7 +365,7 @@ def demo_command() -> None:
     async def job(services: Services) -> list[str]:
         return await demo_data.seed(services)
 
-    out.print(f"demo data loaded for {', '.join(run_with_services(job))}")
+    out.print(f"demo data loaded for {', '.join(run_with_services(job, demo=True))}")
 
 
 def main() -> None:
