@@ -87,7 +87,9 @@ async def _prepare(path: Path, count: int) -> None:
 async def _drain(path: Path, count: int, policy: DrainPolicy) -> InstantTransport:
     services = await bootstrap(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
     transport = InstantTransport()
-    drain = Drain(services.db, transport, SystemClock(), SystemTimer(), policy)
+    drain = Drain(
+        services.db, transport, SystemClock(), SystemTimer(), policy, keyring=services.keyring
+    )
     task = asyncio.create_task(drain.run())
 
     def left(conn: Connection) -> int:

@@ -47,7 +47,8 @@ def redeem(ctx: Context, cmd: Redeem) -> Reply:
             ),
             pending.item.name(ctx.lang),
             ctx.policy.segment_budget,
-        )
+        ),
+        secrets=(pending.code,),
     )
 
 

@@ -28,7 +28,7 @@ from core.points.feed import BadRow
 from core.points.feed_import import import_feed
 from handlers.hall import InboundMessage
 from pointshall import demo as demo_data
-from pointshall import migrate, root_key, weblog
+from pointshall import log_filter, migrate, root_key, weblog
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
@@ -44,6 +44,8 @@ from pointshall.cli_staff import staff_app
 from pointshall.cli_support import err, load_settings, out, run_with_services
 from pointshall.demo_console import DEMO_MERCHANT, DEMO_OWNER
 
+DEMO_HANDSET = Path("var/handset.txt")
+"""Where the demo's console transport delivers whole messages (codes included)."""
 app = typer.Typer(
     cls=Commands,
     help="pointshall: the loyalty-points SMS business hall.",
@@ -93,6 +95,7 @@ def serve(
     if demo:
         os.environ.setdefault("POINTSHALL_TWILIO_AUTH_TOKEN", demo_data.DEMO_TWILIO_TOKEN)
         os.environ.setdefault("POINTSHALL_KANNEL_SECRET", demo_data.DEMO_KANNEL_SECRET)
+        os.environ.setdefault("POINTSHALL_CONSOLE_HANDSET", str(DEMO_HANDSET))
     settings = load_settings()
     host = settings.host = host or settings.host
     port = settings.port = port or settings.port
@@ -106,7 +109,7 @@ def serve(
     except ConfigurationError as exc:
         err.print(f"[red]cannot start:[/red] {exc}")
         raise typer.Exit(2) from None
-    weblog.configure(logging.INFO)
+    weblog.configure(logging.INFO, log_filter.configured_secrets(settings))
 
     async def main() -> None:
         services = await bootstrap(settings, demo_key=root_key.DEMO_KEY_FILE if demo else None)
@@ -162,7 +165,8 @@ def _print_demo_help(host: str, port: int, periods: list[str]) -> None:
     )
     out.print(
         f"Merchant console: http://{host}:{port}/console (log in as {DEMO_OWNER}, owner of "
-        f"{DEMO_MERCHANT}; the login code is printed here as an SMS)",
+        f"{DEMO_MERCHANT}; codes and passwords sent by SMS arrive in {DEMO_HANDSET}, the "
+        "demo's phone: this log shows them masked)",
         markup=False,
         highlight=False,
     )
@@ -337,7 +341,7 @@ def outbox_list(
     to: Annotated[str | None, typer.Option("--to", help="Only messages to this number.")] = None,
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 10,
 ) -> None:
-    """Show the newest outbound messages (e.g. a console login code in development)."""
+    """Show the newest outbound messages (codes and passwords masked)."""
 
     async def job(services: Services) -> list[outbox_listing.OutboxLine]:
         recipient = to_e164(to, services.settings.default_region) if to else None

@@ -3,7 +3,8 @@
 The id is taken from an incoming ``X-Request-Id`` (a proxy's) or made up, sent
 back in the response header, and available to other log lines of the request
 through ``REQUEST_ID``. Only the path is logged, never the query (the Kannel
-routes carry their shared secret there).
+routes carry their shared secret there), and the Telegram webhook's path without its
+secret; ``pointshall.log_filter`` keeps tokens out of every other line (issue 13 §1).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from aiohttp import web
 
 from core.platform import metrics
+from pointshall.log_filter import SecretFilter
 
 REQUEST_ID = contextvars.ContextVar("request_id", default="-")
 HEADER = "X-Request-Id"
@@ -60,7 +62,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
                     "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
                     "request_id": rid,
                     "method": request.method,
-                    "path": request.path,
+                    "path": _path(request),
                     "route": name,
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
@@ -70,6 +72,14 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
             )
         )
         REQUEST_ID.reset(token)
+
+
+def _path(request: web.Request) -> str:
+    """The path, with a secret that is part of it (``/tg/{secret}``) left out."""
+    secret = request.match_info.get("secret")
+    if secret:
+        return request.path.replace(secret, "[redacted]")
+    return request.path
 
 
 class JsonFormatter(logging.Formatter):
@@ -85,15 +95,19 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": REQUEST_ID.get(),
         }
-        if record.exc_info:
+        if record.exc_text:  # already made safe by pointshall.log_filter
+            entry["exc"] = record.exc_text
+        elif record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(level: int = logging.INFO) -> None:
-    """Log JSON lines to stderr (what ``pointshall serve`` uses)."""
+def configure(level: int = logging.INFO, secrets: Iterable[str] = ()) -> None:
+    """Log JSON lines to stderr (what ``pointshall serve`` uses), none holding ``secrets``,
+    a bot token or a webhook secret (``pointshall.log_filter``)."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -46,6 +46,16 @@ def token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
+def mask(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each of ``secrets`` (where it stands as a word of its own: not inside a
+    longer number or word) replaced by as many asterisks (issue 13 §1)."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = re.sub(
+            rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])", "*" * len(secret), text
+        )
+    return text
+
+
 class UnknownKey(LookupError):
     """A value made under a root key this installation no longer holds."""
 

@@ -3,18 +3,46 @@
 from __future__ import annotations
 
 import csv
+import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection, Table, func, select
+from sqlalchemy.sql import Select
 
 from core.merchants import merchants
+from core.messaging.outbox import SEAL
 from core.orders.payment import Paid
+from core.platform.codes import Keyring
+from core.platform.schema import outbox
 from core.points.feed_import import ImportResult, import_feed
 from handlers.hall import InboundMessage, Outcome
 from pointshall.bootstrap import Services
+
+
+def as_received(keyring: Keyring, text: str, sealed: str | None) -> str:
+    """What the recipient reads: the sealed whole of a message not yet sent (secrets in it),
+    else the stored text (secrets masked)."""
+    if sealed is None:
+        return text
+    return str(json.loads(keyring.unseal(SEAL, sealed))["text"])
+
+
+def received(services: Services, query: Select[tuple[str, str | None]]) -> Callable[..., list[str]]:
+    """A unit of work reading ``select(outbox.c.text, outbox.c.sealed)…`` as received."""
+
+    def read(conn: Connection) -> list[str]:
+        return [as_received(services.keyring, t, s) for t, s in conn.execute(query).all()]
+
+    return read
+
+
+def texts_of(*where: object) -> Select[tuple[str, str | None]]:
+    """``select(outbox.c.text, outbox.c.sealed)`` where ``where``, oldest first."""
+    return select(outbox.c.text, outbox.c.sealed).where(*where).order_by(outbox.c.id)  # type: ignore[arg-type]
+
 
 HEADER = (
     "msisdn",

@@ -28,7 +28,7 @@ from core.points import doctor
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.demo_pictures import card
-from tests.support.helpers import seed_catalog
+from tests.support.helpers import received, seed_catalog, texts_of
 from tests.support.settings import make_settings
 from tests.support.telegram_fake import (
     FakeTelegram,
@@ -208,17 +208,9 @@ async def home(chat: Chat) -> Shown:
 
 
 async def last_sms(services: Services, phone: str) -> str:
-    def q(conn: Connection) -> str:
-        return str(
-            conn.execute(
-                select(outbox.c.text)
-                .where(outbox.c.recipient == phone, outbox.c.channel == "sms")
-                .order_by(outbox.c.id.desc())
-                .limit(1)
-            ).scalar_one()
-        )
-
-    return await services.db.read(q)
+    """The newest SMS to ``phone`` as the phone reads it (codes in clear)."""
+    query = texts_of(outbox.c.recipient == phone, outbox.c.channel == "sms")
+    return (await services.db.read(received(services, query)))[-1]
 
 
 async def last_sms_code(services: Services, phone: str) -> str:

@@ -77,12 +77,12 @@ def test_after_a_rotation_new_hashes_use_the_new_key_and_old_ones_still_verify()
 
 def test_k0_verifies_what_the_key_from_before_key_ids_made() -> None:
     raw = bytes.fromhex("ab" * 32)
-    made_before = hmac.new(raw, "qr\x1ftoken".encode(), hashlib.sha256).hexdigest()
+    made_before = hmac.new(raw, b"qr\x1ftoken", hashlib.sha256).hexdigest()
     ring = Keyring([keys.legacy(raw), K1])
     assert ring.matches(made_before, "qr", "token")
     assert made_before in ring.digests("qr", "token")
     assert ring.current_id == "k1" and key_id(ring.digest("qr", "token")) == "k1"
-    before_terminal = hmac.new(raw, "pos-terminal\x1fT1\x1f2".encode(), hashlib.sha256)
+    before_terminal = hmac.new(raw, b"pos-terminal\x1fT1\x1f2", hashlib.sha256)
     assert ring.mac("pos-terminal", "T1", "2", kid="k0") == before_terminal.hexdigest()
     with pytest.raises(ValueError, match="current key"):
         Keyring([keys.legacy(raw)])
