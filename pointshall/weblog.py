@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from typing import TextIO
 
 from aiohttp import web
 
@@ -105,9 +106,14 @@ class JsonFormatter(logging.Formatter):
 def configure(level: int = logging.INFO, secrets: Iterable[str] = ()) -> None:
     """Log JSON lines to stderr (what ``pointshall serve`` uses), none holding ``secrets``,
     a bot token or a webhook secret (``pointshall.log_filter``)."""
-    handler = logging.StreamHandler()
+    root = logging.getLogger()
+    root.handlers[:] = [json_handler(secrets=secrets)]
+    root.setLevel(level)
+
+
+def json_handler(stream: TextIO | None = None, secrets: Iterable[str] = ()) -> logging.Handler:
+    """JSON lines to ``stream`` (default stderr), with secrets and tokens left out."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(SecretFilter(secrets))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    return handler

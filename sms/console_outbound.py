@@ -26,7 +26,7 @@ class ConsoleTransport:
 
     async def send(self, message: OutboundMessage) -> Accepted:
         parts = segments.count(message.text)
-        line = f"SMS → {message.recipient} ({parts} part(s)): "
+        line = f"[{message.id}] SMS → {message.recipient} ({parts} part(s)): "
         print(line + message.printable, file=self._out)
         self._out.flush()
         if self._handset is not None:
