@@ -104,15 +104,17 @@ def serve(
     fake_gateway = None
     if demo and settings.gateway_url is None:  # §3.5.6: the demo pays at the fake gateway
         fake_gateway = demo_gateway(settings, host)
+    demo_key = root_key.DEMO_KEY_FILE if demo else None
     try:
         settings.check_transport()
+        root_key.load(settings, demo_key)  # no root key outside the database: no start
     except ConfigurationError as exc:
-        err.print(f"[red]cannot start:[/red] {exc}")
+        err.print(f"[red]cannot start:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     weblog.configure(logging.INFO, log_filter.configured_secrets(settings))
 
     async def main() -> None:
-        services = await bootstrap(settings, demo_key=root_key.DEMO_KEY_FILE if demo else None)
+        services = await bootstrap(settings, demo_key=demo_key)
         runner: web.AppRunner | None = None
         gateway_runner: web.AppRunner | None = None
         try:

@@ -14,7 +14,7 @@ from core.platform.clock import epoch
 from core.platform.db import open_database
 from core.platform.errors import ConfigurationError
 from core.platform.keys import LEGACY_MIN_BYTES, RootKey
-from pointshall import root_key
+from pointshall import migrate, root_key
 from pointshall.bootstrap import Services
 from pointshall.cli_support import err, load_settings, out, run_with_services
 
@@ -67,12 +67,14 @@ def adopt(
     out_file: Annotated[Path, typer.Option("--out", help="The key file to write (mode 0600).")],
 ) -> None:
     """Move the key an older installation kept (in the database or a raw POINTSHALL_SECRET_KEY)
-    into a new key file as k0, with a new current key k1; delete it from the database."""
+    into a new key file as k0, with a new current key k1; delete it from the database (which
+    is upgraded first)."""
     settings = load_settings()
 
     async def main() -> bool:
         db = open_database(settings.database_url)
         try:
+            await migrate.upgrade(db)
             old = await db.read(secret_key.legacy)
             raw = settings.secret_key.get_secret_value().strip() if settings.secret_key else ""
             if old is None and (not raw or ":" in raw):
