@@ -1,9 +1,10 @@
 """Merchant staff phones and POS terminals (§3.4.4), and who may act for which merchant.
 
-A terminal's HMAC key is derived, not stored: ``HMAC(installation key, "pos-terminal",
-terminal id, version)``. The terminal gets it once, when it is added; the hall
-recomputes it to check a signature. Nothing in the ``terminal`` table is secret,
-and bumping ``secret_version`` rotates the key.
+A terminal's HMAC key is derived, not stored: an HMAC of ``(terminal id, version)`` under
+the ``pos-terminal`` subkey of root key ``key_id`` (``Keyring.mac``). The terminal gets it
+once, when it is added; the hall recomputes it to check a signature. Nothing in the
+``terminal`` table is secret; adding it again bumps ``secret_version`` and moves it to the
+current root key, which rotates the key.
 """
 
 from __future__ import annotations

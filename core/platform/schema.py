@@ -503,9 +503,9 @@ terminal = Table(
     _id(),
     Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
     Column("terminal_id", String(32), nullable=False, unique=True),
-    # The HMAC key is never stored: it is derived from the installation's secret key,
-    # the terminal id and this version (core.merchants.merchants.terminal_secret), so it
-    # can be recomputed to verify a signature; bumping the version rotates it.
+    # The HMAC key is never stored: it is derived from root key ``key_id``, the terminal
+    # id and this version (core.merchants.merchants.terminal_secret), so it can be
+    # recomputed to verify a signature; bumping the version rotates it.
     Column("secret_version", Integer, nullable=False, server_default="1"),
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("created_at", BigInteger, nullable=False),

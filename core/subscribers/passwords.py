@@ -1,9 +1,10 @@
 """Subscribers' points password and second password (§3.6.3), stored with a slow hash.
 
 Each is 6 digits (a feature phone types them), so the hash is scrypt over a keyed
-digest of the password: slow against guessing, and useless without the
-installation key. Five wrong passwords in a row refuse further payments until the
-subscriber sets new ones (SMS ``MM``).
+digest of the password (the ``points-password`` subkey of a root key, whose id the
+stored hash names): slow against guessing, and useless without the root key. Five
+wrong passwords in a row refuse further payments until the subscriber sets new ones
+(SMS ``MM``).
 """
 
 from __future__ import annotations
