@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from core.platform.codes import mask
 from handlers import grammar
 from handlers.commands import BadArguments, Confirm, SetPasswords, Verify
 
@@ -40,7 +39,12 @@ def redact(text: str) -> str:
     if isinstance(command, BadArguments) and command.keyword in SECRET_KEYWORDS:
         return _DIGITS.sub(lambda m: "*" * len(m.group(0)), _folded(text))
     found = secrets_in(text)
-    return mask(_folded(text), found) if found else text
+    if not found:
+        return text
+    folded = _folded(text)
+    for secret in sorted(set(found), key=len, reverse=True):  # digits, glued to a keyword too
+        folded = re.sub(rf"(?<![0-9]){re.escape(secret)}(?![0-9])", "*" * len(secret), folded)
+    return folded
 
 
 def _folded(text: str) -> str:

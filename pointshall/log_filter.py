@@ -21,7 +21,7 @@ from pointshall.config import Settings
 
 HIDDEN = "[redacted]"
 _SHAPES = (
-    (re.compile(r"\b[0-9]{5,16}:[A-Za-z0-9_-]{30,}"), HIDDEN),  # a Telegram bot token
+    (re.compile(r"(?<![0-9])[0-9]{5,16}:[A-Za-z0-9_-]{30,}"), HIDDEN),  # a bot token
     (re.compile(r"/tg/[^/\s?\"']+"), f"/tg/{HIDDEN}"),
     # a query string: Kannel's MO carries the shared secret and the text (a code, a
     # password) there, a pay link its token; aiohttp's own access log shows it
