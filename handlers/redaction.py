@@ -14,16 +14,15 @@ import re
 import unicodedata
 
 from handlers import grammar
-from handlers.commands import BadArguments, Confirm, SetPasswords, Verify
+from handlers.commands import BadArguments, Command, Confirm, SetPasswords, Verify
 
 SECRET_KEYWORDS = frozenset({"MM", "YZ", "QR"})
 """Keywords (as ``BadArguments`` names them) whose arguments are secrets."""
 _DIGITS = re.compile(r"[0-9]+")
 
 
-def secrets_in(text: str) -> list[str]:
-    """The secrets a well-formed command in ``text`` carries (none for most commands)."""
-    command = grammar.parse(text)
+def secrets_of(command: Command) -> list[str]:
+    """The secrets a well-formed ``command`` carries (none for most commands)."""
     if isinstance(command, Confirm):
         return [command.code]
     if isinstance(command, Verify):
@@ -35,10 +34,12 @@ def secrets_in(text: str) -> list[str]:
 
 def redact(text: str) -> str:
     """``text`` as it may be stored and logged: its secrets masked, the rest as it came."""
+    if not any(c.isdigit() for c in text):  # every secret has digits; most texts have none
+        return text
     command = grammar.parse(text)
     if isinstance(command, BadArguments) and command.keyword in SECRET_KEYWORDS:
         return _DIGITS.sub(lambda m: "*" * len(m.group(0)), _folded(text))
-    found = secrets_in(text)
+    found = secrets_of(command)
     if not found:
         return text
     folded = _folded(text)
