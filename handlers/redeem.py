@@ -48,7 +48,8 @@ def redeem(ctx: Context, cmd: Redeem) -> Reply:
             ),
             pending.item.name(ctx.lang),
             ctx.policy.segment_budget,
-        )
+        ),
+        secrets=(pending.code,),
     )
 
 
@@ -70,6 +71,7 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
     if pending.points:
         price = ctx.t("price_points_cash", points=pending.points, yuan=yuan(pending.cash_cents))
     link = payments.pay_link(ctx.policy.pay_base_url, ctx.keyring, pending.no)
+    token = payments.pay_token(ctx.keyring, pending.no)  # kept out of what is recorded
     name = pending.item.name(ctx.lang)
     minutes = ctx.policy.orders.pay_seconds // 60
 
@@ -80,7 +82,7 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
 
     budget = ctx.policy.segment_budget
     if segments.fits(answer("dh_pay", ""), budget):
-        return Reply(fit(lambda title: answer("dh_pay", title), name, budget))
+        return Reply(fit(lambda title: answer("dh_pay", title), name, budget), secrets=(token,))
     # A long public URL leaves no room: the link travels alone, whole, in its own SMS
     # (a cut link cannot be followed), keyed by the order so a retry sends it once.
     outbox.enqueue(
@@ -89,6 +91,8 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
         recipient=ctx.subscriber.msisdn,
         text=link,
         now=ctx.now,
+        secrets=(token,),
+        keyring=ctx.keyring,
     )
     return Reply(fit(lambda title: answer("dh_pay_apart", title), name, budget))
 

@@ -48,7 +48,12 @@ async def _outbox_drain(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES_KEY]
     transport = build_transport(services.settings)
     drain = Drain(
-        services.db, transport, services.clock, SystemTimer(), drain_policy(services.settings)
+        services.db,
+        transport,
+        services.clock,
+        SystemTimer(),
+        drain_policy(services.settings),
+        keyring=services.keyring,
     )
     app[DRAIN_KEY] = drain
     task = asyncio.create_task(drain.run(), name="outbox-drain")
@@ -70,7 +75,15 @@ async def _telegram_drain(app: web.Application) -> AsyncIterator[None]:
     timer = SystemTimer()
     transport = TelegramTransport(bot, timer)
     policy = telegram_drain_policy(services.settings)
-    drain = Drain(services.db, transport, services.clock, timer, policy, channel="telegram")
+    drain = Drain(
+        services.db,
+        transport,
+        services.clock,
+        timer,
+        policy,
+        keyring=services.keyring,
+        channel="telegram",
+    )
     app[TELEGRAM_DRAIN_KEY] = drain
     task = asyncio.create_task(drain.run(), name="telegram-drain")
     try:

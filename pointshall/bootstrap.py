@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,6 @@ from api.payment_gateway import HttpGateway
 from api.recharge_gateway import HttpRecharge
 from core.orders.orders import OrderPolicy
 from core.payments.saga import PaymentContext
-from core.platform import secret_key
 from core.platform.clock import Clock, SystemClock
 from core.platform.codes import Keyring
 from core.platform.db import Database, open_database
@@ -19,7 +19,7 @@ from core.recharge.delivery import RechargeContext
 from core.recharge.topups import RechargePolicy
 from handlers.context import HallPolicy
 from handlers.hall import Hall
-from pointshall import migrate
+from pointshall import migrate, root_key
 from pointshall.config import Settings
 
 if TYPE_CHECKING:  # python-telegram-bot is imported only when a bot is configured
@@ -66,26 +66,28 @@ def policy_from(settings: Settings) -> HallPolicy:
     )
 
 
-async def keyring_for(settings: Settings, db: Database) -> Keyring:
-    """The configured secret key, or the one generated for this database on first start."""
-    if settings.secret_key is not None:
-        return Keyring(settings.secret_key.get_secret_value().encode())
-    return Keyring(await db.write(secret_key.load_or_create))
-
-
 async def bootstrap(
-    settings: Settings, *, clock: Clock | None = None, upgrade: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    upgrade: bool = True,
+    demo_key: Path | None = None,
 ) -> Services:
-    """Open the database (migrating it to head unless told not to) and wire the hall."""
+    """Open the database (migrating it to head unless told not to) and wire the hall.
+
+    Refuses (``ConfigurationError``) before touching the database when no root key is
+    configured outside it; ``demo_key`` is the key file the demo may make and use instead
+    (``pointshall.root_key``)."""
     clock = clock or SystemClock()
+    held = root_key.load(settings, demo_key)
     db = open_database(settings.database_url, pool_size=settings.db_pool_size)
     try:
         if upgrade:
             await migrate.upgrade(db)
+        keyring = await root_key.keyring_for(settings, db, held, demo_key)
     except BaseException:
         await db.dispose()
         raise
-    keyring = await keyring_for(settings, db)
     hall = Hall(policy_from(settings), clock, keyring)
     telegram = None
     if settings.telegram_token is not None:

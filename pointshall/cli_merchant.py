@@ -17,6 +17,7 @@ from core.platform.clock import epoch
 from core.platform.errors import DomainError
 from core.platform.phones import to_e164
 from core.vouchers import verification
+from pointshall import root_key
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.config import Settings
 
@@ -38,7 +39,8 @@ def _write(unit: Callable[[Services, Connection, int], T]) -> T:
     """Run one unit of work against the configured database; domain errors exit 1."""
 
     async def main() -> T:
-        services = await bootstrap(Settings())
+        settings = Settings()
+        services = await bootstrap(settings, demo_key=root_key.demo_fallback(settings))
         try:
             now = epoch(services.clock.now())
             return await services.db.write(lambda conn: unit(services, conn, now))

@@ -20,16 +20,25 @@ TRANSPORT_NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/pointshall.db"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POINTSHALL_", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///var/pointshall.db"
+    database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
     secret_key: SecretStr | None = None
+    """The root keys' text (``pointshall key new``); never kept in the database (issue 13 §2)."""
+    secret_key_file: Path | None = None
+    """A file holding the root keys, readable by its owner only (``pointshall.root_key``)."""
 
     sms_transport: Literal["console", "twilio", "kannel"] = "console"
+    console_handset: Path | None = None
+    """Where the console transport writes whole messages, secrets included (the demo's phone);
+    ``serve``'s log shows them with their secrets masked."""
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None

@@ -3,7 +3,8 @@
 The id is taken from an incoming ``X-Request-Id`` (a proxy's) or made up, sent
 back in the response header, and available to other log lines of the request
 through ``REQUEST_ID``. Only the path is logged, never the query (the Kannel
-routes carry their shared secret there).
+routes carry their shared secret there), and the Telegram webhook's path without its
+secret; ``pointshall.log_filter`` keeps tokens out of every other line (issue 13 §1).
 
 Lines are JSON (one object a line, for a log collector) or readable text (for a
 person at a terminal): ``POINTSHALL_LOG_FORMAT`` is ``auto`` (text when stderr is a
@@ -18,13 +19,14 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from aiohttp import web
 
 from core.platform import metrics
+from pointshall.log_filter import SecretFilter
 
 REQUEST_ID = contextvars.ContextVar("request_id", default="-")
 HEADER = "X-Request-Id"
@@ -63,7 +65,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
         fields = {
             "request_id": rid,
             "method": request.method,
-            "path": request.path,
+            "path": _path(request),
             "route": name,
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
@@ -78,6 +80,14 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
             extra={HTTP: fields},
         )
         REQUEST_ID.reset(token)
+
+
+def _path(request: web.Request) -> str:
+    """The path, with a secret that is part of it (``/tg/{secret}``) left out."""
+    secret = request.match_info.get("secret")
+    if secret:
+        return request.path.replace(secret, "[redacted]")
+    return request.path
 
 
 HTTP = "http"
@@ -105,7 +115,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": REQUEST_ID.get(),
         }
-        if record.exc_info:
+        if record.exc_text:  # already made safe by pointshall.log_filter
+            entry["exc"] = record.exc_text
+        elif record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
@@ -127,7 +139,9 @@ class TextFormatter(logging.Formatter):
             rid = REQUEST_ID.get()
             if rid != "-":
                 line += f" [{rid[:8]}]"
-        if record.exc_info:
+        if record.exc_text:  # already made safe by pointshall.log_filter
+            line += "\n" + record.exc_text
+        elif record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
 
@@ -140,11 +154,26 @@ def formatter_for(fmt: str, stream: TextIO) -> logging.Formatter:
     return TextFormatter() if text else JsonFormatter()
 
 
-def configure(level: int = logging.INFO, fmt: str = "auto", stream: TextIO | None = None) -> None:
-    """Log to ``stream`` (stderr) in ``fmt`` (what ``pointshall serve`` uses)."""
+def configure(
+    level: int = logging.INFO,
+    fmt: str = "auto",
+    stream: TextIO | None = None,
+    secrets: Iterable[str] = (),
+) -> None:
+    """Log to ``stream`` (stderr) in ``fmt`` (what ``pointshall serve`` uses), no line holding
+    ``secrets``, a bot token or a webhook secret (``pointshall.log_filter``)."""
     out = stream or sys.stderr
     handler = logging.StreamHandler(out)
     handler.setFormatter(formatter_for(fmt, out))
+    handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def json_handler(stream: TextIO | None = None, secrets: Iterable[str] = ()) -> logging.Handler:
+    """JSON lines to ``stream`` (default stderr), with secrets and tokens left out."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(SecretFilter(secrets))
+    return handler

@@ -496,7 +496,12 @@ async def lang_of(ctx: PaymentContext, no: str) -> str:
 
 def pay_token(keyring: Keyring, no: str) -> str:
     """The opaque part of order ``no``'s pay link (a keyed hash: nothing is stored)."""
-    return keyring.digest("paylink", no)[:PAY_LINK_TOKEN_CHARS]
+    return keyring.mac("paylink", no)[:PAY_LINK_TOKEN_CHARS]
+
+
+def pay_token_ok(keyring: Keyring, no: str, token: str) -> bool:
+    """Whether ``token`` is order ``no``'s pay-link token under any root key held."""
+    return keyring.mac_matches(token, "paylink", no, chars=PAY_LINK_TOKEN_CHARS)
 
 
 def pay_link(base_url: str, keyring: Keyring, no: str) -> str:

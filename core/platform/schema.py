@@ -519,6 +519,7 @@ delivery_report = Table(
     UniqueConstraint("outbox_id", "part", "code"),
 )
 
+# The key older installations kept here; only read, to be moved out (core.platform.secret_key).
 app_secret = Table(
     "app_secret",
     metadata,
@@ -551,12 +552,15 @@ terminal = Table(
     _id(),
     Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
     Column("terminal_id", String(32), nullable=False, unique=True),
-    # The HMAC key is never stored: it is derived from the installation's secret key,
-    # the terminal id and this version (core.merchants.merchants.terminal_secret), so it
-    # can be recomputed to verify a signature; bumping the version rotates it.
+    # The HMAC key is never stored: it is derived from root key ``key_id``, the terminal
+    # id and this version (core.merchants.merchants.terminal_secret), so it can be
+    # recomputed to verify a signature; bumping the version rotates it.
     Column("secret_version", Integer, nullable=False, server_default="1"),
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("created_at", BigInteger, nullable=False),
+    # The root key (core.platform.keys) the HMAC key is derived from; rows from before
+    # key ids were derived from the database's own key, now ``k0`` (issue 13 §2).
+    Column("key_id", String(8), nullable=False, server_default="k0"),
 )
 
 pos_nonce = Table(
@@ -843,6 +847,11 @@ orders.append_column(Column("checkout_no", String(20), index=True))
 address.append_column(Column("label", String(32)))
 outbox.append_column(Column("attachment", String(200)))
 # outbox.attachment: ``qr:<token>`` is a voucher's QR code, drawn at send time
+# (``qr`` alone once its token is sealed; issue 13 §1)
+outbox.append_column(Column("sealed", Text))
+# outbox.sealed: the whole message (text and attachment) encrypted when it carries a
+# secret (a code, a voucher password); ``text`` then holds it with the secrets masked.
+# Wiped once the provider accepted the message (issue 13 §1).
 
 cart_line = Table(
     "cart_line",

@@ -102,6 +102,13 @@ COMMANDS: list[tuple[str, ...]] = [
     ("outbox", "status"),
     ("outbox", "retry"),
     ("outbox", "list", "--to", "not-a-phone"),
+    ("key", "new"),
+    ("key", "new", "--out", "root.key"),
+    ("key", "new", "--out", "root.key"),
+    ("key", "rotate"),
+    ("key", "rotate", "--key-file", MISSING),
+    ("key", "adopt", "--out", "adopted.key"),
+    ("key", "status"),
 ]
 
 
