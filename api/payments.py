@@ -1,18 +1,16 @@
 """``POST /payments/callback`` (the gateway's signed callbacks) and ``GET /pay/{no}`` (pay links).
 
-A callback with a missing, stale or wrong signature gets 403 and changes
+A callback with a missing, stale, wrong or non-ASCII signature gets 403 and changes
 nothing; a good one is answered 200 once its effect is stored, however many
-times it comes; a signed body that is not a charge event gets 400. The pay link
-checks its keyed token (a token that is not ASCII, or an order number longer than any,
-is a 400; a wrong one a 404), makes the charge (once) and redirects to the gateway's
-page; with the gateway away it answers 503.
+times it comes; a signed body that is not a charge event (``data.id`` 1-64 printable
+ASCII) gets 400. The pay link checks its keyed token (any bytes in ``k`` are a wrong
+token: 404), makes the charge (once) and redirects to the gateway's page; with the
+gateway away it answers 503.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
-import re
 
 from aiohttp import web
 
@@ -27,9 +25,20 @@ from core.platform.errors import DomainError
 log = logging.getLogger(__name__)
 MAX_CHARGE_ID = 64
 """The gateway's charge ids are kept in ``payment_saga.charge_id`` (64 characters)."""
-ORDER_NO = re.compile(r"[\x21-\x7e]{1,32}")
-TOKEN = re.compile(r"[\x21-\x7e]{1,128}")
-"""Printable ASCII: what our links hold; anything else cannot be one of them."""
+
+
+PAGE_TEXTS = {
+    "zh": {
+        "busy": "支付服务繁忙,请一分钟后再试。",
+        "closed": "订单{no}已不在等待付款。回复DD查看订单。",
+    },
+    "en": {
+        "busy": "The payment service is busy; please try again in a minute.",
+        "closed": "Order {no} no longer waits for payment. Reply DD for your orders.",
+    },
+}
+UNKNOWN = "没有这笔付款。 No such payment."
+"""A link that is not ours: whose it would be is unknown, so both languages."""
 
 
 def _page(status: int, text: str) -> web.Response:
@@ -74,16 +83,15 @@ class PaymentRoutes:
     async def pay(self, request: web.Request) -> web.Response:
         no = request.match_info["no"]
         token = request.query.get("k", "")
-        if not ORDER_NO.fullmatch(no) or not TOKEN.fullmatch(token):
-            return _page(400, "This is not a payment link.")
-        if not hmac.compare_digest(token, payments.pay_token(self._ctx.keyring, no)):
-            return _page(404, "No such payment.")
+        if not payments.pay_token_ok(self._ctx.keyring, no, token):
+            return _page(404, UNKNOWN)
+        texts = PAGE_TEXTS[await payments.lang_of(self._ctx, no)]
         try:
             url = await payments.pay_url(self._ctx, no, epoch(self._clock.now()))
         except GatewayUnavailable:
-            return _page(503, "The payment service is busy; please try again in a minute.")
+            return _page(503, texts["busy"])
         except DomainError:
-            return _page(409, f"Order {no} no longer waits for payment.")
+            return _page(409, texts["closed"].format(no=no))
         raise web.HTTPFound(url)
 
     def routes(self) -> list[web.RouteDef]:

@@ -27,6 +27,7 @@ from bot.shop import KINDS as SHOP_KINDS
 from bot.shop import ShopAnswer, ShopDesk
 from bot.texts import ct
 from bot.types import TelegramApp
+from core.messaging import inbound
 from core.platform.clock import Clock, epoch
 from core.platform.db import Database
 from core.subscribers import chat_binding
@@ -67,8 +68,9 @@ class HallBot:
         msg = ChatMessage(
             update_id=update.update_id,
             chat_id=chat.id,
-            text=message.text or "",
-            contact=message.contact.phone_number if message.contact else None,
+            # NUL and lone surrogates arrive in real updates; no database stores them
+            text=inbound.storable(message.text or "", inbound.MAX_TEXT),
+            contact=inbound.storable(message.contact.phone_number, 32) if message.contact else None,
             lang=user.language_code if user else None,
         )
         bought = await self.db.write(partial(self.shop.typed, msg=msg))
@@ -169,7 +171,9 @@ class HallBot:
         webhook, which then asks Telegram to deliver the update again; a failed send is
         not, since the redelivery would be a duplicate.
         """
-        log.error("telegram update failed: %r", update, exc_info=context.error)
+        # The update's id only: its text may carry a code or a password (issue 13 §1).
+        update_id = getattr(update, "update_id", None)
+        log.error("telegram update %s failed", update_id, exc_info=context.error)
         failures = update_failures.get()
         if failures is not None and not isinstance(context.error, TelegramError | None):
             failures.append(context.error)

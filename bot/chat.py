@@ -26,7 +26,16 @@ from core.subscribers import chat_binding
 from core.subscribers.subscribers import Subscriber
 from handlers import boundary, grammar
 from handlers.boundary import Arrival, Early, Worded
-from handlers.commands import Activities, BadArguments, Detail, Help, ListItems, Search
+from handlers.commands import (
+    Activities,
+    Announcements,
+    BadArguments,
+    Categories,
+    Detail,
+    Help,
+    ListItems,
+    Search,
+)
 from handlers.commands import Unknown as UnknownCommand
 from handlers.context import Context
 from handlers.hall import RATE_WINDOW_SECONDS, Hall, InboundMessage
@@ -39,6 +48,8 @@ GUEST_ID = 0
 BROWSE: tuple[type, ...] = (
     Help,
     Activities,
+    Categories,
+    Announcements,
     ListItems,
     Search,
     Detail,

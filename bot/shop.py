@@ -29,7 +29,7 @@ from core.feedback import messages, reviews
 from core.feedback.errors import NotReviewable
 from core.messaging import outbox
 from core.messaging.texts import day
-from core.orders import cancellation, cart, checkout, orders
+from core.orders import cancellation, cart, checkout, orders, redemption
 from core.orders.redemption import CodeDead, WrongCode
 from core.platform import otp
 from core.platform.clock import epoch
@@ -38,12 +38,15 @@ from core.subscribers.subscribers import Subscriber
 from handlers import boundary
 from handlers.boundary import Arrival, Worded
 from handlers.hall import Hall
+from handlers.keywords import HELP, OPT_IN, OPT_OUT
 
 KINDS = frozenset({"a", "k", "o", "r", "m", "z", "co"})
 SLASH = {"/cart": "k", "/orders": "o 1", "/messages": "m", "/addresses": "z"}
 PROMPT_SECONDS = 15 * 60
 NO_SKIP = "-"
 _CODE = re.compile(r"[0-9]{6}")
+PRIORITY = frozenset(w.upper() for w in (*HELP, *OPT_OUT, *OPT_IN))
+"""Words that keep their meaning even while a prompt waits for free text."""
 MAX_NOTE = 200
 
 
@@ -132,6 +135,9 @@ class ShopDesk:
         if text.startswith("/"):
             return None
         state = conversation.current(conn, who.id, now)
+        if state is not None and text.upper() in PRIORITY:
+            conversation.forget(conn, who.id)  # help and opt-out words end any prompt
+            return None
         if state is not None and state.kind.startswith("tg_") and state.kind != "tg_co":
             return self._claimed(
                 conn,
@@ -142,17 +148,27 @@ class ShopDesk:
                 now,
                 lambda: self._prompted(conn, who, msg.chat_id, state, text, now),
             )
-        if _CODE.fullmatch(text) and checkout.pending_checkout(conn, who.id) is not None:
-            return self._claimed(
-                conn,
-                who.lang,
-                msg.chat_id,
-                msg.update_id,
-                text,
-                now,
-                lambda: self._pay(conn, who, msg.chat_id, text, now),
-            )
+        if _CODE.fullmatch(text):
+            checkout_no = self._for_checkout(conn, who, text, now)
+            if checkout_no is not None:
+                return self._claimed(
+                    conn,
+                    who.lang,
+                    msg.chat_id,
+                    msg.update_id,
+                    text,
+                    now,
+                    lambda: self._pay(conn, who, msg.chat_id, text, checkout_no, now),
+                )
         return None
+
+    def _for_checkout(self, conn: Connection, who: Subscriber, code: str, now: int) -> str | None:
+        """The checkout a typed code is for: the one it opens, or (a wrong code) the newest
+        waiting; None when it opens an order by SMS ``DH`` (the hall confirms that one)."""
+        no = redemption.order_for_code(conn, who.id, code, now, self.hall.keyring)
+        if no is None:
+            return checkout.pending_checkout(conn, who.id)
+        return checkout.of_order(conn, no)
 
     # ------------------------------------------------------------------ one unit of work
 
@@ -386,13 +402,19 @@ class ShopDesk:
         return ShopAnswer(Screen(ct(lang, "stale")))
 
     def _pay(
-        self, conn: Connection, who: Subscriber, chat_id: int, code: str, now: int
+        self, conn: Connection, who: Subscriber, chat_id: int, code: str, checkout_no: str, now: int
     ) -> ShopAnswer:
         """§2.2.12: the code sent by SMS, typed in the chat, pays the waiting checkout."""
         lang = who.lang
         policy = self.hall.policy.orders
         outcome = checkout.confirm(
-            conn, subscriber=who, code=code, now=now, policy=policy, keyring=self.hall.keyring
+            conn,
+            subscriber=who,
+            code=code,
+            now=now,
+            policy=policy,
+            keyring=self.hall.keyring,
+            checkout_no=checkout_no,
         )
         if isinstance(outcome, WrongCode):
             return ShopAnswer(Screen(ct(lang, "co_wrong", left=outcome.tries_left)))
@@ -419,6 +441,8 @@ class ShopDesk:
                 now=now,
                 channel=CHANNEL,
                 attachment=f"qr:{paid.voucher_token}",
+                secrets=(paid.voucher_password,),
+                keyring=keyring,
             )
         nos = ", ".join(p.order.no for p in outcome.paid)
         points = sum(p.order.points for p in outcome.paid)

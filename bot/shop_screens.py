@@ -25,8 +25,9 @@ from core.orders import cart, logistics, orders, states
 from core.orders.orders import OrderView
 from core.platform.schema import ORDER_STATUSES
 from core.platform.schema import orders as orders_table
+from core.recharge import topups
 from core.subscribers import addresses
-from handlers.i18n import t
+from handlers.i18n import t, yuan
 
 ORDERS_PER_PAGE = 6
 REVIEWS_SHOWN = 5
@@ -177,6 +178,10 @@ def order_screen(
             status=status_word(lang, order.status),
         )
     )
+    topup = topups.by_order(conn, order.no) if order.kind == "credit" else None
+    if topup is not None:
+        state = t(lang, f"topup_{topup.status}")
+        text.append(t(lang, "dd_topup", yuan=yuan(topup.amount_cents), state=state))
     if order.address:
         text.append(ct(lang, "order_address", address=order.address))
     if extra:
@@ -221,11 +226,11 @@ def reviews_screen(conn: Connection, code: str, lang: str) -> Screen | None:
     it = catalogue.find_item(conn, code)
     if it is None:
         return None
-    shown, count, avg = reviews.for_item(conn, code, REVIEWS_SHOWN)
+    shown, rated = reviews.for_item(conn, code, REVIEWS_SHOWN)
     back = [[Button(ct(lang, "btn_back"), f"x {code}")]]
-    if not count:
+    if not rated.count:
         return Screen(ct(lang, "reviews_empty", name=it.name(lang)), back)
-    text = [ct(lang, "reviews_title", name=it.name(lang), count=count, avg=avg)]
+    text = [ct(lang, "reviews_title", name=it.name(lang), count=rated.count, avg=rated.average())]
     text.extend(
         ct(lang, "review_line", stars=STARS[: r.score], text=r.text or "-", who=masked(r.msisdn))
         for r in shown

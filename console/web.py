@@ -503,7 +503,7 @@ class Console:
             "statements.html",
             staff=staff,
             statements=found,
-            chart=monthly_svg(months, t("chart_points"), t("chart_amount")),
+            chart=monthly_svg(months, t),
         )
 
     async def _statement(self, staff: Staff, request: web.Request) -> Any:
@@ -546,7 +546,7 @@ class Console:
             staff=staff,
             status=status,
             s=view,
-            chart=monthly_svg(months, t("chart_points"), t("chart_amount")),
+            chart=monthly_svg(months, t),
             message=message,
             error=error,
             args=args or {},

@@ -21,7 +21,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "history_head": "积分明细第{page}页:",
         "history_line": "{date} {amount:+,} {reason}",
         "history_empty": "暂无积分明细。",
-        "history_past_end": "没有第{page}页,明细共{pages}页。",
+        "past_end": "没有第{page}页,共{pages}页。",
         "more_hint": "回复MORE看下一页",
         "nothing_more": "没有更多内容了。",
         "opted_out": "已退订营销短信,服务通知仍会发送。回复START恢复订阅。",
@@ -91,11 +91,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "dd_head": "我的订单({page}/{pages}):",
         "dd_line": "{no} {name} {status}",
         "dd_empty": "您还没有订单。回复SP查看商品。",
-        "dd_detail": "订单{no}:{name}×{qty},{points:,}分,{status}。{logistics}",
+        "dd_detail": "订单{no}:{name}×{qty},{price},{status}。{logistics}",
         "dd_logistics": "{carrier}运单号{tracking}。",
         "resent": "订单{no}的新券码已短信发送,旧券码已作废。",
         "no_voucher": "订单{no}没有可重发的电子券。",
-        "status_created": "待确认",
+        "status_created": "待付款",
         "status_awaiting_otp": "待确认",
         "status_paid": "已支付",
         "status_shipped": "已发货",
@@ -158,7 +158,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "history_head": "Points history, page {page}:",
         "history_line": "{date} {amount:+,} {reason}",
         "history_empty": "No points history yet.",
-        "history_past_end": "There is no page {page}; the history has {pages} page(s).",
+        "past_end": "There is no page {page}; there are {pages} page(s).",
         "more_hint": "Reply MORE for the next page",
         "nothing_more": "Nothing more to show.",
         "opted_out": (
@@ -239,12 +239,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "dd_head": "My orders ({page}/{pages}):",
         "dd_line": "{no} {name} {status}",
         "dd_empty": "You have no orders yet. Reply SP to see goods.",
-        "dd_detail": "Order {no}: {name} x{qty}, {points:,} points, {status}. {logistics}",
+        "dd_detail": "Order {no}: {name} x{qty}, {price}, {status}. {logistics}",
         "dd_logistics": "{carrier} tracking {tracking}.",
         "resent": "A new voucher password for order {no} is on its way; the old one is void.",
         "no_voucher": "Order {no} has no voucher to resend.",
-        "status_created": "pending",
-        "status_awaiting_otp": "pending",
+        "status_created": "awaiting payment",
+        "status_awaiting_otp": "awaiting your code",
         "status_paid": "paid",
         "status_shipped": "shipped",
         "status_delivered": "delivered",
@@ -356,6 +356,10 @@ CATALOG["zh"].update(
             "SS 关键词 搜索\n"
             "XQ 编号 商品详情\n"
             "DH 编号 兑换\n"
+            "QR 确认码 确认兑换\n"
+            "XJ 积分+现金付款\n"
+            "QK 现金 HF 话费\n"
+            "WY 网银,加在DH后\n"
             "DD 我的订单\n"
             "QX 订单号 取消\n"
             "CF 订单号 重发券码\n"
@@ -365,6 +369,7 @@ CATALOG["zh"].update(
             "WDLY 我的留言\n"
             "MM 设置积分密码\n"
             "YZ 单号 密码 核销\n"
+            "YG 号码 加核销员(商家)\n"
             "TD 退订 START 订阅\n"
             "EN English\n"
             "MORE 下一页"
@@ -401,6 +406,9 @@ CATALOG["en"].update(
             "SS word: search items\n"
             "XQ code: item detail\n"
             "DH code: redeem\n"
+            "QR code, or the code: confirm\n"
+            "DH code 1 XJ: pay pts+cash\n"
+            "QK cash, HF phone bill, WY bank\n"
             "DD my orders\n"
             "QX order: cancel\n"
             "CF order: resend voucher\n"
@@ -410,8 +418,9 @@ CATALOG["en"].update(
             "WDLY my messages, replies\n"
             "MM set points passwords\n"
             "YZ order pwd: verify (shops)\n"
+            "YG number: add verifier (shops)\n"
             "TD stop ads, START resume\n"
-            "ZH Chinese replies\n"
+            "ZH Chinese replies, EN English\n"
             "MORE next page"
         ),
         "usage_FL": "Usage: FL [page], e.g. FL 2",
@@ -474,6 +483,7 @@ CATALOG["zh"].update(
         "already_exists": "{key}已存在。",
         "item_code_taken": "商品编号{code}已被占用。",
         "unknown_merchant": "没有编号为{code}的商户。",
+        "not_staff_of": "号码{actor}不是商户{code}的员工。",
     }
 )
 CATALOG["en"].update(
@@ -521,6 +531,7 @@ CATALOG["en"].update(
         "already_exists": "{key} already exists.",
         "item_code_taken": "Item code {code} is taken.",
         "unknown_merchant": "There is no merchant {code}.",
+        "not_staff_of": "{actor} is not staff of merchant {code}.",
     }
 )
 
@@ -548,6 +559,8 @@ def short_date(epoch_seconds: int, tz: ZoneInfo) -> str:
 CATALOG["zh"].update(
     {
         "dh_pay": "订单{no}:{name}×{qty},{price},{minutes}分钟内付款:{link}",
+        "dh_pay_apart": "订单{no}:{name}×{qty},{price},{minutes}分钟内付款,付款链接另发短信。",
+        "price_points": "{points:,}分",
         "price_points_cash": "{points:,}分+¥{yuan}",
         "price_money": "¥{yuan}({method})",
         "pm_points": "积分",
@@ -561,6 +574,11 @@ CATALOG["zh"].update(
 CATALOG["en"].update(
     {
         "dh_pay": "Order {no}: {name} x{qty}, {price}. Pay within {minutes} min: {link}",
+        "dh_pay_apart": (
+            "Order {no}: {name} x{qty}, {price}. Pay within {minutes} min;"
+            " the pay link follows in its own SMS."
+        ),
+        "price_points": "{points:,} points",
         "price_points_cash": "{points:,} pts + ¥{yuan}",
         "price_money": "¥{yuan} ({method})",
         "pm_points": "points",
@@ -569,5 +587,39 @@ CATALOG["en"].update(
         "pm_phone_bill": "phone bill",
         "pm_online_bank": "online bank",
         "method_not_offered": "{code} can be paid by: {methods}. E.g. DH {code} 1 {word}",
+    }
+)
+
+# ------------------------------------------------------------ phone credit delivered (issue 16 §2)
+CATALOG["zh"].update(
+    {
+        "dd_topup": "话费{yuan}元:{state}。",
+        "topup_requested": "充值中",
+        "topup_unknown": "充值中",
+        "topup_submitted": "充值中",
+        "topup_stalled": "充值延迟,客服处理中",
+        "topup_succeeded": "已到账",
+        "topup_failed": "充值失败,已退款",
+        "recharge_error": "话费充值未完成。",
+        "recharge_unavailable": "充值渠道暂时没有应答,稍后会自动重试。",
+        "recharge_refused": "充值渠道拒绝了本次充值。",
+        "unknown_topup": "订单{no}没有话费充值。",
+        "topup_finished": "订单{no}的话费充值已结束({status}),不能重试。",
+    }
+)
+CATALOG["en"].update(
+    {
+        "dd_topup": "Phone credit {yuan} yuan: {state}.",
+        "topup_requested": "crediting",
+        "topup_unknown": "crediting",
+        "topup_submitted": "crediting",
+        "topup_stalled": "delayed, our staff are on it",
+        "topup_succeeded": "credited",
+        "topup_failed": "failed, refunded",
+        "recharge_error": "The phone top-up could not be done.",
+        "recharge_unavailable": "The recharge service is not answering; it will be tried again.",
+        "recharge_refused": "The recharge service refused this top-up.",
+        "unknown_topup": "Order {no} has no phone top-up.",
+        "topup_finished": "The top-up of order {no} is over ({status}); nothing to retry.",
     }
 )

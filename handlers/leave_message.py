@@ -7,7 +7,7 @@ from core.feedback import messages
 from handlers.commands import LeaveMessage, MyMessages
 from handlers.context import Context
 from handlers.i18n import short_date
-from handlers.paging import listing, page_size, pages_of
+from handlers.paging import counted, listing, page_size, pages_of
 from handlers.reply import Reply
 
 MESSAGE_WIDTH = {"zh": 40, "en": 80}
@@ -25,7 +25,11 @@ def leave_message(ctx: Context, cmd: LeaveMessage) -> Reply:
 def my_messages(ctx: Context, cmd: MyMessages) -> Reply:
     """The subscriber's messages, newest first, each with the staff's latest reply."""
     size = page_size(ctx, MESSAGE_WIDTH)
-    found, total = messages.mine_page(ctx.conn, ctx.subscriber.id, (cmd.page - 1) * size, size)
+    found, total = counted(
+        lambda offset, limit: messages.mine_page(ctx.conn, ctx.subscriber.id, offset, limit),
+        cmd.page,
+        size,
+    )
     if total == 0:
         return Reply(ctx.t("my_empty"))
     pages = pages_of(total, size)

@@ -10,7 +10,7 @@ from core.feedback import reviews
 from handlers.commands import Activities, Announcements, Categories, Detail, ListItems, Search
 from handlers.context import Context
 from handlers.i18n import local_date, short_date, yuan
-from handlers.paging import fit, listing, page_size, pages_of
+from handlers.paging import counted, fit, listing, page_size, pages_of
 from handlers.reply import Reply
 
 ITEM_WIDTH = {"zh": 26, "en": 46}
@@ -23,8 +23,12 @@ def activities(ctx: Context, cmd: Activities) -> Reply:
     """List promotions running now, coming, past or all (§2.2.14)."""
     when: When = cmd.when  # type: ignore[assignment]
     size = page_size(ctx, ACTIVITY_WIDTH)
-    found, total = catalogue.activities(
-        ctx.conn, when, now=ctx.now, offset=(cmd.page - 1) * size, limit=size
+    found, total = counted(
+        lambda offset, limit: catalogue.activities(
+            ctx.conn, when, now=ctx.now, offset=offset, limit=limit
+        ),
+        cmd.page,
+        size,
     )
     if total == 0:
         return Reply(ctx.t(f"hd_empty_{when}"))
@@ -63,7 +67,7 @@ def categories(ctx: Context, cmd: Categories) -> Reply:
         return Reply(ctx.t("fl_empty"))
     size = page_size(ctx, CATEGORY_WIDTH)
     pages = pages_of(len(found), size)
-    page = min(cmd.page, pages)
+    page = cmd.page
     lines = [
         ctx.t("fl_line", code=c.code, name=c.name(ctx.lang))
         for c in found[(page - 1) * size : page * size]
@@ -96,7 +100,11 @@ def announcements(ctx: Context, cmd: Announcements) -> Reply:
             )
         )
     size = page_size(ctx, ANNOUNCEMENT_WIDTH)
-    found, total = mall_content.announcements_page(ctx.conn, ctx.now, (cmd.page - 1) * size, size)
+    found, total = counted(
+        lambda offset, limit: mall_content.announcements_page(ctx.conn, ctx.now, offset, limit),
+        cmd.page,
+        size,
+    )
     if total == 0:
         return Reply(ctx.t("gg_empty"))
     pages = pages_of(total, size)
@@ -121,14 +129,18 @@ def list_items(ctx: Context, cmd: ListItems) -> Reply:
     """List goods on sale, by category and brand, sorted (§2.2.2, §2.2.7)."""
     size = page_size(ctx, ITEM_WIDTH)
     sort: Sort = cmd.sort  # type: ignore[assignment]
-    found, total = catalogue.list_items(
-        ctx.conn,
-        now=ctx.now,
-        category_code=cmd.category,
-        brand_code=cmd.brand,
-        sort=sort,
-        offset=(cmd.page - 1) * size,
-        limit=size,
+    found, total = counted(
+        lambda offset, limit: catalogue.list_items(
+            ctx.conn,
+            now=ctx.now,
+            category_code=cmd.category,
+            brand_code=cmd.brand,
+            sort=sort,
+            offset=offset,
+            limit=limit,
+        ),
+        cmd.page,
+        size,
     )
     if total == 0:
         return Reply(ctx.t("sp_empty"))
@@ -151,8 +163,12 @@ def list_items(ctx: Context, cmd: ListItems) -> Reply:
 def search(ctx: Context, cmd: Search) -> Reply:
     """Find goods by name or keyword (§2.2.6)."""
     size = page_size(ctx, ITEM_WIDTH)
-    found, total = catalogue.search(
-        ctx.conn, cmd.keyword, now=ctx.now, offset=(cmd.page - 1) * size, limit=size
+    found, total = counted(
+        lambda offset, limit: catalogue.search(
+            ctx.conn, cmd.keyword, now=ctx.now, offset=offset, limit=limit
+        ),
+        cmd.page,
+        size,
     )
     if total == 0:
         return Reply(

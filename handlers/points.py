@@ -65,7 +65,7 @@ def history(ctx: Context, cmd: History) -> Reply:
         return Reply(ctx.t("history_empty"))
     pages = pages_of(total, size)
     if cmd.page > pages:
-        return Reply(ctx.t("history_past_end", page=cmd.page, pages=pages))
+        return Reply(ctx.t("past_end", page=cmd.page, pages=pages))
     entries = ledger.history(ctx.conn, account_id, (cmd.page - 1) * size, size)
     lines = [
         ctx.t(

@@ -16,7 +16,7 @@ def help_(ctx: Context, cmd: Help) -> Reply:
     entries = ctx.t("help_lines").split("\n")
     size = page_size(ctx, HELP_WIDTH)
     pages = pages_of(len(entries), size)
-    page = min(cmd.page, pages)
+    page = cmd.page
     return listing(
         ctx,
         head=ctx.t("help_head", page=page, pages=pages),

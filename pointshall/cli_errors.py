@@ -8,6 +8,7 @@ file), 2 a configuration or usage error (click's own usage errors keep their 2).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import typer
@@ -15,9 +16,10 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError
 from typer.core import TyperGroup
 
 from core.platform.errors import ConfigurationError, DomainError
-from pointshall.cli_support import err
 
-NOT_MIGRATED = ("no such table", "undefinedtable", "relation", "can't locate revision")
+NOT_MIGRATED = re.compile(
+    r"no such table|undefinedtable|relation \S+ does not exist|can't locate revision"
+)
 UNREACHABLE = (
     "unable to open database file",
     "file is not a database",
@@ -35,14 +37,14 @@ def describe(exc: BaseException) -> tuple[str, int]:
     text = f"{type(exc).__name__} {exc}".lower()
     if isinstance(exc, ConfigurationError):
         return f"configuration error: {exc}", 2
-    if isinstance(exc, DomainError):
+    if isinstance(exc, DomainError | ValueError):  # core refuses bad input with ValueError
         return f"refused: {exc}", 1
     if isinstance(exc, OSError | DBAPIError) and (
         any(m in text for m in UNREACHABLE) or ("database" in text and "does not exist" in text)
     ):
         return f"cannot open the database: {_first_line(exc)}", 1
     if isinstance(exc, NoSuchTableError) or (
-        isinstance(exc, DBAPIError) and any(m in text for m in NOT_MIGRATED)
+        isinstance(exc, DBAPIError) and NOT_MIGRATED.search(text) is not None
     ):
         return "the database is not at this version's schema: run `pointshall db upgrade`", 1
     if isinstance(exc, FileNotFoundError):
@@ -67,6 +69,8 @@ def report(exc: BaseException, *, debug: bool) -> None:
     """Print ``exc`` as one line and exit non-zero; with ``debug`` let it through."""
     if debug:
         raise exc
+    from pointshall.cli_support import err  # the console is made on the command line's first use
+
     line, code = describe(exc)
     err.print(line, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code) from None

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,15 @@ from sqlalchemy import Connection
 
 from core.platform.clock import epoch
 from core.platform.errors import DomainError
-from core.settlement import report_files, reports, settlement, statements
+from core.platform.languages import LANGS
+from core.settlement import (
+    reconciliation,
+    report_files,
+    reports,
+    runs,
+    settlement,
+    statements,
+)
 from core.settlement.settlement import StatementView
 from core.settlement.texts import yuan
 from pointshall.bootstrap import Services
@@ -69,30 +78,61 @@ def settle(
     merchant: Annotated[str | None, typer.Option(help="Only this merchant code.")] = None,
     by: By = "cli",
 ) -> None:
-    """Make merchant statements for a month; running it again changes nothing."""
+    """Make merchant statements for a month (a draft takes lines consumed since it was made);
+    say which lines are left and why. Running it again changes nothing."""
     if (period is None) == (not now):
         err.print("give either --period YYYY-MM or --now")
         raise typer.Exit(2)
 
-    async def job(services: Services) -> list[StatementView]:
-        return await settlement.settle(
+    async def job(services: Services) -> tuple[runs.SettleRun, ZoneInfo]:
+        zone = _zone(services)
+        done = await runs.settle_due(
             services.db,
             period=period,
             now=epoch(services.clock.now()),
-            tz=_zone(services),
+            tz=zone,
             by=by,
             merchant_code=merchant,
             early=now,
         )
+        return done, zone
 
     try:
-        made = run_with_services(job)
+        run, zone = run_with_services(job)
     except DomainError as exc:
         raise _refused(exc) from None
-    if not made:
-        out.print("nothing to settle (already settled, or no lines)")
+    if run.made:
+        _print_statements(run.made)
+    if run.topped_up:
+        out.print("drafts that took the lines consumed since they were made:")
+        _print_statements(run.topped_up)
+    for left in run.waiting:
+        out.print(_waiting_line(left, zone), highlight=False)
+    if run.changed or run.waiting:
         return
-    _print_statements(made)
+    scope = f" of {merchant}" if merchant else ""
+    line = f"nothing to settle: no unsettled lines{scope} consumed before {_at(run.cutoff, zone)}"
+    if run.later:
+        line += f"; {run.later:,} consumed since wait for a later month"
+    out.print(line, highlight=False)
+
+
+def _at(moment: int, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _waiting_line(left: runs.Waiting, zone: ZoneInfo) -> str:
+    why = (
+        f"statement {left.statement_id} ({left.period}) is {left.statement_status}"
+        if left.statement_id is not None
+        else f"no statement for {left.period}"
+    )
+    return (
+        f"{left.merchant_code}: {left.lines:,} line(s), {left.points:,} points, "
+        f"{yuan(left.amount_cents)} yuan consumed {_at(left.first_at, zone)} to "
+        f"{_at(left.last_at, zone)} not settled: {why}; they go into the "
+        f"{left.next_period} statement"
+    )
 
 
 def _print_statements(rows: list[StatementView]) -> None:
@@ -201,6 +241,52 @@ def points_cost(period: Period, out_path: Out) -> None:
     out.print(
         f"{out_path}: {sum(r.points for r in rows):,} points, "
         f"{yuan(sum(r.value_cents for r in rows))} yuan"
+    )
+
+
+Lang = Annotated[
+    str | None,
+    typer.Option("--lang", help="Headers and labels: zh or en [POINTSHALL_DEFAULT_LANG]."),
+]
+
+
+def _lang(lang: str | None) -> None:
+    if lang is not None and lang not in LANGS:
+        err.print(f"--lang is zh or en, not {lang!r}")
+        raise typer.Exit(2)
+
+
+@report_app.command("reconcile")
+def reconcile(
+    month: Annotated[
+        str, typer.Option("--month", "--period", help="The month, YYYY-MM (operator time zone).")
+    ],
+    out_path: Out,
+    lang: Lang = None,
+) -> None:
+    """The month's points and money reconciled: rows sum to the ledger and the gateway."""
+    _check_out(out_path)
+    _lang(lang)
+
+    async def job(services: Services) -> tuple[reconciliation.Reconciliation, str]:
+        found = await services.db.read(
+            partial(reconciliation.reconcile, period=month, tz=_zone(services))
+        )
+        return found, lang or services.settings.default_lang
+
+    try:
+        rec, chosen = run_with_services(job)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    report_files.write_reconciliation(out_path, rec, chosen)
+    total = rec.total
+    opening, closing = rec.check("balance_opening"), rec.check("balance_closing")
+    unused = rec.check("vouchers_closing")
+    out.print(
+        f"{out_path}: points {total.points:+,} ({opening.points:,} → {closing.points:,}), "
+        f"captured {yuan(total.captured_cents)} yuan, refunded {yuan(total.refunded_cents)} "
+        f"yuan, {unused.count:,} voucher(s) unused at month end ({unused.points:,} points)",
+        highlight=False,
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.platform.errors import ConfigurationError
+from core.platform.errors import ConfigurationError, InvalidPhoneNumber
+from core.platform.phones import to_e164
 from core.points.accrual import DEFAULT_TENURE_RATES, AccrualRules
 
 TRANSPORT_NEEDS: dict[str, tuple[str, ...]] = {
@@ -18,16 +20,25 @@ TRANSPORT_NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/pointshall.db"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POINTSHALL_", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///var/pointshall.db"
+    database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
     secret_key: SecretStr | None = None
+    """The root keys' text (``pointshall key new``); never kept in the database (issue 13 §2)."""
+    secret_key_file: Path | None = None
+    """A file holding the root keys, readable by its owner only (``pointshall.root_key``)."""
 
     sms_transport: Literal["console", "twilio", "kannel"] = "console"
+    console_handset: Path | None = None
+    """Where the console transport writes whole messages, secrets included (the demo's phone);
+    ``serve``'s log shows them with their secrets masked."""
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
@@ -51,6 +62,8 @@ class Settings(BaseSettings):
     """Another Bot API server (a local one, or a fake in tests), e.g. ``http://host:8081/bot``."""
     telegram_file_url: str | None = None
 
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``serve``'s log lines: readable text on a terminal and JSON otherwise (``auto``)."""
     timezone: str = "Asia/Shanghai"
     default_region: str = "CN"
     default_lang: Literal["zh", "en"] = "zh"
@@ -68,6 +81,27 @@ class Settings(BaseSettings):
     payment_grace_seconds: int = Field(default=300, ge=0)
     fake_gateway_port: int = 8081
     """``serve --demo`` runs the fake gateway on this port when no gateway is configured."""
+    # the billing feed inbox (issue 16 §4): the feed-inbox job imports what is dropped here
+    feed_inbox: Path | None = None
+    feed_strict: bool = True
+    """Refuse (move to ``rejected/``) a file with any bad row, as ``accrue --strict``."""
+    feed_marker: bool = True
+    """A file is complete once ``NAME.csv.done`` (or ``NAME.done``) exists; ``false``: the
+    sender renames each finished file into the inbox (an atomic rename)."""
+    feed_alert_phones: str = ""
+    """Operators' phones, comma-separated, texted when a file is refused."""
+    feed_lease_seconds: int = Field(default=3600, ge=60)
+    """After this long a claim still ``importing`` (its process died) is taken over."""
+    # phone credit (issue 16 §2): the recharge provider's API and the secret of its callbacks
+    recharge_url: str | None = None
+    recharge_secret: SecretStr | None = None
+    recharge_grace_seconds: int = Field(default=300, ge=0)
+    """How long a submitted top-up waits for the provider's callback before it is asked."""
+    recharge_backoff_seconds: int = Field(default=60, ge=1)
+    recharge_max_attempts: int = Field(default=10, ge=1)
+    recharge_timeout_seconds: float = Field(default=10.0, gt=0)
+    fake_recharge_port: int = 8082
+    """``serve --demo`` runs the fake recharge provider here when none is configured."""
 
     @field_validator("timezone")
     @classmethod
@@ -97,6 +131,26 @@ class Settings(BaseSettings):
                 "POINTSHALL_PUBLIC_URL must be set (pay links and gateway callbacks use it)"
             )
 
+    def feed_alert_numbers(self) -> tuple[str, ...]:
+        """``POINTSHALL_FEED_ALERT_PHONES`` in E.164; ``ConfigurationError`` naming a bad one."""
+        numbers = []
+        for raw in self.feed_alert_phones.split(","):
+            if not raw.strip():
+                continue
+            try:
+                numbers.append(to_e164(raw.strip(), self.default_region))
+            except InvalidPhoneNumber:
+                raise ConfigurationError(
+                    f"POINTSHALL_FEED_ALERT_PHONES: {raw.strip()!r} is not a phone number"
+                ) from None
+        return tuple(numbers)
+
+    def check_feed_inbox(self) -> None:
+        """Fail start-up when the feed inbox is set but is not a folder, or a phone is bad."""
+        if self.feed_inbox is not None and not self.feed_inbox.is_dir():
+            raise ConfigurationError(f"POINTSHALL_FEED_INBOX: {self.feed_inbox} is not a folder")
+        self.feed_alert_numbers()
+
     def accrual_rules(self) -> AccrualRules:
         return AccrualRules.parse(
             self.tenure_rates, expiry_years=self.expiry_years, timezone=self.timezone
@@ -119,3 +173,15 @@ class Settings(BaseSettings):
             self.accrual_rules()
         except ValueError as exc:
             raise ConfigurationError(f"POINTSHALL_TENURE_RATES: {exc}") from None
+
+
+def problems(exc: ValidationError) -> str:
+    """Pydantic's report in one line, naming each setting by its environment variable:
+    ``POINTSHALL_PORT: Input should be a valid integer…; POINTSHALL_TIMEZONE: …``."""
+    prefix = str(Settings.model_config.get("env_prefix", "")).upper()
+    found = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        found.append(f"{prefix}{field.upper()}: {message}")
+    return "; ".join(found)

@@ -175,7 +175,7 @@ ITEMS = (
         face_value_cents=10_000,
         cash_cents=5_000,
         price_cents=9_800,
-        pay_methods="points,points_cash,cash,phone_bill,online_bank",
+        pay_methods="points_cash,cash,phone_bill,online_bank",
         description_zh="4000分+50元,或98元现金/话费/网银。DH 1004 1 XJ 积分+现金。",
         description_en="4,000 pts + 50 yuan, or 98 yuan. DH 1004 1 XJ for points+cash.",
     ),

@@ -7,6 +7,7 @@ A job returns how many things it changed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -17,11 +18,16 @@ from core.payments import saga as payments
 from core.payments.saga import PaymentContext
 from core.platform.clock import Clock, epoch
 from core.platform.db import Database
+from core.points import feed_inbox as feed_files
 from core.points.expiry import expire_lots_batch
 from core.points.expiry_notices import queue_expiry_notices
-from core.settlement import settlement
+from core.points.feed_inbox import FeedInbox
+from core.recharge import delivery
+from core.recharge.delivery import RechargeContext
+from core.settlement import runs, settlement
 from core.vouchers import vouchers
 
+log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
 HOUR = 60
 
@@ -36,6 +42,8 @@ class JobContext:
     expiry_notice_days: int = 30
     batch: int = DEFAULT_BATCH
     payments: PaymentContext | None = None
+    feed: FeedInbox | None = None
+    recharge: RechargeContext | None = None
 
     def now(self) -> int:
         return epoch(self.clock.now())
@@ -73,7 +81,7 @@ async def vouchers_expiry(ctx: JobContext) -> int:
 
 
 async def expiry_notices(ctx: JobContext) -> int:
-    """Queue one SMS per lot whose points expire within ``expiry_notice_days``."""
+    """Queue one SMS per account and expiry date within ``expiry_notice_days`` (lots summed)."""
     now, done = ctx.now(), 0
     while True:
         n = await ctx.db.write(
@@ -91,16 +99,26 @@ async def expiry_notices(ctx: JobContext) -> int:
 
 
 async def monthly_settlement(ctx: JobContext) -> int:
-    """Turn last month's unsettled lines into statements (a month already settled: nothing)."""
+    """Turn last month's unsettled lines into statements, or into its draft when it was
+    settled early (a month already settled and agreed: nothing)."""
     now = ctx.now()
-    made = await settlement.settle(
+    run = await runs.settle_due(
         ctx.db,
         period=settlement.previous_period(now, ctx.timezone),
         now=now,
         tz=ctx.timezone,
         by="scheduler",
     )
-    return len(made)
+    for left in run.waiting:
+        log.info(
+            "settlement: %s has %d line(s) for the %s statement (%s is %s)",
+            left.merchant_code,
+            left.lines,
+            left.next_period,
+            left.period,
+            left.statement_status,
+        )
+    return run.changed
 
 
 async def payments_reconcile(ctx: JobContext) -> int:
@@ -108,6 +126,20 @@ async def payments_reconcile(ctx: JobContext) -> int:
     if ctx.payments is None:
         return 0
     return await payments.reconcile(ctx.payments, ctx.now())
+
+
+async def feed_inbox(ctx: JobContext) -> int:
+    """Import each complete billing file dropped into the inbox, once across replicas."""
+    if ctx.feed is None:
+        return 0
+    return len(await feed_files.process_inbox(ctx.db, ctx.feed, ctx.clock))
+
+
+async def recharge(ctx: JobContext) -> int:
+    """Submit requested phone top-ups; ask the provider about unanswered ones (issue 16 §2)."""
+    if ctx.recharge is None:
+        return 0
+    return await delivery.deliver_due(ctx.recharge, ctx.now())
 
 
 @dataclass(frozen=True)
@@ -158,7 +190,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         "expiry-notices",
-        "SMS each lot's owner N days before it expires",
+        "SMS each subscriber once per expiry date, N days before",
         expiry_notices,
         Schedule(daily_hour=NOTICE_HOUR),
     ),
@@ -169,9 +201,21 @@ JOBS: tuple[Job, ...] = (
         Schedule(daily_hour=SETTLEMENT_HOUR),
     ),
     Job(
+        "feed-inbox",
+        "import billing files dropped into POINTSHALL_FEED_INBOX (once across replicas)",
+        feed_inbox,
+        Schedule(minutes=1),
+    ),
+    Job(
         "payments-reconcile",
         "ask the gateway about unfinished payments; finish them or refund",
         payments_reconcile,
+        Schedule(minutes=1),
+    ),
+    Job(
+        "recharge",
+        "send requested phone top-ups to the provider; ask about unanswered ones",
+        recharge,
         Schedule(minutes=1),
     ),
 )

@@ -19,3 +19,5 @@ class AdminDeps:
     rules: AccrualRules
     timezone: ZoneInfo
     region: str = "CN"
+    home_lang: str = "zh"
+    """The language of a download when the request names none (``POINTSHALL_DEFAULT_LANG``)."""

@@ -26,6 +26,7 @@ from api.admin.fields import BadInput, Body, Field
 from core.backoffice.operator_staff import OperatorStaff
 from core.platform import inputs
 from core.platform.clock import epoch
+from core.platform.languages import accept_lang
 
 BUSINESS_ADMIN, ADMIN, FINANCE, SUPPORT = "business_admin", "admin", "finance", "support"
 EVERYONE = frozenset({BUSINESS_ADMIN, ADMIN, FINANCE, SUPPORT})
@@ -58,6 +59,8 @@ class Call:
     body: dict[str, Any]
     deps: AdminDeps
     now: int
+    lang: str = "zh"
+    """The requester's language: the first of zh/en in ``Accept-Language``, else the default."""
 
     async def write(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Run ``fn(conn, **kwargs)`` as one unit of work."""
@@ -182,7 +185,8 @@ def serve(route: Route, deps: AdminDeps) -> Callable[[web.Request], Awaitable[we
             except inputs.MalformedInput as exc:
                 raise BadInput("body", exc.reason) from None
             payload = route.body.parse(decoded)
-        call = Call(member, path, query, payload, deps, epoch(deps.clock.now()))
+        lang = accept_lang(request.headers.get("Accept-Language"), deps.home_lang)
+        call = Call(member, path, query, payload, deps, epoch(deps.clock.now()), lang)
         result = await route.handler(call)
         if isinstance(result, Download):
             headers = {}

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from api.admin.fields import integer, text
 from api.admin.registry import ADMIN, FINANCE, Call, Download, Route
 from api.admin.statements import PERIOD
-from core.settlement import report_files, reports, settlement
+from core.settlement import reconciliation, report_files, reports, settlement
 from core.settlement.errors import UnknownStatement
 from core.settlement.reports import CostRow, LineRow
 from core.settlement.settlement import StatementView
@@ -23,6 +23,7 @@ READ = frozenset({FINANCE, ADMIN})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
 FORMAT = text("format", 4, enum=("xlsx", "csv"), required=False)
+LANG = text("lang", 2, enum=("zh", "en"), required=False)
 
 
 def _render(suffix: str, write: Callable[[Path], object]) -> bytes:
@@ -45,6 +46,19 @@ async def points_cost(call: Call) -> Download:
         _render, suffix, lambda p: report_files.write_points_cost(p, period, rows)
     )
     return _download(data, suffix, f"points-cost-{period}")
+
+
+async def reconcile(call: Call) -> Download:
+    """Download the month's reconciliation: points rows sum to the ledger's movement, money
+    columns to the gateway's captured and refunded cents; headers in the requester's language
+    (``?lang=``, else ``Accept-Language``)."""
+    period, suffix = call.query["period"], call.query.get("format", "xlsx")
+    lang = call.query.get("lang") or call.lang
+    rec = await call.read(reconciliation.reconcile, period=period, tz=call.deps.timezone)
+    data = await asyncio.to_thread(
+        _render, suffix, lambda p: report_files.write_reconciliation(p, rec, lang)
+    )
+    return _download(data, suffix, f"reconcile-{period}")
 
 
 def _statement(conn: Connection, statement_id: int) -> tuple[StatementView, list[LineRow]]:
@@ -77,6 +91,17 @@ ROUTES = (
         TAG,
         FILE,
         query=(text("period", 7, pattern=PERIOD), FORMAT),
+        produces=(XLSX, CSV),
+    ),
+    Route(
+        "GET",
+        "/reports/reconcile",
+        reconcile,
+        READ,
+        "download the month's reconciliation of points and money",
+        TAG,
+        FILE,
+        query=(text("period", 7, pattern=PERIOD), FORMAT, LANG),
         produces=(XLSX, CSV),
     ),
     Route(

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select, update
 
 from core.catalogue import pay_methods
 from core.merchants.errors import MerchantNotApproved
+from core.platform import naming
 from core.platform.schema import activity, ad, announcement, banner, brand, category, item, merchant
 from core.platform.sql import insert_ignoring
 
@@ -24,7 +25,9 @@ def _id_of(conn: Connection, table: object, code: str) -> int | None:
 
 
 def upsert_category(conn: Connection, code: str, name_zh: str, name_en: str, sort: int = 0) -> int:
-    code = code.upper()
+    """Create or rename category ``code``; ``ValueError`` for a bad code or a blank name."""
+    code = naming.code(code, "category code")
+    name_zh, name_en = naming.name(name_zh, "name_zh"), naming.name(name_en, "name_en")
     conn.execute(
         insert_ignoring(conn, category, "code").values(
             code=code, name_zh=name_zh, name_en=name_en, sort=sort
@@ -41,7 +44,9 @@ def upsert_category(conn: Connection, code: str, name_zh: str, name_en: str, sor
 
 
 def upsert_brand(conn: Connection, code: str, name_zh: str, name_en: str) -> int:
-    code = code.upper()
+    """Create or rename brand ``code``; ``ValueError`` for a bad code or a blank name."""
+    code = naming.code(code, "brand code")
+    name_zh, name_en = naming.name(name_zh, "name_zh"), naming.name(name_en, "name_en")
     conn.execute(
         insert_ignoring(conn, brand, "code").values(code=code, name_zh=name_zh, name_en=name_en)
     )
@@ -72,7 +77,7 @@ class ItemSpec:
     listed_at: int | None = None
     active: bool = True
     pay_methods: str | None = None
-    """Comma-separated (§3.5.6); None: ``points``, plus ``points_cash`` when ``cash_cents``."""
+    """Comma-separated (§3.5.6); None: ``points_cash`` when ``cash_cents``, else ``points``."""
     price_cents: int | None = None
     """The full money price, for ``cash``, ``phone_bill`` and ``online_bank``."""
 
@@ -85,7 +90,9 @@ def upsert_item(conn: Connection, spec: ItemSpec, now: int) -> int:
     """Create or update the item ``spec.code``; sales and views are never touched."""
     spec = replace(
         spec,
-        code=spec.code.upper(),
+        code=naming.code(spec.code, "item code"),
+        name_zh=naming.name(spec.name_zh, "name_zh"),
+        name_en=naming.name(spec.name_en, "name_en"),
         category=spec.category.upper(),
         brand=spec.brand.upper() if spec.brand else None,
         merchant=spec.merchant.upper() if spec.merchant else None,
@@ -118,7 +125,7 @@ def upsert_item(conn: Connection, spec: ItemSpec, now: int) -> int:
     methods = pay_methods.parse(
         spec.pay_methods
         if spec.pay_methods is not None
-        else ("points,points_cash" if spec.cash_cents else "points")
+        else ("points_cash" if spec.cash_cents else "points")
     )
     why = pay_methods.check(methods, spec.cash_cents, spec.price_cents)
     if why is not None:
@@ -163,7 +170,10 @@ def upsert_activity(
     body_en: str = "",
     per_account_limit: int | None = None,
 ) -> int:
-    code = code.upper()
+    """Create or change activity ``code``; ``ValueError`` for a bad code, a blank title or
+    an end not after the start (UTC epoch seconds)."""
+    code = naming.code(code, "activity code")
+    title_zh, title_en = naming.name(title_zh, "title_zh"), naming.name(title_en, "title_en")
     if ends_at <= starts_at:
         raise ValueError("an activity must end after it starts")
     values = {
@@ -185,6 +195,10 @@ def upsert_activity(
 def add_announcement(
     conn: Connection, title_zh: str, title_en: str, body_zh: str, body_en: str, now: int
 ) -> int:
+    """Publish an announcement (§2.2.4) once per Chinese title; ``ValueError`` when a title
+    or a body is blank."""
+    title_zh, title_en = naming.name(title_zh, "title_zh"), naming.name(title_en, "title_en")
+    body_zh, body_en = naming.body(body_zh, "body_zh"), naming.body(body_en, "body_en")
     found = conn.execute(
         select(announcement.c.id).where(announcement.c.title_zh == title_zh)
     ).scalar_one_or_none()

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from core.catalogue import pay_methods
 from core.catalogue.editing import ItemSpec
+from core.platform import naming
 from core.platform.errors import FeedError
 from core.platform.schema import ITEM_KINDS
 from core.points.feed import BadRow, _Counting
@@ -54,12 +55,8 @@ MAX_POINTS = 10**9
 MAX_CENTS = 10**10
 MAX_STOCK = 10**9
 MAX_LIMIT = 10_000
-MAX_CODE = 16
 DEFAULT_VOUCHER_DAYS = 30
-MAX_NAME = 64
-_CODE = re.compile(r"[0-9A-Z][0-9A-Z-]{0,15}")  # what the SMS grammar accepts
 _UNSIGNED = re.compile(r"[0-9]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class CatalogFileError(FeedError):
@@ -94,21 +91,17 @@ def _optional(raw: str, column: str, ceiling: int, *, minimum: int = 0) -> int |
 
 
 def _code(raw: str, column: str) -> str:
-    """Codes are upper case: SMS commands are case-insensitive and arrive upper-cased."""
-    code = raw.upper()
-    if not _CODE.fullmatch(code):
-        raise _BadField(f"{column} {raw[:40]!r} must be 1-{MAX_CODE} letters, digits or '-'")
-    return code
+    try:
+        return naming.code(raw, column)
+    except ValueError as exc:
+        raise _BadField(str(exc)) from None
 
 
 def _name(raw: str, column: str) -> str:
-    if not raw:
-        raise _BadField(f"{column} is empty")
-    if len(raw) > MAX_NAME:
-        raise _BadField(f"{column} is longer than {MAX_NAME} characters")
-    if _CONTROL.search(raw):
-        raise _BadField(f"{column} contains a control character")
-    return raw
+    try:
+        return naming.name(raw, column)
+    except ValueError as exc:
+        raise _BadField(str(exc)) from None
 
 
 def parse_moment(raw: str, tz: ZoneInfo) -> int:

@@ -3,7 +3,8 @@
 ``points`` pays the points price; ``points_cash`` the points price plus the
 item's ``cash_cents``; ``cash``, ``phone_bill`` and ``online_bank`` pay the
 item's full money price ``price_cents`` and no points. An item lists the methods
-it takes in ``item.pay_methods`` (comma-separated, default ``points``).
+it takes in ``item.pay_methods`` (comma-separated, default ``points``, or
+``points_cash`` when it has ``cash_cents``); never both ``points`` and ``points_cash``.
 """
 
 from __future__ import annotations
@@ -58,7 +59,14 @@ def amounts(
 
 
 def check(methods: tuple[str, ...], cash_cents: int | None, price_cents: int | None) -> str | None:
-    """Why an item with these prices cannot take these methods, or None (catalogue import)."""
+    """Why an item with these prices cannot take these methods, or None (catalogue import).
+
+    ``points`` and ``points_cash`` both charge the item's one points price, so an item
+    offering both would sell the same thing with and without the cash part (§3.5.6):
+    an item takes one of them.
+    """
+    if "points" in methods and "points_cash" in methods:
+        return "points and points_cash share the points price: offer one of them"
     if "points_cash" in methods and not cash_cents:
         return "points_cash needs cash_cents"
     if any(m in CASH_METHODS for m in methods) and not price_cents:

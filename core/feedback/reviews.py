@@ -108,18 +108,16 @@ def rating(conn: Connection, item_id: int) -> Rating:
     return Rating(count, (total * 20 + count) // (2 * count))
 
 
-def for_item(conn: Connection, code: str, limit: int) -> tuple[list[ReviewView], int, float]:
-    """The newest visible reviews of an item, how many there are, and their average score."""
+def for_item(conn: Connection, code: str, limit: int) -> tuple[list[ReviewView], Rating]:
+    """The newest ``limit`` visible reviews of item ``code`` and its ``rating`` (the same
+    count and average everywhere an item's score is shown, §2.2.17)."""
     visible = and_(item.c.code == code, goods_review.c.status == "visible")
-    count, avg = conn.execute(
-        select(func.count(), func.avg(goods_review.c.score))
-        .select_from(goods_review.join(item, item.c.id == goods_review.c.item_id))
-        .where(visible)
-    ).one()
     rows = conn.execute(
         _query().where(visible).order_by(goods_review.c.id.desc()).limit(limit)
     ).all()
-    return [ReviewView(*r) for r in rows], int(count), float(avg or 0)
+    item_id = conn.execute(select(item.c.id).where(item.c.code == code)).scalar_one_or_none()
+    rated = rating(conn, int(item_id)) if item_id is not None else Rating(0, 0)
+    return [ReviewView(*r) for r in rows], rated
 
 
 def staff_list(conn: Connection, status: str | None, limit: int) -> list[ReviewView]:

@@ -42,7 +42,7 @@ def storable(text: str, limit: int) -> str:
     than losing the whole record.
     """
     clean = text[:limit].replace("\x00", "\ufffd")
-    return clean.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return clean.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,11 @@ _CLAIM = {
 }
 _FIRST_REPLY = Prepared(
     select(inbound.c.reply).where(
-        and_(inbound.c.channel == bindparam("channel"), inbound.c.external_id == bindparam("eid"))
+        and_(
+            inbound.c.channel == bindparam("channel"),
+            inbound.c.external_id == bindparam("eid"),
+            inbound.c.sender == bindparam("sender"),
+        )
     )
 )
 _COUNT_SINCE = Prepared(
@@ -103,7 +107,12 @@ def claim(
     text: str,
     now: int,
 ) -> Claim:
-    """Record a delivery atomically; a redelivery (same channel and id) gets the first reply."""
+    """Record a delivery atomically; a redelivery (same channel and id) gets the first reply.
+
+    The first reply goes back only to the number it answered: a message under a known id
+    from another sender (a provider bug, or someone replaying ids) is a duplicate with an
+    empty reply, never another subscriber's answer.
+    """
     external_id = storable(external_id, 64)
     new_id = _CLAIM[conn.dialect.name].scalar(
         conn,
@@ -116,7 +125,7 @@ def claim(
     )
     if new_id is not None:
         return Claim(int(new_id))
-    reply = _FIRST_REPLY.scalar(conn, channel=channel, eid=external_id)
+    reply = _FIRST_REPLY.scalar(conn, channel=channel, eid=external_id, sender=storable(sender, 32))
     return Claim(None, reply or "")
 
 

@@ -11,6 +11,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.messaging import segments
+
+BUDGET = 2
+"""SMS segments a notice the hall sends on its own may take (the hall's replies' default)."""
 MAX_NAME = 20
 """Characters of an item or merchant name kept in an SMS before it is cut with an ellipsis."""
 
@@ -26,6 +30,36 @@ class Notices:
 
     def __call__(self, lang: str, key: str, **args: Any) -> str:
         return self.table.get(lang, self.table["zh"])[key].format(**args)
+
+    def fitted(
+        self, lang: str, key: str, *, cut: tuple[str, ...], budget: int = BUDGET, **args: Any
+    ) -> str:
+        """The notice, with the names in ``cut`` shortened alike (and marked) only as far as
+        needed for it to fit ``budget`` SMS segments; whole when it fits. A name is never
+        clipped to a fixed length: "Lumiere popcorn combo" fits an English SMS whole."""
+        whole = self(lang, key, **args)
+        if segments.fits(whole, budget):
+            return whole
+        mark = "..." if segments.encoding(whole) == "GSM-7" else "…"
+
+        def made(width: int) -> str:
+            clipped = {name: _clip(str(args[name]), width, mark) for name in cut}
+            return self(lang, key, **{**args, **clipped})
+
+        lo, hi = 0, max(len(str(args[name])) for name in cut)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if segments.fits(made(mid), budget):
+                lo = mid
+            else:
+                hi = mid - 1
+        return made(lo)
+
+
+def _clip(name: str, width: int, mark: str) -> str:
+    if len(name) <= width:
+        return name
+    return name[: max(0, width - len(mark))] + mark
 
 
 def short(name: str, lang: str) -> str:

@@ -135,6 +135,8 @@ def submit(
             minutes=lifetime // 60,
         ),
         now=now,
+        secrets=(code,),
+        keyring=keyring,
     )
     return Submitted(checkout_no, pendings, now + lifetime)
 
@@ -187,12 +189,14 @@ def confirm(
     now: int,
     policy: OrderPolicy,
     keyring: Keyring,
+    checkout_no: str | None = None,
 ) -> CheckoutOutcome:
-    """Check the payment code of the latest waiting checkout and, if right, pay all of it.
+    """Check the payment code of checkout ``checkout_no`` (default: the latest waiting
+    one) and, if right, pay all of it.
 
     Raises ``NothingToConfirm`` when no checkout waits for a code.
     """
-    checkout_no = pending_checkout(conn, subscriber.id)
+    checkout_no = checkout_no or pending_checkout(conn, subscriber.id)
     if checkout_no is None:
         raise NothingToConfirm()
     account_id = ledger.account_id_of(conn, subscriber.id)

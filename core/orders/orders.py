@@ -53,6 +53,9 @@ class OrderView:
     tracking_no: str | None
     created_at: int
     paid_at: int | None
+    cash_cents: int = 0
+    """Money the order costs besides its points (§3.5.6), in cents."""
+    pay_method: str = "points"
 
     def item_name(self, lang: str) -> str:
         return self.item_en if lang == "en" else self.item_zh
@@ -76,6 +79,8 @@ _ORDER_COLUMNS = (
     orders.c.tracking_no,
     orders.c.created_at,
     orders.c.paid_at,
+    orders.c.cash_cents,
+    orders.c.pay_method,
 )
 
 

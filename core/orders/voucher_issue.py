@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, select, update
 
 from core.catalogue import catalogue
 from core.messaging import outbox
-from core.messaging.texts import day, short
+from core.messaging.texts import day
 from core.orders import texts
 from core.orders.orders import OrderView
 from core.platform.codes import VOUCHER_PASSWORD_DIGITS, Keyring, digits, token
@@ -83,11 +83,12 @@ def issue(
             )
         )
     lang = subscriber.lang
-    text = texts.notice(
+    text = texts.notice.fitted(
         lang,
         "voucher_resent" if resend else "voucher",
+        cut=("item", "merchant"),
         no=order.no,
-        item=short(order.item_name(lang), lang),
+        item=order.item_name(lang),
         password=password,
         date=day(expires_at - 1, tz),
         merchant=it.merchant_name(lang) or "",
@@ -98,5 +99,7 @@ def issue(
         recipient=subscriber.msisdn,
         text=text,
         now=now,
+        secrets=(password,),
+        keyring=keyring,
     )
     return Issued(expires_at, qr, password)

@@ -3,7 +3,7 @@
 The flows (§2.2.12 redeem confirm and chat checkout, §2.2.8 Telegram login,
 §3.4.3 merchant console login, §3.6.3 setting the points passwords) share one rule,
 DESIGN §5 "OTP": a code of ``OTP_DIGITS`` random digits; only its keyed hash
-(HMAC-SHA256 under the installation key, bound to the flow's purpose and to what
+(HMAC-SHA256 under the flow's purpose's subkey of the current root key, bound to what
 the code is for) is stored; it lives ``lifetime_seconds``; ``tries`` wrong guesses
 end it; the right code is accepted once. What differs between flows is data
 (``OtpFlow``): the table that holds the challenge, lifetime, tries, how soon and
@@ -181,6 +181,35 @@ def live(conn: Connection, flow: OtpFlow, where: ColumnElement[bool], now: int) 
         .order_by(*flow.table.primary_key)
         .limit(1)
     ).first()
+
+
+def matching(
+    conn: Connection,
+    flow: OtpFlow,
+    *,
+    where: ColumnElement[bool],
+    binding: Callable[[Row[Any]], Sequence[str]],
+    code: str,
+    now: int,
+    keyring: Keyring,
+) -> Row[Any] | None:
+    """The live challenge among those ``where`` selects that ``code`` opens, if any.
+
+    Counts no try and uses nothing: it only tells which challenge a code belongs to
+    (a subscriber with two orders waiting texts the code of either), so that ``check``
+    is then run against that one.
+    """
+    if flow.keep_used:
+        where = and_(where, flow.used.is_(None))
+    rows = conn.execute(
+        select(flow.table)
+        .where(and_(where, flow.table.c.expires_at > now, flow.table.c.attempts < flow.tries))
+        .order_by(*flow.table.primary_key)
+    ).all()
+    for row in rows:
+        if keyring.matches(row.code_hash, flow.purpose, *binding(row), code):
+            return row
+    return None
 
 
 def end(conn: Connection, flow: OtpFlow, where: ColumnElement[bool], now: int) -> None:

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 
 from core.platform.cells import csv_row
+from core.settlement import report_texts
+from core.settlement.reconciliation import POINTS, Line, Reconciliation
 from core.settlement.reports import CostRow, LineRow
 from core.settlement.settlement import StatementView
 from core.settlement.texts import yuan
@@ -70,7 +72,9 @@ def _workbook(path: Path) -> Any:
 
 
 def _write_row(sheet: Any, row: int, col: int, values: Iterable[object], fmt: Any = None) -> None:
-    """Write ``values`` from (``row``, ``col``) on, each by its type: text is always text."""
+    """Write ``values`` from (``row``, ``col``) on, each by its type: numbers as numbers, every
+    text with ``write_string`` (a merchant's name or a dispute reason starting with ``=``
+    stays text, never a formula)."""
     for i, value in enumerate(values, start=col):
         if value is None:
             sheet.write_blank(row, i, None, fmt)
@@ -239,5 +243,86 @@ def _statement_xlsx(
             chart.set_title({"name": f"{view.merchant_code} {view.period}"})
             summary.insert_chart(0, 6, chart)
         return n
+    finally:
+        book.close()
+
+
+# ---------------------------------------------------------------- reconciliation
+
+
+def _recon_values(row: Line, lang: str) -> tuple[str, str, str, int, int, int, int, int]:
+    return (
+        report_texts.SECTIONS[lang].get(row.section, row.section),
+        row.code,
+        report_texts.label(lang, row.code),
+        row.count,
+        row.points,
+        row.captured_cents,
+        row.refunded_cents,
+        row.merchant_cents,
+    )
+
+
+def write_reconciliation(path: Path, rec: Reconciliation, lang: str) -> None:
+    """Write the reconciliation of ``rec.period`` with ``lang``'s headers and labels.
+
+    One table: the points and money rows, their total, then the check rows (which
+    restate the month from other sides and are not part of the total).
+    """
+    lang = report_texts.lang_of(lang)
+    header = report_texts.RECONCILE_HEADER[lang]
+    body = [*rec.lines, rec.total]
+    if _kind(path) == "csv":
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(csv_row(header))
+            for row in (*body, *rec.checks):
+                writer.writerow(csv_row(_recon_values(row, lang)))
+        return
+    titles = report_texts.TITLES[lang]
+    sheet_name = titles["reconcile_sheet"]
+    book = _workbook(path)
+    try:
+        bold = book.add_format({"bold": True})
+        number = book.add_format({"num_format": "#,##0"})
+        sheet = book.add_worksheet(sheet_name)
+        sheet.set_column(0, 0, 16)
+        sheet.set_column(1, 1, 26)
+        sheet.set_column(2, 2, 44)
+        sheet.set_column(3, 7, 16)
+        sheet.write_string(0, 0, titles["reconcile"].format(period=rec.period), bold)
+        for col, name in enumerate(header):
+            sheet.write_string(1, col, name, bold)
+
+        def put(at: int, row: Line, style: Any = None) -> None:
+            values = _recon_values(row, lang)
+            for col in range(3):
+                sheet.write_string(at, col, values[col], style)
+            for col in range(3, len(values)):
+                sheet.write_number(at, col, values[col], style or number)
+
+        at = 2
+        for row in rec.lines:
+            put(at, row)
+            at += 1
+        points_rows = sum(1 for r in rec.lines if r.section == POINTS)
+        put(at, rec.total, bold)
+        at += 2
+        for row in rec.checks:
+            put(at, row)
+            at += 1
+        chart = book.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": titles["points"],
+                "categories": [sheet_name, 2, 2, 1 + points_rows, 2],
+                "values": [sheet_name, 2, 4, 1 + points_rows, 4],
+                "invert_if_negative": False,
+            }
+        )
+        chart.set_title({"name": titles["reconcile_chart"].format(period=rec.period)})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 720, "height": 420})
+        sheet.insert_chart(1, 9, chart)
     finally:
         book.close()

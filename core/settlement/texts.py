@@ -15,11 +15,19 @@ TEXTS: dict[str, dict[str, str]] = {
             "{merchant}{period}结算单{id}:{lines}笔,积分{points:,},结算金额{yuan}元。"
             "请核对后确认,如有异议请联系运营。"
         ),
+        "statement_updated": (
+            "{merchant}{period}结算单{id}已加入新核销:现{lines}笔,积分{points:,},"
+            "结算金额{yuan}元。请核对后确认。"
+        ),
     },
     "en": {
         "statement_draft": (
             "Statement {id} of {merchant} for {period}: {lines} items, {points:,} points, "
             "{yuan} yuan. Please check and confirm, or tell us what is wrong."
+        ),
+        "statement_updated": (
+            "Statement {id} of {merchant} for {period} took new items: now {lines} items, "
+            "{points:,} points, {yuan} yuan. Please check and confirm."
         ),
     },
 }
@@ -47,9 +55,10 @@ def yuan(cents: int) -> str:
     return f"{sign}{whole:,}.{part:02d}"
 
 
-def statement_summary(lang: str, made: _Summary) -> str:
+def statement_summary(lang: str, made: _Summary, *, updated: bool = False) -> str:
+    """The SMS to a merchant's staff about a new draft, or a draft that took more lines."""
     table = TEXTS.get(lang, TEXTS["zh"])
-    text = table["statement_draft"].format(
+    text = table["statement_updated" if updated else "statement_draft"].format(
         merchant=short(made.merchant_name(lang), lang),
         period=made.period,
         id=made.id,

@@ -23,7 +23,6 @@ from core.merchants import merchants
 from core.merchants.errors import NotStaff
 from core.merchants.merchants import Actor
 from core.messaging import outbox
-from core.messaging.texts import short
 from core.orders import orders, states
 from core.platform import audit
 from core.platform.codes import Keyring
@@ -215,7 +214,7 @@ def verify_by_token(
     action = "verify_qr"
     if not actor.merchant_ids:
         return _refuse(conn, actor, action, "qr", NotStaff(actor.ref), now)
-    row = _find(conn, voucher.c.token_hash == keyring.digest("qr", token))
+    row = _find(conn, voucher.c.token_hash.in_(keyring.digests("qr", token)))
     if row is None:
         return _refuse(conn, actor, action, "qr", UnknownVoucher(""), now)
     gate = _gate(row, actor, now)
@@ -303,12 +302,13 @@ def _use(
         conn,
         key=f"voucher:{row.no}:used",
         recipient=row.customer,
-        text=texts.notice(
+        text=texts.notice.fitted(
             lang,
             "voucher_used",
+            cut=("item", "merchant"),
             no=row.no,
-            item=short(row.item_name(lang), lang),
-            merchant=short(row.merchant_name(lang), lang),
+            item=row.item_name(lang),
+            merchant=row.merchant_name(lang),
             time=datetime.fromtimestamp(now, tz).strftime("%Y-%m-%d %H:%M"),
         ),
         now=now,

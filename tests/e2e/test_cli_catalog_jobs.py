@@ -88,6 +88,7 @@ async def test_jobs_list_and_run(database_url: str) -> None:
     listing = ok(database_url, "jobs", "list")
     for name in ("orders-timeout", "lots-expiry", "vouchers-expiry", "expiry-notices"):
         assert name in listing
+    assert "SMS each subscriber once per expiry date" in listing  # issue 14: not per lot
     ok(database_url, "demo")
     for name in ("orders-timeout", "expiry-notices"):  # the rest: tests/integration/test_jobs.py
         assert ok(database_url, "jobs", "run", name).strip() == f"{name}: 0 changed"

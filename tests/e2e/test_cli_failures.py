@@ -42,6 +42,7 @@ COMMANDS: list[tuple[str, ...]] = [
     ("jobs", "list"),
     ("jobs", "run", "orders-timeout"),
     ("jobs", "run", "no-such-job"),
+    ("jobs", "run", "feed-inbox"),
     ("merchant", "apply", "M8", "店", "Shop", "--phone", PHONE),
     ("merchant", "review", "999", "--by", "alice"),
     ("merchant", "approve", "999", "--by", "alice"),
@@ -53,10 +54,27 @@ COMMANDS: list[tuple[str, ...]] = [
     ("merchant", "staff", "remove", "NOPE", PHONE, "--by", "alice"),
     ("merchant", "terminal", "add", "NOPE", "T1", "--by", "alice"),
     ("merchant", "goods", "submit", "NOPE", "9001", "券", "Voucher", "100", "--by", PHONE),
+    (
+        "merchant",
+        "goods",
+        "submit",
+        "NOPE",
+        "9001",
+        "券",
+        "Voucher",
+        "100",
+        "--by",
+        PHONE,
+        "--category",
+        "3",
+    ),
     ("merchant", "goods", "pending"),
     ("merchant", "goods", "review", "9001", "--by", "alice", "--approve"),
     ("payments", "list"),
     ("payments", "reconcile"),
+    ("recharge", "list"),
+    ("recharge", "list", "--status", "nope"),
+    ("recharge", "retry", "261130000000", "--by", "alice"),
     ("staff", "list"),
     ("staff", "add", "alice", "--role", "no-such-role"),
     ("staff", "disable", "nobody"),
@@ -71,6 +89,9 @@ COMMANDS: list[tuple[str, ...]] = [
     ("settle", "--period", "2026-13"),
     ("report", "points-cost", "--period", "2026-11", "--out", "out.pdf"),
     ("report", "merchant", "--period", "2026-11", "--out", "m.xlsx", "--merchant", "NOPE"),
+    ("report", "reconcile", "--month", "2026-11", "--out", "r.csv"),
+    ("report", "reconcile", "--month", "2026-11", "--out", "r.pdf"),
+    ("report", "reconcile", "--month", "2026-13", "--out", "r.xlsx", "--lang", "fr"),
     ("message", "list"),
     ("message", "reply", "999", "好"),
     ("review", "list"),
@@ -81,6 +102,13 @@ COMMANDS: list[tuple[str, ...]] = [
     ("outbox", "status"),
     ("outbox", "retry"),
     ("outbox", "list", "--to", "not-a-phone"),
+    ("key", "new"),
+    ("key", "new", "--out", "root.key"),
+    ("key", "new", "--out", "root.key"),
+    ("key", "rotate"),
+    ("key", "rotate", "--key-file", MISSING),
+    ("key", "adopt", "--out", "adopted.key"),
+    ("key", "status"),
 ]
 
 
@@ -219,3 +247,50 @@ def test_unreachable_sqlite_directory_is_one_line(tmp_path: Path) -> None:
     ran = pointshall(f"sqlite+aiosqlite:///{blocker}/sub/db.sqlite", "doctor")
     check(ran)
     assert ran.returncode == 1
+
+
+def test_bad_settings_and_a_bad_port_are_usage_errors_in_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cfg.db'}"
+    ran = pointshall(url, "doctor", env={"POINTSHALL_PORT": "abc", "POINTSHALL_TIMEZONE": "Mars"})
+    check(ran)
+    assert ran.returncode == 2
+    assert ran.stderr.strip() == (
+        "configuration error: POINTSHALL_PORT: Input should be a valid integer, unable to parse "
+        "string as an integer; POINTSHALL_TIMEZONE: unknown time zone 'Mars'"
+    )
+    port = pointshall(url, "serve", "--port", "70000")
+    check(port)
+    assert port.returncode == 2 and "--port" in port.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("catalog", "category", "add", "", "分类", "Category"),
+        ("catalog", "category", "add", "AB", " ", "Category"),
+        ("catalog", "brand", "add", "A B", "品牌", "Brand"),
+        ("catalog", "merchant", "add", "SHOP", "", "Shop"),
+        ("catalog", "announce", "", "Title", "正文", "Body"),
+        (
+            "catalog",
+            "activity",
+            "add",
+            "A9",
+            "",
+            "Act",
+            "--start",
+            "2026-12-01",
+            "--end",
+            "2027-01-01",
+        ),
+    ],
+)
+def test_catalogue_commands_refuse_blank_names_and_bad_codes(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Issue 14: an empty code or name was stored, and SMS answers showed blanks."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cat.db'}"
+    ran = pointshall(url, *command)
+    check(ran)
+    assert ran.returncode == 1
+    assert ran.stderr.startswith("refused: ") and ("empty" in ran.stderr or "must be" in ran.stderr)

@@ -49,13 +49,13 @@ async def test_items_take_and_show_payment_methods(admin: Admin, services: Servi
         {
             **update,
             "cash_cents": 500,
-            "pay_methods": "points,points_cash,cash",
+            "pay_methods": "points_cash,cash",
             "price_cents": 9900,
         },
     )
     assert status == 200, mixed
     assert (mixed["pay_methods"], mixed["price_cents"], mixed["cash_cents"]) == (
-        "points,points_cash,cash",
+        "points_cash,cash",
         9900,
         500,
     )
@@ -64,7 +64,7 @@ async def test_items_take_and_show_payment_methods(admin: Admin, services: Servi
             conn, conn.execute(select(item.c.id).where(item.c.code == "5101")).scalar_one()
         )
     )
-    assert offered == ("points", "points_cash", "cash")
+    assert offered == ("points_cash", "cash")
     status, shown = await admin.call("GET", "/items/5101", "finance")
     assert status == 200 and shown == mixed
 
@@ -76,6 +76,13 @@ async def test_items_take_and_show_payment_methods(admin: Admin, services: Servi
         "PUT", "/items/5101", "admin", {**update, "pay_methods": "points,barter"}
     )
     assert status == 422 and "barter" in refused["detail"]
+    status, refused = await admin.call(  # §3.5.6: one points price, one of the two methods
+        "PUT",
+        "/items/5101",
+        "admin",
+        {**update, "cash_cents": 500, "pay_methods": "points,points_cash"},
+    )
+    assert status == 422 and "one of them" in refused["detail"]
     status, bad = await admin.call("PUT", "/items/5101", "admin", {**update, "pay_methods": "A B"})
     assert status == 400 and "pay_methods" in bad["detail"]
     status, same = await admin.call("GET", "/items/5101", "admin")

@@ -178,16 +178,16 @@ async def test_moderators_hide_and_show_reviews(admin: Admin, services: Services
 
     status, hidden = await admin.call("POST", f"/reviews/{rid}/hide", "business_admin")
     assert status == 200 and hidden["status"] == "hidden"
-    _, count, _ = await services.db.read(lambda conn: reviews.for_item(conn, "2001", 5))
-    assert count == 0
+    _, rated = await services.db.read(lambda conn: reviews.for_item(conn, "2001", 5))
+    assert rated.count == 0
     status, only_hidden = await admin.call("GET", "/reviews", "admin", params={"status": "hidden"})
     assert [r["id"] for r in only_hidden] == [rid]
     assert (await admin.call("GET", "/reviews", "admin", params={"status": "visible"}))[1] == []
 
     status, shown = await admin.call("POST", f"/reviews/{rid}/show", "admin")
     assert status == 200 and shown["status"] == "visible"
-    _, count, average = await services.db.read(lambda conn: reviews.for_item(conn, "2001", 5))
-    assert (count, average) == (1, 2.0)
+    _, rated = await services.db.read(lambda conn: reviews.for_item(conn, "2001", 5))
+    assert (rated.count, rated.average()) == (1, "2.0")
     assert sorted(await audit_actions(services, f"review:{rid}")) == [
         ("admin", "review_visible"),
         ("business_admin", "review_hidden"),

@@ -40,7 +40,7 @@ async def dialog(services: Services, sender: str, script: list[tuple[str, str]])
 
 HELP_ZH = "\n".join(
     [
-        "积分营业厅指令(1/3):",
+        "积分营业厅指令(1/4):",
         "JF 查积分",
         "MX 积分明细",
         "HD 活动 HD Y预告",
@@ -78,7 +78,7 @@ async def test_chinese_dialog(hall: Services) -> None:
             ("MORE", "\n".join(["积分明细第2页:", LINE.format(m="08"), LINE.format(m="07")])),
             ("MORE", "没有更多内容了。"),
             ("明细2", "\n".join(["积分明细第2页:", LINE.format(m="08"), LINE.format(m="07")])),
-            ("MX 3", "没有第3页,明细共2页。"),
+            ("MX 3", "没有第3页,共2页。"),
             ("MX x", "格式:MX 页码,例如MX 2"),
         ],
     )
@@ -107,7 +107,7 @@ async def test_help_and_opt_out_win_over_a_pending_page(hall: Services) -> None:
     await send(hall, RICH, "MX")
     await dialog(hall, RICH, [("BZ", HELP_ZH)])
     more = (await send(hall, RICH, "MORE")).reply  # BZ's own next page, not MX's
-    assert more.startswith("积分营业厅指令(2/3):"), more
+    assert more.startswith("积分营业厅指令(2/4):"), more
     await send(hall, RICH, "MX")
     await dialog(
         hall,
@@ -144,7 +144,7 @@ async def test_a_sender_that_is_not_a_phone_number_is_recorded_and_refused(hall:
 
 async def test_foreign_numbers_default_to_english(hall: Services) -> None:
     reply = (await send(hall, "+14155550100", "BZ")).reply
-    assert reply.startswith("Points hall commands (1/3):\nJF points balance")
+    assert reply.startswith("Points hall commands (1/4):\nJF points balance")
 
 
 OPTED_OUT_ZH = "已退订营销短信,服务通知仍会发送。回复START恢复订阅。"
@@ -172,7 +172,8 @@ async def test_every_carrier_opt_out_word_opts_out(hall: Services, word: str) ->
 
 
 COMMANDS = ("JF", "MX", "HD", "FL", "SP", "SS", "XQ", "DH", "DD", "QX", "CF", "DZ", "GG")
-COMMANDS += ("LY", "WDLY", "MM", "YZ", "TD", "START", "MORE")
+COMMANDS += ("LY", "WDLY", "MM", "YZ", "TD", "START", "MORE", "QR", "YG")
+COMMANDS += ("XJ", "QK", "HF", "WY")  # the pay words after DH (§3.5.6)
 
 
 @pytest.mark.parametrize(("lang", "language"), [("ZH", "ZH"), ("EN", "EN")])
@@ -187,7 +188,8 @@ async def test_bz_pages_through_every_command_within_the_budget(
     assert len(pages) >= 2
     assert all(fits(page, 2) for page in pages), pages
     words = {w for page in pages for w in re.findall(r"\b[A-Z]{2,}\b", page)}
-    assert set(COMMANDS) | {"EN" if lang == "ZH" else "ZH"} <= words
+    expected = {*COMMANDS, "EN" if lang == "ZH" else "ZH"}  # the other language's word
+    assert expected <= words, expected - words
     assert (await send(hall, RICH, f"BZ {len(pages)}")).reply == pages[-1]
 
 
@@ -238,4 +240,27 @@ async def test_wdly_lists_my_messages_with_the_replies(hall: Services) -> None:
     assert lines[2].endswith("话费什么时候到账? 回复:今天到账。")
     assert (await send(hall, NO_ACCOUNT, "我的留言")).reply == (
         "您还没有留言。回复LY 内容给客服留言。"
+    )
+
+
+async def test_more_after_the_last_page_and_any_list_past_its_end_say_so(hall: Services) -> None:
+    """Issue 14: MORE after BZ's last page said the last page again; SP 99 answered an empty
+    list, FL 9 the first page. Every list now answers past its end the same way."""
+    await seed_catalog(hall)
+    pages = [(await send(hall, RICH, "BZ")).reply]
+    while pages[-1].endswith(t("zh", "more_hint")):
+        pages.append((await send(hall, RICH, "MORE")).reply)
+    assert (await send(hall, RICH, "MORE")).reply == "没有更多内容了。"
+    await dialog(
+        hall,
+        RICH,
+        [
+            ("BZ 9", f"没有第9页,共{len(pages)}页。"),
+            ("FL 9", "没有第9页,共1页。"),
+            ("SP ALL 99", "没有第99页,共2页。"),
+            ("MX 9", "没有第9页,共2页。"),
+            ("SS 保温杯 5", "没有第5页,共1页。"),
+            ("HD A 4", "没有第4页,共1页。"),
+            ("DD 9", "您还没有订单。回复SP查看商品。"),
+        ],
     )

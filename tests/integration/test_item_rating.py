@@ -63,3 +63,17 @@ async def test_the_chat_detail_shows_the_rating(chat: Chat, tmp_path: Path) -> N
     shown = await chat.tap("x 2001", on=start)
     assert "评分:4.5分(2条评价)" in shown.text
     assert chat.fake.refused == []
+
+
+async def test_the_reviews_screen_shows_the_same_rating_as_the_detail(
+    chat: Chat, tmp_path: Path
+) -> None:
+    """4, 4, 4, 5 is 4.25: half up gives 4.3 on every screen (a float formatted with
+    ``:.1f`` rounds the binary 4.25 to even, 4.2, and the two screens disagreed)."""
+    await merchant_mall(chat.services, tmp_path)
+    await review_flasks(chat.services, [4, 4, 4, 5])
+    start = (await chat.say("/start"))[-1]
+    detail = await chat.tap("x 2001", on=start)
+    assert "评分:4.3分(4条评价)" in detail.text
+    listed = await chat.tap("r 2001", on=detail)
+    assert "保温杯:4条评价,平均4.3分" in listed.text

@@ -58,7 +58,7 @@ async def test_pay_methods_and_price_columns(services: Services, tmp_path: Path)
     )
     result = await import_catalog(services.db, old, services.clock, ZONE)
     assert (result.rows_ok, result.rows_bad) == (2, 0)
-    assert await methods(services) == {"A1": ("points", None), "A2": ("points,points_cash", None)}
+    assert await methods(services) == {"A1": ("points", None), "A2": ("points_cash", None)}
     header = [*REQUIRED, "pay_methods", "price_cents"]
     new = write(
         tmp_path / "new.csv",
@@ -69,14 +69,17 @@ async def test_pay_methods_and_price_columns(services: Services, tmp_path: Path)
             row("B3", pay_methods="points,bitcoin"),
             row("B4", pay_methods="points_cash"),  # no cash_cents
             row("B5", pay_methods="", cash_cents="", price_cents=""),
+            # §3.5.6: one points price cannot be both the whole price and the part
+            row("B6", pay_methods="points,points_cash", cash_cents="500"),
         ],
     )
     result = await import_catalog(services.db, new, services.clock, ZONE)
-    assert (result.rows_ok, result.rows_bad) == (2, 3)
+    assert (result.rows_ok, result.rows_bad) == (2, 4)
     reasons = {bad.line: bad.reason for bad in result.first_bad}
     assert "price_cents" in reasons[3]
     assert "bitcoin" in reasons[4]
     assert "cash_cents" in reasons[5]
+    assert "one of them" in reasons[7]
     found = await methods(services)
     assert found["B1"] == ("points,cash,phone_bill", 1500)
     assert found["B5"] == ("points", None)

@@ -105,7 +105,7 @@ async def world(database_url: str, clock: ManualClock, tmp_path: Path) -> AsyncI
             face_value_cents=2000,
             cash_cents=CASH,
             price_cents=PRICE,
-            pay_methods="points,points_cash,cash,phone_bill,online_bank",
+            pay_methods="points_cash,cash,phone_bill,online_bank",
         )
         await built.services.db.write(partial(upsert_item, spec=spec, now=now))
         cash_only = ItemSpec(
@@ -588,8 +588,8 @@ async def test_two_schedulers_reconcile_and_settle_once(
 
 
 async def test_sms_dh_with_xj_answers_with_a_pay_link_that_pays(world: World) -> None:
-    plain = await send(world.services, ALICE, "DH 5001")  # a points item keeps points only
-    assert "分已冻结" in plain.reply
+    plain = await send(world.services, ALICE, "DH 5001")  # §3.5.6: no points-only price
+    assert plain.reply.startswith("5001可用付款方式:XJ=积分+现金") and "DH 5001 1 XJ" in plain.reply
     await send(world.services, ALICE, "EN")
     reply = (await send(world.services, ALICE, "DH 5001 1 XJ")).reply
     match = re.search(r"Order (\d+): .* 1,000 pts \+ ¥5\. Pay within 15 min: (\S+)$", reply)
@@ -630,3 +630,22 @@ async def test_points_cost_report_splits_by_payment_method(world: World) -> None
         "cash": (1, 0, 0, PRICE),
         "phone_bill": (1, 0, 0, PRICE),
     }
+
+
+async def test_the_pay_page_refuses_in_the_subscribers_language(world: World) -> None:
+    """Issue 14: a late or foreign pay link answered in English only."""
+    reply = (await send(world.services, ALICE, "DH 5001 1 XJ")).reply
+    found = re.search(r"订单(\d+):.*付款:(\S+)$", reply)
+    assert found, reply
+    no, link = found.groups()
+    world.clock.advance(timedelta(minutes=16))  # past the 15 minutes to pay
+    async with aiohttp.ClientSession() as http:
+        async with http.get(link, allow_redirects=False) as late:
+            assert late.status == 409
+            assert f"订单{no}已不在等待付款。回复DD查看订单。" in await late.text()
+        async with http.get(f"{world.app_url}/pay/{no}?k=forged", allow_redirects=False) as bad:
+            assert bad.status == 404
+            assert "没有这笔付款。 No such payment." in await bad.text()
+        forged = f"{world.app_url}/pay/{no}?k=%E9%BE%99%FF"  # not even UTF-8
+        async with http.get(forged, allow_redirects=False) as odd:
+            assert odd.status == 404

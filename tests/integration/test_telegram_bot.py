@@ -206,6 +206,16 @@ async def test_a_guest_pages_with_a_more_button(chat: Chat) -> None:
     assert first.text.splitlines()[1] not in second.text
 
 
+async def test_a_guest_may_read_categories_and_announcements(chat: Chat) -> None:
+    """Issue 14: FL and GG only look, yet a guest was told to log in first."""
+    await seed_catalog(chat.services)
+    categories = (await chat.say("FL"))[0]
+    assert categories.text.startswith("商品分类(1/1):\nHF 话费"), categories.text
+    news = (await chat.say("GG"))[0]
+    assert "需要登录" not in news.text and news.text, news.text
+    assert "需要登录" in (await chat.say("JF"))[0].text  # an account is still closed
+
+
 async def test_one_code_a_minute_per_number_across_chats(chat: Chat) -> None:
     await chat.share_contact(PHONE)
     other = Chat(chat.client, chat.fake, chat.services, chat_id=CHAT + 1, next_update=5000)

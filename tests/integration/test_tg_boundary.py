@@ -147,3 +147,17 @@ async def test_a_redelivered_refused_press_has_no_second_answer(
     assert [s.text for s in first] == [mapped(OutOfStock("2001", 0))]
     assert again == []
     assert await count(chat.services, inbound) == before + 1
+
+
+async def test_nul_and_lone_surrogates_in_a_typed_text_are_stored_marked_and_answered(
+    chat: Chat,
+) -> None:
+    """Real updates can carry U+0000 and lone surrogates (valid JSON escapes); PostgreSQL
+    refuses NUL and UTF-8 cannot encode a lone surrogate, so they are marked U+FFFD at the
+    adapter's edge, the message kept and answered."""
+    shown = await chat.say("LY 积分\x00何时\ud800到账")
+    assert "留言已收到" in shown[0].text
+    text, status, _reply = await last_inbound(chat)
+    assert text == "LY 积分\ufffd何时\ufffd到账" and status == "answered"
+    search = await chat.say("\ud83d\x00")
+    assert search and search[0].text

@@ -142,6 +142,9 @@ def worst_args(lang: str) -> dict[str, object]:
         "least": 2,
         "msisdn": "+" + "9" * 15,
         "key": "K" * 16,
+        # phone credit delivered (issue 16 §2), merchant goods (§5)
+        "state": t(lang, "topup_stalled"),
+        "actor": "+" + "9" * 15,
         # free text the handlers cut to fit (handlers.paging.clip and fit), tested in the
         # dialog tests: an announcement's body, a message and its reply
         "body": "",
@@ -179,9 +182,7 @@ def test_rendered_examples() -> None:
     )
     assert t("en", "history_line", date="10-05", amount=1200, reason="x") == "10-05 +1,200 x"
     assert t("en", "history_line", date="10-05", amount=-50, reason="x") == "10-05 -50 x"
-    assert t("en", "history_past_end", page=7, pages=3) == (
-        "There is no page 7; the history has 3 page(s)."
-    )
+    assert t("en", "past_end", page=7, pages=3) == "There is no page 7; there are 3 page(s)."
 
 
 def test_worst_balance_with_expiry_is_gsm7_and_fits_one_segment_in_english() -> None:
@@ -222,3 +223,12 @@ def test_dates_are_local() -> None:
     assert local_date(moment, SHANGHAI) == "2027-01-01"
     assert short_date(moment, SHANGHAI) == "01-01"
     assert local_date(moment, ZoneInfo("UTC")) == "2026-12-31"
+
+
+def test_every_help_line_fits_its_width_unclipped() -> None:
+    """A clipped help line hides its command (issue 14): each fits BZ's line width."""
+    from handlers.profile import HELP_WIDTH
+
+    for lang in ("zh", "en"):
+        for line in t(lang, "help_lines").split("\n"):
+            assert len(line) <= HELP_WIDTH[lang], (lang, line)

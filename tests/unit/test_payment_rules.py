@@ -51,7 +51,8 @@ def test_check_names_the_missing_price() -> None:
     assert check(("points",), None, None) is None
     assert check(("points_cash",), None, None) == "points_cash needs cash_cents"
     assert check(("cash",), 5, None) is not None
-    assert check(ALL, 5, 10) is None
+    assert check(tuple(m for m in ALL if m != "points"), 5, 10) is None
+    assert check(ALL, 5, 10) == "points and points_cash share the points price: offer one of them"
 
 
 def test_signature_round_trip_and_refusals() -> None:
