@@ -3,9 +3,9 @@ whose text begins with ``=``, ``+``, ``-`` or ``@`` are text in every report and
 
 The merchant ``=HYPERLINK(...)`` sells the item ``=HYPERLINK(...)``; Alice buys one, the shop
 verifies it, the month is settled and the owner disputes the statement in the console with
-the reason ``@SUM(...)``. Then every export is fetched the way its reader gets it: the bill
-from the console (CSV and XLSX), the statement report and the points-cost report from the
-admin API, and both reports from the command line. In every CSV no cell begins with a
+the reason ``=HYPERLINK(...)``. Then every export is fetched the way its reader gets it: the
+bill from the console (CSV and XLSX), the statement, points-cost and reconciliation reports
+from the admin API, and the same three from the command line. In every CSV no cell begins with a
 formula character (OWASP: the hostile text is there, behind a ``'``); in every XLSX no
 worksheet holds a formula, and the hostile text is a string cell, verbatim.
 """
@@ -48,6 +48,7 @@ OWNER = "+8613500135009"
 VERIFIER = "+8613700137009"
 PERIOD = "2026-11"
 FORMULA = re.compile(rb"<f[ >]")
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 @pytest.fixture
@@ -105,9 +106,15 @@ async def client(services: Services, statement_id: int) -> AsyncIterator[TestCli
 
 
 def csv_cells(data: bytes) -> list[list[str]]:
-    """The rows of a CSV export; none of its cells may begin with a formula character."""
+    """The rows of a CSV export; no text cell may begin with a formula character (a number
+    such as ``-800`` is a number)."""
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    starting = [cell for row in rows for cell in row if cell.startswith(FORMULA_STARTS)]
+    starting = [
+        cell
+        for row in rows
+        for cell in row
+        if cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell)
+    ]
     assert not starting, starting
     return rows
 
@@ -127,6 +134,14 @@ def xlsx_strings(data: bytes) -> set[str]:
                     assert cell.data_type == "s", (sheet.title, cell.coordinate)
                     strings.add(cell.value)
     return strings
+
+
+def assert_formula_free(kind: str, data: bytes) -> None:
+    """A report with no merchant text in it (points cost, reconciliation): still no formula."""
+    if kind == "csv":
+        assert csv_cells(data)
+    else:
+        xlsx_strings(data)
 
 
 def assert_bill(kind: str, data: bytes) -> None:
@@ -174,6 +189,13 @@ async def test_admin_reports_have_no_formula(
     else:
         assert "points cost" in openpyxl.load_workbook(io.BytesIO(data)).sheetnames
         xlsx_strings(data)
+    resp = await client.get(
+        "/admin/v1/reports/reconcile",
+        params={"period": PERIOD, "format": kind, "lang": "en"},
+        headers=headers,
+    )
+    assert resp.status == 200, await resp.text()
+    assert_formula_free(kind, await resp.read())
 
 
 async def test_command_line_reports_have_no_formula(
@@ -198,10 +220,11 @@ async def test_command_line_reports_have_no_formula(
             database_url, "report", "points-cost", "--period", PERIOD, "--out", str(cost)
         )
         assert ran.returncode == 0, ran.stderr
-        if kind == "csv":
-            csv_cells(cost.read_bytes())
-        else:
-            xlsx_strings(cost.read_bytes())
+        assert_formula_free(kind, cost.read_bytes())
+        rec = tmp_path / f"reconcile.{kind}"
+        ran = pointshall(database_url, "report", "reconcile", "--month", PERIOD, "--out", str(rec))
+        assert ran.returncode == 0, ran.stderr
+        assert_formula_free(kind, rec.read_bytes())
 
 
 def test_the_leading_quote_is_owasps() -> None:
