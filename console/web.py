@@ -50,7 +50,7 @@ from core.platform import inputs
 from core.platform.clock import Clock, epoch
 from core.platform.codes import Keyring
 from core.platform.db import Database
-from core.platform.errors import DomainError, InvalidPhoneNumber
+from core.platform.errors import DomainError, Invalid, InvalidPhoneNumber
 from core.platform.phones import to_e164
 from core.settlement import reports, statements
 from core.settlement.errors import IllegalStatementMove, ReasonRequired
@@ -826,6 +826,17 @@ class Console:
         except UnknownReference:
             return await self.goods_list(
                 request, session, staff, status=400, error="goods_unknown_category", form=form
+            )
+        except Invalid as exc:  # a name core refuses (a control character: core.platform.naming)
+            field = t(exc.field) if exc.field in ("name_zh", "name_en") else t("code")
+            return await self.goods_list(
+                request,
+                session,
+                staff,
+                status=400,
+                error="goods_bad",
+                args={"field": field},
+                form=form,
             )
         return await self.goods_list(
             request, session, staff, message="goods_submitted", args={"code": code.upper()}

@@ -488,6 +488,16 @@ def test_the_examples_of_the_issue_are_refused_and_write_nothing(world: World) -
             415,
             "无法读取".encode(),
         ),
+        (
+            "console: a goods name with a control character",
+            "POST",
+            b"/console/goods",
+            [(b"Content-Type", FORM), cookie],
+            b"code=G1&name_zh=%E5%92%96%09%E5%95%A1&name_en=Coffee&points=100&category=SJ&csrf="
+            + world.console_csrf.encode(),
+            400,
+            b"name_zh",
+        ),
         ("console: page ²", "GET", b"/console/orders?page=%C2%B2", [cookie], b"", 200, b"<table"),
         (
             "admin API: JSON 5,000 deep",
