@@ -500,6 +500,15 @@ def test_the_examples_of_the_issue_are_refused_and_write_nothing(world: World) -
         ),
         ("console: page ²", "GET", b"/console/orders?page=%C2%B2", [cookie], b"", 200, b"<table"),
         (
+            "admin API: a category code no subscriber could text",
+            "POST",
+            b"/admin/v1/categories",
+            [(b"Content-Type", b"application/json"), *admin],
+            json.dumps({"code": "A_B", "name_zh": "类", "name_en": "Kind"}).encode(),
+            422,
+            b"letters, digits",
+        ),
+        (
             "admin API: JSON 5,000 deep",
             "POST",
             b"/admin/v1/categories",
