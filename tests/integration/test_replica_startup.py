@@ -5,13 +5,10 @@ upgrades take turns under an advisory lock, so none fails on a table another is 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from sqlalchemy import Connection, text
-from sqlalchemy.engine import make_url
 
 from core.platform.db import open_database
 from pointshall import migrate
@@ -24,19 +21,8 @@ WAIT = 120.0
 @pytest.fixture
 async def fresh_pg(pg_database: str) -> AsyncIterator[str]:
     """An empty, not yet migrated PostgreSQL database on the test server."""
-    admin = pg.dsn(pg_database)
-    name = f"pointshall_fresh_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield make_url(pg_database).set(database=name).render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with pg.fresh_database(pg_database) as url:
+        yield url
 
 
 async def test_three_replicas_upgrading_a_new_database_at_once_all_succeed(
