@@ -39,7 +39,9 @@ from sqlalchemy import Connection
 from core.messaging import outbox
 from core.messaging.ratelimit import Pacer, RateLimiter, Timer
 from core.messaging.transport import (
+    Accepted,
     OutboundMessage,
+    RecipientTurns,
     RejectedSendError,
     RetryableSendError,
     Transport,
@@ -284,11 +286,19 @@ class Drain:
         finally:
             self._slots.release()
 
+    async def _send(self, message: OutboundMessage) -> Accepted:
+        """Wait for the recipient's turn (if the transport keeps one), then the send slot."""
+        if isinstance(self._transport, RecipientTurns):
+            async with self._transport.turn(message):
+                await self._limiter.admit()
+                return await self._transport.send(message)
+        await self._limiter.admit()
+        return await self._transport.send(message)
+
     async def _attempt(self, message: OutboundMessage) -> None:
         name = self._transport.name
-        await self._limiter.admit()
         try:
-            accepted = await self._transport.send(message)
+            accepted = await self._send(message)
         except RetryableSendError as exc:
             delay = self.policy.delay(message.attempt, exc.retry_after)
             status = await self._recorder.record(
