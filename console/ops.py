@@ -11,10 +11,10 @@ login starts a fresh session.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
@@ -23,8 +23,12 @@ from aiohttp_session import Session, get_session, new_session
 from sqlalchemy import Connection
 
 from console import session as sessions
+from console.backoffice import words as office_words
+from console.backoffice.access import CAN, may, menu
+from console.backoffice.desk import Operator, OpsHandler, Words, link, local_input, take_flash, yuan
+from console.backoffice.pages import office_routes
 from console.pages import html_page
-from console.texts import Words
+from console.texts import Words as ConsoleWords
 from core.backoffice import operator_staff
 from core.backoffice.operator_staff import OperatorStaff
 from core.catalogue import submissions
@@ -34,6 +38,7 @@ from core.merchants.errors import ApplicationNotPending, UnknownApplication
 from core.platform import audit
 from core.platform.codes import Keyring
 from core.platform.db import Database
+from core.points.accrual import AccrualRules
 
 
 class Shell(Protocol):
@@ -51,9 +56,21 @@ class Shell(Protocol):
 
 
 OPS = "/ops"
-REVIEWERS = frozenset({"business_admin", "admin"})
-FINAL = frozenset({"admin"})
+REVIEWERS = CAN["goods.review"]
+FINAL = CAN["applications.final"]
 KEY = "ops_staff"
+
+
+@dataclass(frozen=True)
+class OfficeSettings:
+    """What the back office needs beyond the console: the operator's time zone (pages show
+    and read local times), the phone region (numbers typed without +) and the accrual rules
+    (when an approved adjustment's points expire)."""
+
+    timezone: ZoneInfo
+    region: str
+    rules: AccrualRules
+
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -135,40 +152,40 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-class OpsWords(Words):
-    """The console's words with the operator pages' own on top."""
+class OpsWords(ConsoleWords):
+    """The console's words with the operator pages' and the back office's own on top."""
 
-    def __call__(self, key: str, **args: object) -> str:
-        text = TEXTS[self.lang].get(key)
+    def __call__(self, key: str, /, **args: object) -> str:
+        text = TEXTS[self.lang].get(key) or office_words.TEXTS[self.lang].get(key)
         if text is None:
             return super().__call__(key, **args)
         return text.format(**args) if args else text
 
 
-@dataclass(frozen=True)
-class Operator:
-    member: OperatorStaff
-
-    @property
-    def reviewer(self) -> bool:
-        return self.member.role in REVIEWERS
-
-    @property
-    def final(self) -> bool:
-        return self.member.role in FINAL
-
-
-OpsHandler = Callable[[web.Request, Session, Operator], Awaitable[web.StreamResponse]]
-
-
 class Ops:
     """The operator pages, sharing the console's templates, cookie and CSRF tokens."""
 
-    def __init__(self, console: Shell, prefix: str) -> None:
+    def __init__(self, console: Shell, prefix: str, settings: OfficeSettings) -> None:
         self.console = console
         self.db = console.db
+        self.keyring = console.keyring
         self.base = prefix
         self.prefix = f"{prefix}{OPS}"
+        self.timezone = settings.timezone
+        self.region = settings.region
+        self.rules = settings.rules
+
+    def now(self) -> int:
+        return self.console.now()
+
+    def time(self, at: int | None) -> str:
+        return self.console.time(at)
+
+    def words(self, request: web.Request, session: Session) -> Words:
+        return OpsWords(self.console.lang(request, session))
+
+    def lang(self, request: web.Request, session: Session) -> str:
+        return self.console.lang(request, session)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -183,6 +200,10 @@ class Ops:
         **context: Any,
     ) -> web.Response:
         lang = self.console.lang(request, session)
+        message, error, args = (context.pop(k, None) for k in ("message", "error", "args"))
+        flash = take_flash(session) if message is None and error is None else None
+        if flash is not None:
+            message, args = flash
         body = self.console.templates.get_template(name).render(
             t=OpsWords(lang),
             lang=lang,
@@ -191,11 +212,17 @@ class Ops:
             csrf=sessions.csrf_token(session),
             staff=None,
             op=op,
+            menu=menu(op.member.role) if op else [],
+            may=(lambda capability: may(op.member.role, capability)) if op else (lambda _: False),
             path=request.path,
+            query=request.query,
+            link=link,
+            yuan=yuan,
+            local_input=lambda at: local_input(at, self.timezone),
             fmt_time=self.console.time,
-            message=context.pop("message", None),
-            error=context.pop("error", None),
-            args=context.pop("args", None),
+            message=message,
+            error=error,
+            args=args,
             **context,
         )
         return html_page(body, status)
@@ -249,12 +276,22 @@ class Ops:
             web.post(f"{OPS}/reviews", self.page(self.review)),
             web.get(f"{OPS}/applications", self.page(self.applications)),
             web.post(f"{OPS}/applications", self.page(self.decide)),
+            *office_routes(self, OPS),
         ]
 
     # --------------------------------------------------------------------- login
 
     async def home(self, request: web.Request) -> web.StreamResponse:
-        raise web.HTTPFound(f"{self.prefix}/reviews")
+        """Send an operator to the first page of the menu their role may use."""
+        session = await get_session(request)
+        sid = self.current(session, self.console.now())
+        member = (
+            None if sid is None else await self.db.read(partial(operator_staff.by_id, staff_id=sid))
+        )
+        if member is None or not member.active:
+            raise web.HTTPFound(f"{self.prefix}/login")
+        pages = menu(member.role)
+        raise web.HTTPFound(f"{self.prefix}{pages[0][1]}" if pages else f"{self.prefix}/login")
 
     async def login_form(self, request: web.Request) -> web.StreamResponse:
         session = await get_session(request)
@@ -299,7 +336,7 @@ class Ops:
         if isinstance(lang, str):
             fresh["lang"] = lang
         sessions.csrf_token(fresh)
-        raise web.HTTPFound(f"{self.prefix}/reviews")  # a 403 page for finance and support
+        raise web.HTTPFound(f"{self.prefix}/")  # the first page of the member's menu
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         session = await get_session(request)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from api.admin.fields import BadInput, body, code, flag, integer, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, EVERYONE, Call, Download, Route
@@ -15,7 +15,6 @@ from core.catalogue import photos
 from core.catalogue.management import Ad, Announcement, Banner
 from core.catalogue.photos import PhotoInfo
 from core.platform.errors import NotFound
-from core.platform.schema import item
 
 WRITE = frozenset({BUSINESS_ADMIN, ADMIN})
 READ = EVERYONE
@@ -172,16 +171,13 @@ async def ad_picture(call: Call) -> Ad:
 
 async def item_picture(call: Call) -> PhotoInfo:
     """Upload the item's picture (PNG or JPEG, base64); the chat shows it with the item."""
-    data = _decode(call)
-
-    def unit(conn: Connection, item_code: str) -> PhotoInfo:
-        found = conn.execute(select(item.c.id).where(item.c.code == item_code)).scalar()
-        if found is None:
-            raise NotFound("item", item_code)
-        subject = photos.item_subject(int(found))
-        return photos.upload(conn, subject, data, by=call.staff.name, now=call.now)
-
-    return await call.write(unit, item_code=call.path["code"].upper())
+    return await call.write(
+        ca.item_picture,
+        code=call.path["code"].upper(),
+        data=_decode(call),
+        by=call.staff.name,
+        now=call.now,
+    )
 
 
 async def get_photo(call: Call) -> Download:

@@ -112,7 +112,7 @@ async def test_login_by_token_shows_the_queue(
     client: TestClient, services: Services, world: World
 ) -> None:
     status, where, _ = await ops_login(client, world.tokens["business_admin"])
-    assert (status, where) == (302, f"{OPS}/reviews")
+    assert (status, where) == (302, f"{OPS}/")
     resp = await client.get(f"{OPS}/reviews", allow_redirects=False)
     text = await resp.text()
     assert resp.status == 200
@@ -214,9 +214,18 @@ async def test_role_matrix(client: TestClient, services: Services, world: World)
         assert resp.status == 302 and resp.headers["Location"] == f"{OPS}/login", path
     assert (await client.get("/console/orders", allow_redirects=False)).status == 200
     allowed = {"business_admin": 200, "admin": 200, "finance": 403, "support": 403}
+    landing = {
+        "business_admin": f"{OPS}/orders",
+        "admin": f"{OPS}/orders",
+        "finance": f"{OPS}/subscribers",
+        "support": f"{OPS}/orders",
+    }
     for role in ROLES:
         status, where, _ = await ops_login(client, world.tokens[role])
-        assert (status, where) == (302, f"{OPS}/reviews"), role
+        assert (status, where) == (302, f"{OPS}/"), role
+        home = await client.get(f"{OPS}/", allow_redirects=False)  # the first page of its menu
+        assert home.status == 302 and home.headers["Location"] == landing[role], role
+        assert (await client.get(landing[role], allow_redirects=False)).status == 200, role
         for path in routes:
             resp = await client.get(path, allow_redirects=False)
             assert resp.status == allowed[role], (role, path)
