@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from sqlalchemy import Connection
-
 from api.admin.fields import BadInput, body, code, flag, integer, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, EVERYONE, Call, Download, Route
 from core.catalogue import management as ca
@@ -121,15 +119,13 @@ async def deactivate_banner(call: Call) -> Banner:
 
 async def banner_picture(call: Call) -> Banner:
     """Upload the banner's picture (PNG or JPEG, base64); the chat shows it."""
-    data = _decode(call)
-
-    def unit(conn: Connection, banner_id: int) -> Banner:
-        ca.get_banner(conn, banner_id)
-        subject = photos.banner_subject(banner_id)
-        photos.upload(conn, subject, data, by=call.staff.name, now=call.now)
-        return ca.get_banner(conn, banner_id)
-
-    return await call.write(unit, banner_id=call.path["id"])
+    return await call.write(
+        ca.banner_picture,
+        banner_id=call.path["id"],
+        data=_decode(call),
+        by=call.staff.name,
+        now=call.now,
+    )
 
 
 async def list_ads(call: Call) -> list[Ad]:
@@ -159,14 +155,9 @@ async def deactivate_ad(call: Call) -> Ad:
 
 async def ad_picture(call: Call) -> Ad:
     """Upload the ad's picture (PNG or JPEG, base64)."""
-    data = _decode(call)
-
-    def unit(conn: Connection, ad_id: int) -> Ad:
-        ca.get_ad(conn, ad_id)
-        photos.upload(conn, photos.ad_subject(ad_id), data, by=call.staff.name, now=call.now)
-        return ca.get_ad(conn, ad_id)
-
-    return await call.write(unit, ad_id=call.path["id"])
+    return await call.write(
+        ca.ad_picture, ad_id=call.path["id"], data=_decode(call), by=call.staff.name, now=call.now
+    )
 
 
 async def item_picture(call: Call) -> PhotoInfo:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from console.backoffice.catalogue import CataloguePages
+from console.backoffice.content import ContentPages
 from console.backoffice.desk import Desk
+from console.backoffice.feedback import FeedbackPages
 from console.backoffice.orders import OrderPages
 from console.backoffice.subscribers import SubscriberPages
 
@@ -16,5 +18,7 @@ def office_routes(desk: Desk, ops: str) -> list[web.RouteDef]:
         OrderPages(desk, ops),
         SubscriberPages(desk, ops),
         CataloguePages(desk, ops),
+        ContentPages(desk, ops),
+        FeedbackPages(desk, ops),
     )
     return [route for family in families for route in family.routes()]

@@ -387,6 +387,14 @@ def save_banner(
     return get_banner(conn, banner_id)
 
 
+def banner_picture(conn: Connection, banner_id: int, data: bytes, *, by: str, now: int) -> Banner:
+    """Store banner ``banner_id``'s picture (PNG or JPEG, at most ``photos.UPLOAD_BYTES``); the
+    chat shows it. Raises ``NotFound`` or ``NotAPicture``; audited."""
+    get_banner(conn, banner_id)
+    photos.upload(conn, photos.banner_subject(banner_id), data, by=by, now=now)
+    return get_banner(conn, banner_id)
+
+
 def set_banner(conn: Connection, banner_id: int, *, by: str, now: int, **values: object) -> Banner:
     """Set the banner's ``active`` flag."""
     get_banner(conn, banner_id)
@@ -435,6 +443,14 @@ def save_ad(
         get_ad(conn, ad_id)
         conn.execute(update(ad).where(ad.c.id == ad_id).values(**fields))
     _audit(conn, by, "ad_save", f"ad:{ad_id}", now)
+    return get_ad(conn, ad_id)
+
+
+def ad_picture(conn: Connection, ad_id: int, data: bytes, *, by: str, now: int) -> Ad:
+    """Store ad ``ad_id``'s picture (PNG or JPEG, at most ``photos.UPLOAD_BYTES``). Raises
+    ``NotFound`` or ``NotAPicture``; audited."""
+    get_ad(conn, ad_id)
+    photos.upload(conn, photos.ad_subject(ad_id), data, by=by, now=now)
     return get_ad(conn, ad_id)
 
 
