@@ -8,7 +8,10 @@ from console.backoffice.catalogue import CataloguePages
 from console.backoffice.content import ContentPages
 from console.backoffice.desk import Desk
 from console.backoffice.feedback import FeedbackPages
+from console.backoffice.merchants import MerchantPages
 from console.backoffice.orders import OrderPages
+from console.backoffice.staff import StaffPages
+from console.backoffice.statements import StatementPages
 from console.backoffice.subscribers import SubscriberPages
 
 
@@ -20,5 +23,8 @@ def office_routes(desk: Desk, ops: str) -> list[web.RouteDef]:
         CataloguePages(desk, ops),
         ContentPages(desk, ops),
         FeedbackPages(desk, ops),
+        MerchantPages(desk, ops),
+        StatementPages(desk, ops),
+        StaffPages(desk, ops),
     )
     return [route for family in families for route in family.routes()]
