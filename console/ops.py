@@ -25,7 +25,16 @@ from sqlalchemy import Connection
 from console import session as sessions
 from console.backoffice import words as office_words
 from console.backoffice.access import CAN, may, menu
-from console.backoffice.desk import Operator, OpsHandler, Words, link, local_input, take_flash, yuan
+from console.backoffice.desk import (
+    Operator,
+    OpsHandler,
+    Words,
+    link,
+    local_input,
+    readable_form,
+    take_flash,
+    yuan,
+)
 from console.backoffice.pages import office_routes
 from console.pages import html_page
 from console.texts import Words as ConsoleWords
@@ -254,7 +263,11 @@ class Ops:
                 raise web.HTTPFound(f"{self.prefix}/login?expired=1")
             op = Operator(member)
             if request.method == "POST":
-                posted = await request.post()
+                posted = await readable_form(request)
+                if posted is None:
+                    return self.render(
+                        request, session, "ops_page.html", op=op, status=400, error="bo_unreadable"
+                    )
                 if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
                     return self.render(request, session, "ops_page.html", status=403, error="csrf")
             if member.role not in roles:
@@ -301,7 +314,11 @@ class Ops:
     async def login(self, request: web.Request) -> web.StreamResponse:
         """Check the pasted token; open a fresh operator session. Every attempt is audited."""
         session = await get_session(request)
-        posted = await request.post()
+        posted = await readable_form(request)
+        if posted is None:
+            return self.render(
+                request, session, "ops_login.html", status=400, error="bo_unreadable"
+            )
         if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
             return self.render(request, session, "ops_login.html", status=403, error="csrf")
         token = str(posted.get("token", "")).strip()
@@ -340,8 +357,8 @@ class Ops:
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         session = await get_session(request)
-        posted = await request.post()
-        if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
+        posted = await readable_form(request)
+        if posted is None or not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
             return self.render(request, session, "ops_login.html", status=403, error="csrf")
         sessions.end(session)
         return self.render(request, session, "ops_login.html", message="logged_out")

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from aiohttp.typedefs import Handler as AioHandler
 from aiohttp_session import Session
+from multidict import MultiDictProxy
 from sqlalchemy import Connection
 
 from console.backoffice.access import may
@@ -91,6 +92,17 @@ class Desk(Protocol):
     ) -> web.Response: ...
 
     def page(self, handler: OpsHandler, *, roles: frozenset[str]) -> AioHandler: ...
+
+
+async def readable_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField] | None:
+    """The posted form, or None when it cannot be read (not UTF-8, a broken multipart body):
+    the page answers 400 instead of failing. aiohttp keeps it, so handlers read it again."""
+    try:
+        return await request.post()
+    except ValueError:  # UnicodeDecodeError and the multipart reader's complaints
+        return None
 
 
 def done(session: Session, location: str, key: str, **args: object) -> web.HTTPSeeOther:
@@ -195,10 +207,13 @@ class Fields:
             self.bad.append(name)
 
     def text(self, name: str, most: int, *, required: bool = True) -> str:
+        """Free text of at most ``most`` characters, without control characters (a NUL is
+        refused here rather than by PostgreSQL); line breaks and tabs are kept."""
         value = self.raw(name)
-        if len(value) > most or (required and not value):
+        if len(value) > most or (required and not value) or _controls(value):
             self._fail(name)
-        return value[:most]
+            return ""
+        return value
 
     def code(self, name: str, *, required: bool = True, most: int = 16) -> str | None:
         value = self.raw(name)
@@ -321,6 +336,10 @@ class Fields:
             return bytes(data)
         self._fail(name)
         return None
+
+
+def _controls(value: str) -> bool:
+    return any((ord(c) < 32 and c not in "\t\n\r") or 127 <= ord(c) < 160 for c in value)
 
 
 def local_input(at: int | None, tz: ZoneInfo) -> str:
