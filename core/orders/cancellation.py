@@ -51,7 +51,7 @@ def cancel(conn: Connection, *, subscriber: Subscriber, no: str, now: int) -> st
     if order.status in states.UNPAID:
         end_unpaid(conn, order, "cancelled", now, "cancelled by subscriber")
         return "cancelled"
-    _refund_paid(conn, order, now, "refunded at subscriber's request")
+    _refund_by_rule(conn, order, now, "refunded at subscriber's request")
     return "refunded"
 
 
@@ -83,7 +83,7 @@ def refund(conn: Connection, *, no: str, by: str, now: int) -> OrderView:
     orders.lock_account_of(conn, order)
     order = orders.by_no(conn, no)  # read again under the lock
     assert order is not None
-    _refund_paid(conn, order, now, f"refunded by {by}"[:200])
+    _refund_by_rule(conn, order, now, f"refunded by {by}"[:200])
     audit.record(
         conn,
         actor_kind="operator",
@@ -99,7 +99,8 @@ def refund(conn: Connection, *, no: str, by: str, now: int) -> OrderView:
     return refunded
 
 
-def _refund_paid(conn: Connection, order: OrderView, now: int, note: str) -> None:
+def _refund_by_rule(conn: Connection, order: OrderView, now: int, note: str) -> None:
+    """Refund ``order`` if ``refundable`` says it may be: its voucher is void first."""
     why = refundable(conn, order)
     if why is not None:
         raise CannotCancel(order.no, order.status, why)
@@ -111,21 +112,35 @@ def _refund_paid(conn: Connection, order: OrderView, now: int, note: str) -> Non
         ).rowcount
         if voided != 1:
             raise CannotCancel(order.no, order.status, "voucher")
+    refund_paid(conn, order, now, note)
+
+
+def refund_paid(conn: Connection, order: OrderView, now: int, note: str) -> int:
+    """Move the paid ``order`` (read under its account lock) to ``refunded``: the points its
+    ``order:{no}:pay`` entry took come back once, as entry ``order:{no}:refund`` (none for
+    an order paid with money only), its stock and sales are given back. Returns the points
+    refunded. Raises ``IllegalTransition`` when the order cannot become ``refunded``; money
+    goes back through the payment saga, not here.
+    """
     states.set_status(conn, order, "refunded", now, note)
-    ledger.refund(
-        conn,
-        paid_key=f"order:{order.no}:pay",
-        key=f"order:{order.no}:refund",
-        source="order",
-        reason_key="refund",
-        reason_args=orders.reason_args(order),
-        ref=f"order {order.no}",
-        now=now,
-    )
+    points = 0
+    if order.hold_id is not None:  # points were taken when it was paid
+        ledger.refund(
+            conn,
+            paid_key=f"order:{order.no}:pay",
+            key=f"order:{order.no}:refund",
+            source="order",
+            reason_key="refund",
+            reason_args=orders.reason_args(order),
+            ref=f"order {order.no}",
+            now=now,
+        )
+        points = order.points
     _restock(conn, order)
     conn.execute(
         update(item).where(item.c.id == order.item_id).values(sold=item.c.sold - order.qty)
     )
+    return points
 
 
 def expire_unpaid(conn: Connection, now: int, limit: int = 500) -> int:
