@@ -3,8 +3,11 @@
 The roles and what each may do are the admin API's (``api.admin``; a test compares them
 route by route) and ``core.backoffice.operator_staff``'s description of the roles. Pages
 the admin API does not have (order refunds, merchants, contract rates, terminals) follow
-the same split: business admins run the catalogue, logistics and merchant admission,
-finance the money, support the subscribers, admins everything operational.
+the same split: business admins run the catalogue, logistics and merchant admission (and
+merchants' staff phones), finance the money (contract rates with admins), support the
+subscribers, admins everything operational (POS terminals, whose keys sign payments, only
+admins). These are the roles the separation-of-duties work (issue 13 §3) gives the same
+decisions in the command line and the admin API.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ CAN: dict[str, frozenset[str]] = {
     "applications.first": OFFICE,
     "applications.final": frozenset({ADMIN}),
     "merchants.read": frozenset({BUSINESS_ADMIN, ADMIN, FINANCE}),
-    "merchants.write": OFFICE,
-    "rates.write": frozenset({ADMIN}),
+    "merchants.staff": OFFICE,
+    "merchants.terminals": frozenset({ADMIN}),
+    "rates.write": frozenset({FINANCE, ADMIN}),
     "statements.read": frozenset({FINANCE, ADMIN}),
     "statements.move": frozenset({FINANCE}),
     "reports.read": frozenset({FINANCE, ADMIN}),

@@ -36,7 +36,8 @@ from core.platform.schema import STAFF_ROLES
 from core.settlement import settlement
 
 READ = CAN["merchants.read"]
-WRITE = CAN["merchants.write"]
+STAFF = CAN["merchants.staff"]
+TERMINALS = CAN["merchants.terminals"]
 RATES = CAN["rates.write"]
 CODE = r"/merchants/{code:[A-Za-z0-9-]{1,16}}"
 TERMINAL_ID = r"[A-Za-z0-9_-]{1,32}"
@@ -55,9 +56,9 @@ class MerchantPages:
         return [
             web.get(f"{ops}/merchants", page(self.listing, roles=READ)),
             web.get(ops + CODE, page(self.merchant, roles=READ)),
-            web.post(ops + CODE + "/staff", page(self.add_staff, roles=WRITE)),
-            web.post(ops + CODE + "/staff/remove", page(self.remove_staff, roles=WRITE)),
-            web.post(ops + CODE + "/terminals", page(self.add_terminal, roles=WRITE)),
+            web.post(ops + CODE + "/staff", page(self.add_staff, roles=STAFF)),
+            web.post(ops + CODE + "/staff/remove", page(self.remove_staff, roles=STAFF)),
+            web.post(ops + CODE + "/terminals", page(self.add_terminal, roles=TERMINALS)),
             web.post(ops + CODE + "/rate", page(self.set_rate, roles=RATES)),
         ]
 

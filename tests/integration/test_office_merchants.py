@@ -51,19 +51,19 @@ async def test_merchants_with_their_rates_staff_and_terminals(
     assert status == 200 and "咖啡时光" in text and "每1,000积分2.50元" in text
     status, text = await page(client, f"{OPS}/merchants/m1")
     assert status == 200 and "+8613500135001" in text and "T-A" in text and "店主" in text
-    assert 'id="rate"' not in text and 'id="add-terminal"' not in text
+    assert 'id="rate"' in text and 'id="add-terminal"' not in text and 'id="add-staff"' not in text
     assert (await page(client, f"{OPS}/merchants/M9"))[0] == 404
     await ops_login(client, tokens["support"])
     assert (await page(client, f"{OPS}/merchants"))[0] == 403
 
 
-async def test_only_an_admin_sets_a_rate_and_history_is_kept(
+async def test_finance_or_an_admin_sets_a_rate_and_history_is_kept(
     client: TestClient, services: Services, tokens: dict[str, str]
 ) -> None:
     await ops_login(client, tokens["business_admin"])
     status, _ = await submit(client, f"{OPS}/merchants/M1/rate", {"yuan": "3"})
     assert status == 403
-    await ops_login(client, tokens["admin"])
+    await ops_login(client, tokens["finance"])
     status, text = await submit(client, f"{OPS}/merchants/M1/rate", {"yuan": "3.5"})
     assert status == 200 and flash(text) == "商户M1的费率已更新。"
     rates = text[text.index('id="rates"') :]
@@ -73,13 +73,18 @@ async def test_only_an_admin_sets_a_rate_and_history_is_kept(
     assert (rate.cents, rate.points) == (350, 1000)
     status, text = await submit(client, f"{OPS}/merchants/M1/rate", {"yuan": "-1"})
     assert status == 400 and alert(text) == "请检查以下内容:每千积分结算金额(元)。"
-    assert ("admin", "merchant_rate", "merchant:M1") in await actions(services)
+    assert ("finance", "merchant_rate", "merchant:M1") in await actions(services)
 
 
 async def test_terminal_keys_are_shown_once_and_rotate(
     client: TestClient, services: Services, tokens: dict[str, str]
 ) -> None:
     await ops_login(client, tokens["business_admin"])
+    status, text = await page(client, f"{OPS}/merchants/M1")
+    assert 'id="add-staff"' in text and 'id="add-terminal"' not in text
+    status, text = await submit(client, f"{OPS}/merchants/M1/terminals", {"terminal_id": "T-A2"})
+    assert status == 403  # terminal keys sign payments: admins only
+    await ops_login(client, tokens["admin"])
     status, text = await submit(client, f"{OPS}/merchants/M1/terminals", {"terminal_id": "T-A2"})
     assert status == 201 and "终端T-A2的签名密钥" in text
     first = KEY.search(text)

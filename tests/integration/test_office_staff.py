@@ -59,15 +59,18 @@ def test_every_page_has_the_roles_of_the_admin_api_route_doing_the_same() -> Non
     routes = {(r.method, r.path): r.roles for r in all_routes()}
     for capability, route in SAME_AS_API.items():
         assert CAN[capability] == routes[route], capability
-    # no API route: refunds with the logistics, merchants with admission, rates with admins
+    # no API route: refunds with the logistics, merchant staff with admission, terminals
+    # with admins, rates with finance and admins (as issue 13 §3 gives the CLI's decisions)
     assert CAN["orders.refund"] == CAN["orders.write"]
-    assert CAN["merchants.write"] == CAN["applications.first"]
-    assert CAN["rates.write"] == frozenset({"admin"})
+    assert CAN["merchants.staff"] == CAN["applications.first"]
+    assert CAN["merchants.terminals"] == frozenset({"admin"})
+    assert CAN["rates.write"] == frozenset({"finance", "admin"})
     assert set(CAN) == {
         *SAME_AS_API,
         "orders.refund",
         "merchants.read",
-        "merchants.write",
+        "merchants.staff",
+        "merchants.terminals",
         "rates.write",
     }
 
