@@ -26,13 +26,18 @@ from console import session as sessions
 from console.backoffice import words as office_words
 from console.backoffice.access import CAN, may, menu
 from console.backoffice.desk import (
+    PAGE_SIZE,
     Operator,
     OpsHandler,
     Words,
     link,
     local_input,
+    offset_of,
+    page_number,
     readable_form,
+    sliced,
     take_flash,
+    windowed,
     yuan,
 )
 from console.backoffice.pages import office_routes
@@ -377,7 +382,8 @@ class Ops:
         args: dict[str, Any] | None = None,
     ) -> web.Response:
         """Goods waiting for review, each with approve and reject (reason) forms."""
-        goods = await self.db.read(submissions.pending_for_review)
+        pending = await self.db.read(submissions.pending_for_review)
+        goods = sliced(pending, page_number(request.query))
         return self.render(
             request,
             session,
@@ -432,7 +438,11 @@ class Ops:
         args: dict[str, Any] | None = None,
     ) -> web.Response:
         """Merchant applications, newest first, with the buttons this role may use."""
-        apps = await self.db.read(partial(admission.listing, limit=200))
+        number = page_number(request.query)
+        found = await self.db.read(
+            partial(admission.listing, offset=offset_of(number), limit=PAGE_SIZE + 1)
+        )
+        apps = windowed(found, number)
         return self.render(
             request,
             session,

@@ -312,3 +312,25 @@ async def test_idle_operator_session_expires(
     assert resp.status == 302 and resp.headers["Location"] == f"{OPS}/login?expired=1"
     text = await (await client.get(resp.headers["Location"])).text()
     assert "登录已过期" in text
+
+
+async def test_applications_are_paged(client: TestClient, services: Services, world: World) -> None:
+    now = epoch(services.clock.now())
+
+    def more(conn: Connection) -> None:
+        for n in range(25):
+            admission.apply(
+                conn,
+                code=f"N{n}",
+                name_zh=f"店{n}",
+                name_en=f"Shop {n}",
+                applicant=APPLICANT,
+                now=now,
+            )
+
+    await services.db.write(more)
+    await ops_login(client, world.tokens["admin"])
+    text = await (await client.get(f"{OPS}/applications")).text()
+    assert "N24" in text and "N5<" in text and "N4<" not in text and 'rel="next"' in text
+    text = await (await client.get(f"{OPS}/applications?page=2")).text()
+    assert "N4<" in text and "M9" in text and 'rel="next"' not in text
