@@ -18,6 +18,9 @@ from core.orders.orders import OrderView, order_query
 from core.platform.schema import item, orders, subscriber, topup, voucher
 
 MAX_PAGE = 200
+FULL_NO = 12
+"""Digits of an order number (``core.orders.orders.new_order_no``): a whole one is looked
+up by equality, a shorter beginning by prefix."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ class OrderDetail:
 
 def _conditions(found: OrderFilter) -> list[Any]:
     where: list[Any] = []
-    if found.no:
+    if found.no and len(found.no) >= FULL_NO:
+        where.append(orders.c.no == found.no)  # the unique index, on both databases
+    elif found.no:
         where.append(orders.c.no.startswith(found.no, autoescape=True))
     if found.msisdn:
         where.append(subscriber.c.msisdn == found.msisdn)
