@@ -80,6 +80,10 @@ async def test_search_by_number_phone_status_and_date(client: TestClient, shop: 
     assert all(no in text for no in (shop.flask, shop.voucher, shop.credit))
     status, text = await page(client, f"{OPS}/orders?no={shop.credit}")
     assert shop.credit in text and shop.flask not in text and "50元话费" in text
+    status, text = await page(client, f"{OPS}/orders?no={shop.credit[:6]}")  # YYMMDD
+    assert all(no in text for no in (shop.flask, shop.voucher, shop.credit))
+    status, text = await page(client, f"{OPS}/orders?no=99")
+    assert "暂无记录" in text
     status, text = await page(client, f"{OPS}/orders?phone=139%200013%209000")
     assert shop.credit in text and shop.voucher not in text
     status, text = await page(client, f"{OPS}/orders?status=voucher_issued")
