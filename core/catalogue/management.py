@@ -252,8 +252,13 @@ def get_activity(conn: Connection, code: str) -> ActivityLine:
 def save_activity(
     conn: Connection, value: ActivityLine, *, create: bool, by: str, now: int
 ) -> ActivityLine:
+    """Create (``create``) or change activity ``value.code``: titles, start, end and limit;
+    a change keeps the activity's texts (``body_zh``/``body_en``, shown in the chat), which
+    this form does not carry. Raises ``AlreadyExists``, ``NotFound`` or ``Invalid``."""
     code = value.code.upper()
-    exists = conn.execute(select(activity.c.id).where(activity.c.code == code)).first()
+    exists = conn.execute(
+        select(activity.c.id, activity.c.body_zh, activity.c.body_en).where(activity.c.code == code)
+    ).first()
     if create and exists is not None:
         raise AlreadyExists("activity", code)
     if not create and exists is None:
@@ -267,6 +272,8 @@ def save_activity(
         value.title_en,
         value.starts_at,
         value.ends_at,
+        body_zh=exists[1] if exists is not None else "",
+        body_en=exists[2] if exists is not None else "",
         per_account_limit=value.per_account_limit,
     )
     _audit(conn, by, "activity_save", f"activity:{code}", now, create=create)

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import Connection, select, update
 
 from core.catalogue import management, photos
+from core.platform.schema import activity
 from pointshall.bootstrap import Services
 from tests.support.helpers import seed_catalog
 from tests.support.office import (
@@ -191,6 +193,33 @@ async def test_activities_are_saved_in_operator_time(
     found = await services.db.read(lambda conn: management.get_activity(conn, "A9"))
     assert found.starts_at == datetime(2027, 2, 1, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
     assert found.per_account_limit == 2
+
+    def body(conn: Connection) -> tuple[str, str]:
+        row = conn.execute(
+            select(activity.c.body_zh, activity.c.body_en).where(activity.c.code == "A1")
+        ).one()
+        return row[0], row[1]
+
+    await services.db.write(
+        lambda conn: conn.execute(
+            update(activity)
+            .where(activity.c.code == "A1")
+            .values(body_zh="全场八折", body_en="20% off")
+        )
+    )
+    status, text = await page(client, f"{OPS}/activities?code=A1")
+    assert "修改 A1" in text and 'value="双十一特惠"' in text
+    changed = {
+        "code": "A1",
+        "title_zh": "双十一大促",
+        "title_en": "Singles Day sale",
+        "starts_at": "2026-11-01T00:00",
+        "ends_at": "2026-11-30T00:00",
+        "per_account_limit": "1",
+    }
+    status, text = await submit(client, f"{OPS}/activities", changed)
+    assert status == 200 and "双十一大促" in text
+    assert await services.db.read(body) == ("全场八折", "20% off")  # the chat's text is kept
     backwards = form | {"code": "A8", "ends_at": "2027-01-01T00:00"}
     status, text = await submit(client, f"{OPS}/activities", backwards)
     assert status == 422 and "ends_at" in alert(text)
