@@ -140,7 +140,9 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
     )
     app.add_subapp(
         CONSOLE_PREFIX,
-        build_console(services.db, services.clock, services.keyring, console_settings),
+        build_console(
+            services.db, services.clock, services.keyring, console_settings, services.rules
+        ),
     )
     if services.payments is not None and settings.gateway_secret is not None:
         gateway_secret = settings.gateway_secret.get_secret_value()

@@ -138,6 +138,31 @@ def current_rate(conn: Connection, merchant_id: int) -> Rate:
     return NO_RATE if row is None else Rate(int(row[0]), int(row[1]))
 
 
+@dataclass(frozen=True)
+class RateChange:
+    """One contract rate as it was set: ``cents`` per ``points``, from ``set_at`` (UTC epoch)."""
+
+    cents: int
+    points: int
+    set_by: str
+    set_at: int
+
+
+def rate_history(conn: Connection, merchant_id: int) -> list[RateChange]:
+    """Every rate the merchant had, newest (the current one) first."""
+    rows = conn.execute(
+        select(
+            merchant_rate.c.cents,
+            merchant_rate.c.points,
+            merchant_rate.c.set_by,
+            merchant_rate.c.set_at,
+        )
+        .where(merchant_rate.c.merchant_id == merchant_id)
+        .order_by(merchant_rate.c.id.desc())
+    ).all()
+    return [RateChange(int(r[0]), int(r[1]), r[2], int(r[3])) for r in rows]
+
+
 # -------------------------------------------------------------------------- lines
 
 
