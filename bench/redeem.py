@@ -43,7 +43,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import DEFAULT_PG_DSN, pg_admin, run_context
-from bench.sqlcapture import Capture, Rewriter, RoundTrips, Step, install_sqlite_factory, plan
+from bench.sqlcapture import (
+    Capture,
+    Rewriter,
+    RoundTrips,
+    Step,
+    driver_connection_class,
+    install_sqlite_factory,
+    plan,
+)
 
 PENDING = re.compile(r"订单(\d+):.*回复(\d{6})确认")
 POINTS_EACH = 10**8
@@ -107,10 +115,9 @@ async def _full(url: str, workers: int, duration: float) -> Full:
             )
             await import_feed(services.db, feed, "2026-10", services.rules, services.clock)
 
-        async def say(who: str, text: str, sid: str | None = None, wrap: Any = None) -> str:
+        async def say(who: str, text: str, sid: str | None = None) -> str:
             msg = InboundMessage("bench", sid or uuid.uuid4().hex, who, text)
-            fn = partial(services.hall.receive, msg=msg)
-            outcome = await services.db.write(wrap(fn) if wrap else fn)
+            outcome = await services.db.write(partial(services.hall.receive, msg=msg))
             return str(outcome.reply)
 
         done = 0
@@ -142,13 +149,15 @@ async def _full(url: str, workers: int, duration: float) -> Full:
             trips.install()
         try:
             sids = [uuid.uuid4().hex, uuid.uuid4().hex]
+            driver = driver_connection_class(services.db.dialect)
             trips.counting = True
-            reply = await say(people[0], "DH 1001", sids[0], capture.wrap)
+            with capture.unit(driver):
+                reply = await say(people[0], "DH 1001", sids[0])
             match = PENDING.search(reply)
             assert match, reply
-            assert (await say(people[0], match.group(2), sids[1], capture.wrap)).startswith(
-                "兑换成功"
-            )
+            with capture.unit(driver):
+                paid = await say(people[0], match.group(2), sids[1])
+            assert paid.startswith("兑换成功"), paid
             trips.counting = False
         finally:
             trips.uninstall()

@@ -1,6 +1,6 @@
 """Capture the SQL a unit of work sends to the driver, for replaying it bare (issue 15 §1).
 
-``Capture`` wraps a unit of work ``fn(conn)``: while it runs, every statement the unit
+``Capture.unit`` records one unit of work run alone: every statement the unit
 sends through the driver connection — SQLAlchemy's, ``Prepared``'s and the SQLite
 savepoints — is recorded with its parameters, what it returned and its row count.
 The transaction around it (``BEGIN``/``COMMIT``, and on SQLite the group commit's
@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 import sqlite3
 import sqlite3.dbapi2
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, MetaData
+from sqlalchemy import MetaData
 
 
 @dataclass
@@ -101,24 +101,29 @@ class _Cursor:
         return getattr(self._inner, name)
 
 
+def driver_connection_class(dialect: str) -> type:
+    """The class of the driver connections a database of ``dialect`` hands to units."""
+    if dialect == "sqlite":
+        return _Connection
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+
+    return AsyncAdapt_asyncpg_connection
+
+
 @dataclass
 class Capture:
-    """Record the statements of the units of work it wraps; ``units[i]`` is the i-th."""
+    """Record the statements of units of work; ``units[i]`` is the i-th recorded."""
 
     units: list[list[Statement]] = field(default_factory=list)
 
-    def wrap(self, fn: Callable[[Connection], Any]) -> Callable[[Connection], Any]:
-        return partial(self._run, fn)
-
-    def _run(self, fn: Callable[[Connection], Any], conn: Connection) -> Any:
-        """Run ``fn`` with the driver connection's class patched to record (capture runs
-        one unit at a time: the patch is seen by every connection of that class)."""
+    @contextmanager
+    def unit(self, cls: type) -> Iterator[None]:
+        """Record what goes through connections of ``cls`` (the driver's) while the block
+        runs one unit of work, alone: the unit and the steps it left for its end, not the
+        transaction around it (``BEGIN``; ``COMMIT`` is not a statement)."""
         log: list[Statement] = []
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        cls = type(raw)
-        original_cursor = cls.cursor
-        original_execute = cls.__dict__.get("execute") or getattr(cls, "execute", None)
+        original_cursor = cls.cursor  # type: ignore[attr-defined]
+        original_execute = getattr(cls, "execute", None)
 
         def cursor(self: Any, *args: Any, **kwargs: Any) -> _Cursor:
             return _Cursor(original_cursor(self, *args, **kwargs), log)
@@ -126,16 +131,16 @@ class Capture:
         def execute(self: Any, sql: str, params: Any = ()) -> Any:
             return cursor(self).execute(sql, params)
 
-        cls.cursor = cursor  # type: ignore[method-assign]
+        cls.cursor = cursor  # type: ignore[attr-defined]
         if original_execute is not None:
             cls.execute = execute  # type: ignore[attr-defined]
         try:
-            return fn(conn)
+            yield
         finally:
-            cls.cursor = original_cursor  # type: ignore[method-assign]
+            cls.cursor = original_cursor  # type: ignore[attr-defined]
             if original_execute is not None:
                 cls.execute = original_execute  # type: ignore[attr-defined]
-            self.units.append(log)
+            self.units.append([s for s in log if not s.sql.lstrip().upper().startswith("BEGIN")])
 
 
 # ---------------------------------------------------------------------------- replay
