@@ -30,7 +30,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("lines_after", sa.BigInteger(), nullable=False, server_default="0")
         )
-        batch.add_column(sa.Column("lines_upto", sa.BigInteger(), nullable=False, server_default="0"))
+        batch.add_column(
+            sa.Column("lines_upto", sa.BigInteger(), nullable=False, server_default="0")
+        )
     op.execute(
         "UPDATE statement SET lines_upto = COALESCE((SELECT max(l.id) FROM settlement_line l"
         " WHERE l.statement_id = statement.id), 0)"
