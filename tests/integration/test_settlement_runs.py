@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from core.platform.clock import epoch
 from core.platform.schema import outbox, settlement_line, statement
@@ -49,31 +49,62 @@ async def settle_now(services: Services, **kw: object) -> SettleRun:
     )
 
 
-async def lines_by_statement(services: Services) -> dict[int | None, int]:
-    def q(conn: Connection) -> dict[int | None, int]:
-        return {
-            sid: int(n)
-            for sid, n in conn.execute(
-                select(settlement_line.c.statement_id, func.count()).group_by(
-                    settlement_line.c.statement_id
-                )
+def covering(conn: Connection) -> dict[int, int | None]:
+    """Each line's statement by watermark (issue 15 §3): the one of its merchant whose
+    ``(lines_after, lines_upto]`` holds its id; None when no statement covers it. A line
+    covered twice fails."""
+    found: dict[int, int | None] = {}
+    for lid, sid in conn.execute(
+        select(settlement_line.c.id, statement.c.id)
+        .select_from(
+            settlement_line.outerjoin(
+                statement,
+                and_(
+                    statement.c.merchant_id == settlement_line.c.merchant_id,
+                    settlement_line.c.id > statement.c.lines_after,
+                    settlement_line.c.id <= statement.c.lines_upto,
+                ),
             )
-        }
+        )
+        .order_by(settlement_line.c.id)
+    ):
+        assert int(lid) not in found, f"line {lid} is in two statements"
+        found[int(lid)] = None if sid is None else int(sid)
+    return found
 
-    return await services.db.read(q)
+
+async def lines_by_statement(services: Services) -> dict[int | None, int]:
+    counts: dict[int | None, int] = {}
+    for sid in (await services.db.read(covering)).values():
+        counts[sid] = counts.get(sid, 0) + 1
+    return counts
 
 
 async def statements_agree_with_their_lines(services: Services) -> None:
     def q(conn: Connection) -> None:
-        for sid, lines, points, cents in conn.execute(
-            select(statement.c.id, statement.c.lines, statement.c.points, statement.c.amount_cents)
+        for sid, m, after, upto, lines, points, cents in conn.execute(
+            select(
+                statement.c.id,
+                statement.c.merchant_id,
+                statement.c.lines_after,
+                statement.c.lines_upto,
+                statement.c.lines,
+                statement.c.points,
+                statement.c.amount_cents,
+            )
         ):
             got = conn.execute(
                 select(
                     func.count(),
                     func.coalesce(func.sum(settlement_line.c.points), 0),
                     func.coalesce(func.sum(settlement_line.c.amount_cents), 0),
-                ).where(settlement_line.c.statement_id == sid)
+                ).where(
+                    and_(
+                        settlement_line.c.merchant_id == m,
+                        settlement_line.c.id > after,
+                        settlement_line.c.id <= upto,
+                    )
+                )
             ).one()
             assert (lines, points, cents) == tuple(int(v) for v in got), sid
 
