@@ -33,7 +33,7 @@ from core.merchants.merchants import TerminalView
 from core.payments import pos
 from core.payments.pos import Checked, PaymentDone, PaymentRequest
 from core.platform.clock import Clock, epoch
-from core.platform.codes import Keyring
+from core.platform.codes import Keyring, UnknownKey
 from core.platform.db import Database
 from core.platform.errors import DomainError
 from core.platform.phones import to_e164
@@ -141,10 +141,20 @@ class PosApi:
     def _terminal(self, conn: Connection, signed: Signed) -> TerminalView:
         """The signing terminal, or ``Unauthorized``."""
         terminal = merchants.find_terminal(conn, signed.terminal_id)
-        # An unknown terminal is checked against a throwaway key, so both cost the same.
-        key = merchants.terminal_secret(
-            self._keyring, signed.terminal_id, terminal.secret_version if terminal else 0
-        )
+        # An unknown terminal (or one whose root key is gone) is checked against a
+        # throwaway key, so every refusal costs the same.
+        try:
+            key = merchants.terminal_secret(
+                self._keyring,
+                signed.terminal_id,
+                terminal.secret_version if terminal else 0,
+                terminal.key_id if terminal else self._keyring.current_id,
+            )
+        except UnknownKey:
+            terminal = None
+            key = merchants.terminal_secret(
+                self._keyring, signed.terminal_id, 0, self._keyring.current_id
+            )
         expected = sign(
             key, signed.method, signed.path, signed.timestamp, signed.nonce, signed.body
         )

@@ -6,8 +6,22 @@ import os
 import subprocess
 from pathlib import Path
 
+from core.platform import keys
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def ensure_root_key() -> None:
+    """A throwaway root key for this run (and the processes it starts), unless one is set:
+    nothing starts without a root key outside the database (issue 13 §2)."""
+    if not os.environ.get("POINTSHALL_SECRET_KEY") and not os.environ.get(
+        "POINTSHALL_SECRET_KEY_FILE"
+    ):
+        os.environ["POINTSHALL_SECRET_KEY"] = keys.render((keys.new_key(1),)).strip()
+
+
+ensure_root_key()
 
 
 def run_context() -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, insert, select
 
+from bench.common import ensure_root_key
 from core.messaging.drain import Drain, DrainPolicy
 from core.messaging.ratelimit import SystemTimer
 from core.messaging.transport import Accepted, OutboundMessage
@@ -37,6 +38,8 @@ from core.platform.clock import SystemClock, epoch
 from core.platform.schema import outbox
 from pointshall.bootstrap import bootstrap
 from pointshall.config import Settings
+
+ensure_root_key()
 
 BATCH = 256
 
@@ -87,7 +90,9 @@ async def _prepare(path: Path, count: int) -> None:
 async def _drain(path: Path, count: int, policy: DrainPolicy) -> InstantTransport:
     services = await bootstrap(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
     transport = InstantTransport()
-    drain = Drain(services.db, transport, SystemClock(), SystemTimer(), policy)
+    drain = Drain(
+        services.db, transport, SystemClock(), SystemTimer(), policy, keyring=services.keyring
+    )
     task = asyncio.create_task(drain.run())
 
     def left(conn: Connection) -> int:

@@ -171,7 +171,9 @@ class HallBot:
         webhook, which then asks Telegram to deliver the update again; a failed send is
         not, since the redelivery would be a duplicate.
         """
-        log.error("telegram update failed: %r", update, exc_info=context.error)
+        # The update's id only: its text may carry a code or a password (issue 13 §1).
+        update_id = getattr(update, "update_id", None)
+        log.error("telegram update %s failed", update_id, exc_info=context.error)
         failures = update_failures.get()
         if failures is not None and not isinstance(context.error, TelegramError | None):
             failures.append(context.error)

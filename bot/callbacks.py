@@ -8,8 +8,6 @@ older than ``max_age_seconds``, decodes to ``None`` and is answered harmlessly.
 
 from __future__ import annotations
 
-import hmac
-
 from core.platform.clock import Clock, epoch
 from core.platform.codes import Keyring
 
@@ -34,7 +32,7 @@ class CallbackCodec:
         self._max_age = max_age_seconds
 
     def _sign(self, body: str) -> str:
-        return self._keyring.digest(PURPOSE, body)[:SIGNATURE_CHARS]
+        return self._keyring.mac(PURPOSE, body)[:SIGNATURE_CHARS]
 
     def encode(self, payload: str) -> str:
         body = f"{epoch(self._clock.now()) // HOUR:x}.{payload}"
@@ -53,7 +51,9 @@ class CallbackCodec:
     def decode(self, data: str) -> str | None:
         """The payload of a button we made recently; None for anything else."""
         signature, _, body = data.partition(".")
-        if not body or not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
+        if not body or not self._keyring.mac_matches(
+            signature, PURPOSE, body, chars=SIGNATURE_CHARS
+        ):
             return None
         stamp, _, payload = body.partition(".")
         try:

@@ -441,6 +441,8 @@ class ShopDesk:
                 now=now,
                 channel=CHANNEL,
                 attachment=f"qr:{paid.voucher_token}",
+                secrets=(paid.voucher_password,),
+                keyring=keyring,
             )
         nos = ", ".join(p.order.no for p in outcome.paid)
         points = sum(p.order.points for p in outcome.paid)

@@ -25,8 +25,9 @@ from core.orders import cart, logistics, orders, states
 from core.orders.orders import OrderView
 from core.platform.schema import ORDER_STATUSES
 from core.platform.schema import orders as orders_table
+from core.recharge import topups
 from core.subscribers import addresses
-from handlers.i18n import t
+from handlers.i18n import t, yuan
 
 ORDERS_PER_PAGE = 6
 REVIEWS_SHOWN = 5
@@ -177,6 +178,10 @@ def order_screen(
             status=status_word(lang, order.status),
         )
     )
+    topup = topups.by_order(conn, order.no) if order.kind == "credit" else None
+    if topup is not None:
+        state = t(lang, f"topup_{topup.status}")
+        text.append(t(lang, "dd_topup", yuan=yuan(topup.amount_cents), state=state))
     if order.address:
         text.append(ct(lang, "order_address", address=order.address))
     if extra:

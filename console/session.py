@@ -1,10 +1,11 @@
 """Console sessions: an encrypted, signed cookie (aiohttp-session + Fernet), CSRF tokens,
 idle and absolute expiry, and who the logged-in staff member is.
 
-The cookie key is derived from the installation's keyring, so it survives restarts
-and differs per installation. A cookie that does not decrypt (tampered, another
-key, too old) is simply an empty session. The staff member's role is read from
-the database on every request, so removing a phone ends its sessions at once.
+The cookie key is derived (HKDF) from the installation's current root key, so it survives
+restarts and differs per installation; a key rotation logs everyone out. A cookie that
+does not decrypt (tampered, another key, too old) is simply an empty session. The staff
+member's role is read from the database on every request, so removing a phone ends its
+sessions at once.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ CSRF_FIELD = "csrf"
 
 
 def storage(keyring: Keyring, *, secure: bool, path: str) -> EncryptedCookieStorage:
-    key = bytes.fromhex(keyring.digest("console-session-cookie"))
+    key = keyring.subkey("console-session-cookie")
     return EncryptedCookieStorage(
         key,
         cookie_name=COOKIE,

@@ -82,9 +82,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "s_disputed": "有异议",
         "s_approved": "财务已审核",
         "s_paid": "已付款",
-        "chart_title": "每月消费积分与结算金额",
-        "chart_points": "消费积分",
-        "chart_amount": "结算金额(元)",
+        "chart_title": "每月核销积分与结算单",
+        "chart_settled": "核销积分·已入结算单",
+        "chart_unsettled": "核销积分·待结算",
+        "chart_amount": "当月结算单金额(元)",
+        "chart_points_title": (
+            "{period}核销{points:,}分:{settled:,}分已入结算单,{unsettled:,}分待结算"
+        ),
+        "chart_amount_title": "{period}结算单:{points:,}分,{yuan}元",
+        "chart_note": (
+            "蓝柱是当月核销的全部积分(电子券和POS积分支付):深色部分已计入结算单,浅色部分尚未结算"
+            "(提前结算之后才核销的积分计入下一张结算单)。橙柱是当月结算单的金额,只含它结算的积分,"
+            "所以两者可以不同。"
+        ),
         "confirm": "确认结算单",
         "dispute": "提出异议",
         "dispute_reason": "异议原因(必填)",
@@ -202,9 +212,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "s_disputed": "disputed",
         "s_approved": "approved by finance",
         "s_paid": "paid",
-        "chart_title": "Points consumed and amounts settled by month",
-        "chart_points": "Points consumed",
-        "chart_amount": "Settled (yuan)",
+        "chart_title": "Points consumed and statements by month",
+        "chart_settled": "Points consumed, on a statement",
+        "chart_unsettled": "Points consumed, not yet settled",
+        "chart_amount": "The month's statement (yuan)",
+        "chart_points_title": (
+            "{period}: {points:,} points consumed, {settled:,} on a statement, "
+            "{unsettled:,} not yet settled"
+        ),
+        "chart_amount_title": "Statement {period}: {points:,} points, {yuan} yuan",
+        "chart_note": (
+            "Blue: every point consumed in the month (vouchers used and till payments); dark is "
+            "already on a statement, light is not yet settled (points consumed after an early "
+            "settlement go on the next statement). Orange: the month's statement, which counts "
+            "only the points it settled, so the two can differ."
+        ),
         "confirm": "Confirm statement",
         "dispute": "Dispute",
         "dispute_reason": "Reason (required)",

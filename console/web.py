@@ -500,7 +500,7 @@ class Console:
             "statements.html",
             staff=staff,
             statements=found,
-            chart=monthly_svg(months, t("chart_points"), t("chart_amount")),
+            chart=monthly_svg(months, t),
         )
 
     async def _statement(self, staff: Staff, request: web.Request) -> Any:
@@ -543,7 +543,7 @@ class Console:
             staff=staff,
             status=status,
             s=view,
-            chart=monthly_svg(months, t("chart_points"), t("chart_amount")),
+            chart=monthly_svg(months, t),
             message=message,
             error=error,
             args=args or {},

@@ -15,6 +15,9 @@ unit of work in the same five steps:
 5. **record** the outcome (``answered``, ``refused``, ``throttled``, ``error``) and
    what was said with the message.
 
+What is recorded and logged of a text never holds a secret (issue 13 §1): a code or
+password in it is masked (``handlers.redaction``), and so is one in the answer.
+
 The channels differ only in what an answer is (an SMS reply, a chat screen, an
 act on a pressed message) and how it is worded: that is their ``Replies``.
 """
@@ -34,6 +37,7 @@ from core.platform.db import savepoint
 from core.platform.errors import DomainError
 from handlers.errors import reply_for
 from handlers.i18n import t
+from handlers.redaction import redact
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -66,7 +70,7 @@ class Replies(Protocol[A]):
         """The apology for a command that failed unexpectedly."""
 
     def said(self, answer: A) -> str:
-        """The text of ``answer`` to record with the message."""
+        """The text of ``answer`` to record with the message (its secrets masked)."""
 
     def again(self, first: str, lang: str) -> A:
         """The answer to a redelivery: ``first`` is what was said the first time."""
@@ -100,7 +104,7 @@ def on_unexpected(arrival: Arrival, error: BaseException) -> None:
         arrival.channel,
         arrival.external_id,
         arrival.sender,
-        arrival.text[:80],
+        redact(arrival.text)[:80],
         exc_info=error,
     )
 
@@ -126,7 +130,7 @@ def receive(
         external_id=arrival.external_id,
         sender=arrival.sender,
         recipient=arrival.recipient,
-        text=arrival.text,
+        text=redact(arrival.text),
         now=now,
     )
     if claim.inbound_id is None:
@@ -176,5 +180,5 @@ class Worded(Generic[A]):
         return self._again(first, lang)
 
 
-TEXT_REPLIES: Worded[Reply] = Worded(lambda text, _lang: Reply(text), lambda reply: reply.text)
+TEXT_REPLIES: Worded[Reply] = Worded(lambda text, _lang: Reply(text), lambda reply: reply.recorded)
 """The text channels' (SMS and chat text) answers."""

@@ -17,7 +17,8 @@ from core.catalogue.errors import ActivityNotOngoing, MethodNotOffered
 from core.feedback.errors import NotReviewable
 from core.orders.errors import CannotCancel, IllegalTransition
 from core.platform.errors import DomainError
-from core.platform.schema import ORDER_STATUSES
+from core.platform.schema import ORDER_STATUSES, TOPUP_STATUSES
+from core.recharge.errors import TopupFinished
 from handlers.i18n import t
 from handlers.pay_words import METHOD_WORD
 
@@ -26,6 +27,10 @@ Words = Callable[[Any, str], dict[str, Any]]
 
 def _status(lang: str, status: str) -> str:
     return t(lang, f"status_{status}") if status in ORDER_STATUSES else status
+
+
+def _topup(lang: str, status: str) -> str:
+    return t(lang, f"topup_{status}") if status in TOPUP_STATUSES else _status(lang, status)
 
 
 def _methods(e: MethodNotOffered, lang: str) -> dict[str, Any]:
@@ -41,6 +46,7 @@ WORDS: dict[type[DomainError], Words] = {
     IllegalTransition: lambda e, lang: {"status": _status(lang, e.current)},
     NotReviewable: lambda e, lang: {"status": _status(lang, e.status)},
     MethodNotOffered: _methods,
+    TopupFinished: lambda e, lang: {"status": _topup(lang, e.status)},
 }
 
 

@@ -50,7 +50,7 @@ class Outcome:
 
 
 def _text(reply: Reply) -> str:
-    return reply.text
+    return reply.recorded
 
 
 class Hall:
@@ -99,7 +99,8 @@ class Hall:
             )
             text = inbound.storable(msg.text, inbound.MAX_TEXT)
             reply = self.respond(ctx, grammar.parse(text))
-            return Reply(segments.truncate(reply.text, self.policy.segment_budget), reply.more)
+            cut = segments.truncate(reply.text, self.policy.segment_budget)
+            return Reply(cut, reply.more, reply.secrets)
 
         received = boundary.receive(
             conn,

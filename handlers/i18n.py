@@ -483,6 +483,7 @@ CATALOG["zh"].update(
         "already_exists": "{key}已存在。",
         "item_code_taken": "商品编号{code}已被占用。",
         "unknown_merchant": "没有编号为{code}的商户。",
+        "not_staff_of": "号码{actor}不是商户{code}的员工。",
     }
 )
 CATALOG["en"].update(
@@ -530,6 +531,7 @@ CATALOG["en"].update(
         "already_exists": "{key} already exists.",
         "item_code_taken": "Item code {code} is taken.",
         "unknown_merchant": "There is no merchant {code}.",
+        "not_staff_of": "{actor} is not staff of merchant {code}.",
     }
 )
 
@@ -585,5 +587,39 @@ CATALOG["en"].update(
         "pm_phone_bill": "phone bill",
         "pm_online_bank": "online bank",
         "method_not_offered": "{code} can be paid by: {methods}. E.g. DH {code} 1 {word}",
+    }
+)
+
+# ------------------------------------------------------------ phone credit delivered (issue 16 §2)
+CATALOG["zh"].update(
+    {
+        "dd_topup": "话费{yuan}元:{state}。",
+        "topup_requested": "充值中",
+        "topup_unknown": "充值中",
+        "topup_submitted": "充值中",
+        "topup_stalled": "充值延迟,客服处理中",
+        "topup_succeeded": "已到账",
+        "topup_failed": "充值失败,已退款",
+        "recharge_error": "话费充值未完成。",
+        "recharge_unavailable": "充值渠道暂时没有应答,稍后会自动重试。",
+        "recharge_refused": "充值渠道拒绝了本次充值。",
+        "unknown_topup": "订单{no}没有话费充值。",
+        "topup_finished": "订单{no}的话费充值已结束({status}),不能重试。",
+    }
+)
+CATALOG["en"].update(
+    {
+        "dd_topup": "Phone credit {yuan} yuan: {state}.",
+        "topup_requested": "crediting",
+        "topup_unknown": "crediting",
+        "topup_submitted": "crediting",
+        "topup_stalled": "delayed, our staff are on it",
+        "topup_succeeded": "credited",
+        "topup_failed": "failed, refunded",
+        "recharge_error": "The phone top-up could not be done.",
+        "recharge_unavailable": "The recharge service is not answering; it will be tried again.",
+        "recharge_refused": "The recharge service refused this top-up.",
+        "unknown_topup": "Order {no} has no phone top-up.",
+        "topup_finished": "The top-up of order {no} is over ({status}); nothing to retry.",
     }
 )

@@ -9,6 +9,7 @@ from core.orders.orders import OrderView
 from core.orders.payment import Paid
 from core.orders.redemption import CodeDead, WrongCode
 from core.payments import saga as payments
+from core.recharge import topups
 from core.subscribers import addresses
 from core.vouchers import vouchers
 from handlers.commands import CancelOrder, Confirm, Orders, Redeem, Resend, SetAddress
@@ -47,7 +48,8 @@ def redeem(ctx: Context, cmd: Redeem) -> Reply:
             ),
             pending.item.name(ctx.lang),
             ctx.policy.segment_budget,
-        )
+        ),
+        secrets=(pending.code,),
     )
 
 
@@ -69,6 +71,7 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
     if pending.points:
         price = ctx.t("price_points_cash", points=pending.points, yuan=yuan(pending.cash_cents))
     link = payments.pay_link(ctx.policy.pay_base_url, ctx.keyring, pending.no)
+    token = payments.pay_token(ctx.keyring, pending.no)  # kept out of what is recorded
     name = pending.item.name(ctx.lang)
     minutes = ctx.policy.orders.pay_seconds // 60
 
@@ -79,7 +82,7 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
 
     budget = ctx.policy.segment_budget
     if segments.fits(answer("dh_pay", ""), budget):
-        return Reply(fit(lambda title: answer("dh_pay", title), name, budget))
+        return Reply(fit(lambda title: answer("dh_pay", title), name, budget), secrets=(token,))
     # A long public URL leaves no room: the link travels alone, whole, in its own SMS
     # (a cut link cannot be followed), keyed by the order so a retry sends it once.
     outbox.enqueue(
@@ -88,6 +91,8 @@ def _redeem_for_money(ctx: Context, cmd: Redeem) -> Reply:
         recipient=ctx.subscriber.msisdn,
         text=link,
         now=ctx.now,
+        secrets=(token,),
+        keyring=ctx.keyring,
     )
     return Reply(fit(lambda title: answer("dh_pay_apart", title), name, budget))
 
@@ -170,15 +175,26 @@ def _price(ctx: Context, order: OrderView) -> str:
     return ctx.t("price_money", yuan=yuan(order.cash_cents), method=method)
 
 
-def _status(ctx: Context, order: OrderView) -> str:
+def _status(ctx: Context, order: OrderView, topup: str | None = None) -> str:
+    """The order's status; a paid phone-credit order says how its top-up is going."""
+    if topup is not None and order.status == "paid":
+        return ctx.t(f"topup_{topup}")
     return ctx.t(f"status_{order.status}")
+
+
+def _topup_line(ctx: Context, order: OrderView) -> str:
+    found = topups.by_order(ctx.conn, order.no) if order.kind == "credit" else None
+    if found is None:
+        return ""
+    state = ctx.t(f"topup_{found.status}")
+    return ctx.t("dd_topup", yuan=yuan(found.amount_cents), state=state)
 
 
 def my_orders(ctx: Context, cmd: Orders) -> Reply:
     """List my orders, or show one with its delivery status (§2.2.15)."""
     if cmd.no is not None:
         order = orders.find(ctx.conn, ctx.subscriber.id, cmd.no)
-        logistics = ""
+        logistics = _topup_line(ctx, order)
         if order.carrier and order.tracking_no:
             logistics = ctx.t("dd_logistics", carrier=order.carrier, tracking=order.tracking_no)
         return Reply(
@@ -205,8 +221,15 @@ def my_orders(ctx: Context, cmd: Orders) -> Reply:
     if total == 0:
         return Reply(ctx.t("dd_empty"))
     pages = pages_of(total, size)
+    topup_of = topups.states_of(ctx.conn, (o.id for o in found if o.kind == "credit"))
     lines = [
-        ctx.t("dd_line", no=o.no, name=o.item_name(ctx.lang), status=_status(ctx, o)) for o in found
+        ctx.t(
+            "dd_line",
+            no=o.no,
+            name=o.item_name(ctx.lang),
+            status=_status(ctx, o, topup_of.get(o.id)),
+        )
+        for o in found
     ]
     return listing(
         ctx,

@@ -18,6 +18,7 @@ from api.health import Health
 from api.metrics import Metrics
 from api.payments import PaymentRoutes
 from api.pos import PosApi
+from api.recharge import RechargeRoutes
 from bot.sender import TelegramTransport
 from bot.webhook import TelegramWebhook
 from console.web import PREFIX as CONSOLE_PREFIX
@@ -47,7 +48,12 @@ async def _outbox_drain(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES_KEY]
     transport = build_transport(services.settings)
     drain = Drain(
-        services.db, transport, services.clock, SystemTimer(), drain_policy(services.settings)
+        services.db,
+        transport,
+        services.clock,
+        SystemTimer(),
+        drain_policy(services.settings),
+        keyring=services.keyring,
     )
     app[DRAIN_KEY] = drain
     task = asyncio.create_task(drain.run(), name="outbox-drain")
@@ -69,7 +75,15 @@ async def _telegram_drain(app: web.Application) -> AsyncIterator[None]:
     timer = SystemTimer()
     transport = TelegramTransport(bot, timer)
     policy = telegram_drain_policy(services.settings)
-    drain = Drain(services.db, transport, services.clock, timer, policy, channel="telegram")
+    drain = Drain(
+        services.db,
+        transport,
+        services.clock,
+        timer,
+        policy,
+        keyring=services.keyring,
+        channel="telegram",
+    )
     app[TELEGRAM_DRAIN_KEY] = drain
     task = asyncio.create_task(drain.run(), name="telegram-drain")
     try:
@@ -116,6 +130,8 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
     if services.payments is not None and settings.gateway_secret is not None:
         gateway_secret = settings.gateway_secret.get_secret_value()
         app.add_routes(PaymentRoutes(services.payments, services.clock, gateway_secret).routes())
+    if services.recharge is not None:
+        app.add_routes(RechargeRoutes(services.recharge, services.clock).routes())
     admin_deps = AdminDeps(
         services.db,
         services.clock,

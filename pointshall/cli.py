@@ -16,7 +16,7 @@ import typer
 from aiohttp import web
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from core.catalogue import pay_methods
+from core.catalogue import catalogue, pay_methods
 from core.messaging import outbox as outbox_core
 from core.messaging import outbox_listing
 from core.platform.clock import epoch
@@ -28,21 +28,25 @@ from core.points.feed import BadRow
 from core.points.feed_import import import_feed
 from handlers.hall import InboundMessage
 from pointshall import demo as demo_data
-from pointshall import migrate, weblog
+from pointshall import log_filter, migrate, root_key, weblog
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_errors import Commands
 from pointshall.cli_jobs import jobs_app
+from pointshall.cli_key import key_app
 from pointshall.cli_mall import photo_app, question_app
 from pointshall.cli_mall_ops import install as install_mall_ops
 from pointshall.cli_merchant import merchant_app
 from pointshall.cli_payments import demo_gateway, payments_app, start_fake_gateway
+from pointshall.cli_recharge import demo_recharge, recharge_app, start_fake_recharge
 from pointshall.cli_settle import install as install_settlement
 from pointshall.cli_staff import staff_app
 from pointshall.cli_support import err, load_settings, out, run_with_services
 from pointshall.demo_console import DEMO_MERCHANT, DEMO_OWNER
 
+DEMO_HANDSET = Path("var/handset.txt")
+"""Where the demo's console transport delivers whole messages (codes included)."""
 app = typer.Typer(
     cls=Commands,
     help="pointshall: the loyalty-points SMS business hall.",
@@ -64,8 +68,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(key_app, name="key")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(payments_app, name="payments")
+app.add_typer(recharge_app, name="recharge")
 app.add_typer(staff_app, name="staff")
 app.add_typer(question_app, name="question")
 app.add_typer(photo_app, name="photo")
@@ -91,6 +97,7 @@ def serve(
     if demo:
         os.environ.setdefault("POINTSHALL_TWILIO_AUTH_TOKEN", demo_data.DEMO_TWILIO_TOKEN)
         os.environ.setdefault("POINTSHALL_KANNEL_SECRET", demo_data.DEMO_KANNEL_SECRET)
+        os.environ.setdefault("POINTSHALL_CONSOLE_HANDSET", str(DEMO_HANDSET))
     settings = load_settings()
     host = settings.host = host or settings.host
     port = settings.port = port or settings.port
@@ -99,21 +106,31 @@ def serve(
     fake_gateway = None
     if demo and settings.gateway_url is None:  # §3.5.6: the demo pays at the fake gateway
         fake_gateway = demo_gateway(settings, host)
+    fake_recharge = None
+    if demo and settings.recharge_url is None:  # §1: the demo's phone credit arrives
+        fake_recharge = demo_recharge(settings, host)
+    demo_key = root_key.DEMO_KEY_FILE if demo else None
     try:
         settings.check_transport()
         settings.check_feed_inbox()
+        root_key.load(settings, demo_key)  # no root key outside the database: no start
     except ConfigurationError as exc:
-        err.print(f"[red]cannot start:[/red] {exc}")
+        err.print(f"[red]cannot start:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    weblog.configure(logging.INFO)
+    weblog.configure(
+        logging.INFO, settings.log_format, secrets=log_filter.configured_secrets(settings)
+    )
 
     async def main() -> None:
-        services = await bootstrap(settings)
+        services = await bootstrap(settings, demo_key=demo_key)
         runner: web.AppRunner | None = None
         gateway_runner: web.AppRunner | None = None
+        recharge_runner: web.AppRunner | None = None
         try:
             if fake_gateway is not None:
                 gateway_runner = await start_fake_gateway(fake_gateway, host, settings)
+            if fake_recharge is not None:
+                recharge_runner = await start_fake_recharge(fake_recharge, host, settings)
             if demo:
                 periods = await demo_data.seed(services)
                 _print_demo_help(host, port, periods)
@@ -122,6 +139,13 @@ def serve(
             except ConfigurationError as exc:
                 err.print(f"[red]cannot start:[/red] {exc}")
                 raise typer.Exit(2) from None
+            credit = await services.db.read(partial(catalogue.active_of_kind, kind="credit"))
+            if services.recharge is None and credit:
+                logging.getLogger(__name__).warning(
+                    "phone credit is on sale but no recharge provider is configured "
+                    "(POINTSHALL_RECHARGE_URL, POINTSHALL_RECHARGE_SECRET): top-ups wait "
+                    "as requested until one is"
+                )
             web_app = build_app(services)
             attach_scheduler(web_app, services)
             runner = web.AppRunner(web_app, access_log=None)
@@ -136,6 +160,8 @@ def serve(
                 await runner.cleanup()
             if gateway_runner is not None:
                 await gateway_runner.cleanup()
+            if recharge_runner is not None:
+                await recharge_runner.cleanup()
             await services.close()
 
     with contextlib.suppress(KeyboardInterrupt):
@@ -161,7 +187,8 @@ def _print_demo_help(host: str, port: int, periods: list[str]) -> None:
     )
     out.print(
         f"Merchant console: http://{host}:{port}/console (log in as {DEMO_OWNER}, owner of "
-        f"{DEMO_MERCHANT}; the login code is printed here as an SMS)",
+        f"{DEMO_MERCHANT}; codes and passwords sent by SMS arrive in {DEMO_HANDSET}, the "
+        "demo's phone: this log shows them masked)",
         markup=False,
         highlight=False,
     )
@@ -336,7 +363,7 @@ def outbox_list(
     to: Annotated[str | None, typer.Option("--to", help="Only messages to this number.")] = None,
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 10,
 ) -> None:
-    """Show the newest outbound messages (e.g. a console login code in development)."""
+    """Show the newest outbound messages (codes and passwords masked)."""
 
     async def job(services: Services) -> list[outbox_listing.OutboxLine]:
         recipient = to_e164(to, services.settings.default_region) if to else None
@@ -364,7 +391,7 @@ def demo_command() -> None:
     async def job(services: Services) -> list[str]:
         return await demo_data.seed(services)
 
-    out.print(f"demo data loaded for {', '.join(run_with_services(job))}")
+    out.print(f"demo data loaded for {', '.join(run_with_services(job, demo=True))}")
 
 
 def main() -> None:

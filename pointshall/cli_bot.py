@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from pointshall import log_filter, root_key
 from pointshall.bootstrap import bootstrap
 from pointshall.cli_support import err, load_settings, out
 
@@ -29,9 +30,10 @@ def bot(
         err.print("[red]cannot start:[/red] POINTSHALL_TELEGRAM_TOKEN must be set")
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log_filter.install(log_filter.configured_secrets(settings))
 
     async def main() -> None:
-        services = await bootstrap(settings)
+        services = await bootstrap(settings, demo_key=root_key.demo_fallback(settings))
         application = services.telegram
         assert application is not None and application.updater is not None
         try:

@@ -17,6 +17,7 @@ from core.platform.clock import epoch
 from core.platform.errors import DomainError
 from core.platform.phones import to_e164
 from core.vouchers import verification
+from pointshall import root_key
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.config import Settings
 
@@ -38,7 +39,8 @@ def _write(unit: Callable[[Services, Connection, int], T]) -> T:
     """Run one unit of work against the configured database; domain errors exit 1."""
 
     async def main() -> T:
-        services = await bootstrap(Settings())
+        settings = Settings()
+        services = await bootstrap(settings, demo_key=root_key.demo_fallback(settings))
         try:
             now = epoch(services.clock.now())
             return await services.db.write(lambda conn: unit(services, conn, now))
@@ -177,8 +179,12 @@ def goods_submit(
     name_zh: Annotated[str, typer.Argument(help="Chinese name")],
     name_en: Annotated[str, typer.Argument(help="English name")],
     points: Annotated[int, typer.Argument(help="Points price")],
-    by: By,
-    category: Annotated[str, typer.Option(help="Category code")] = "SJ",
+    by: Annotated[
+        str, typer.Option("--by", help="The submitting phone: a staff phone of the merchant.")
+    ],
+    category: Annotated[
+        str, typer.Option(help="Category code (`pointshall catalog list` shows them).")
+    ],
     stock: Annotated[int | None, typer.Option(help="Stock (default unlimited)")] = None,
     days: Annotated[int, typer.Option(help="Voucher valid days")] = 30,
     description_zh: Annotated[str, typer.Option()] = "",
@@ -197,7 +203,8 @@ def goods_submit(
         description_zh=description_zh,
         description_en=description_en,
     )
-    _write(lambda s, conn, now: submissions.submit(conn, merchant, spec, by, now))
+    phone = _phone(by)
+    _write(lambda s, conn, now: submissions.submit(conn, merchant, spec, phone, now))
     out.print(f"item {code.upper()} submitted for review")
 
 

@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from pointshall import root_key
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.config import Settings, problems
 
@@ -27,9 +28,15 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def run_with_services(job: Callable[[Services], Awaitable[T]], *, upgrade: bool = True) -> T:
+def run_with_services(
+    job: Callable[[Services], Awaitable[T]], *, upgrade: bool = True, demo: bool = False
+) -> T:
+    """Run ``job`` with the services; ``demo``: the demo's key file may be made and used."""
+
     async def main() -> T:
-        services = await bootstrap(load_settings(), upgrade=upgrade)
+        settings = load_settings()
+        demo_key = root_key.DEMO_KEY_FILE if demo else root_key.demo_fallback(settings)
+        services = await bootstrap(settings, upgrade=upgrade, demo_key=demo_key)
         try:
             return await job(services)
         finally:

@@ -20,16 +20,25 @@ TRANSPORT_NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/pointshall.db"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POINTSHALL_", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///var/pointshall.db"
+    database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
     secret_key: SecretStr | None = None
+    """The root keys' text (``pointshall key new``); never kept in the database (issue 13 §2)."""
+    secret_key_file: Path | None = None
+    """A file holding the root keys, readable by its owner only (``pointshall.root_key``)."""
 
     sms_transport: Literal["console", "twilio", "kannel"] = "console"
+    console_handset: Path | None = None
+    """Where the console transport writes whole messages, secrets included (the demo's phone);
+    ``serve``'s log shows them with their secrets masked."""
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
@@ -53,6 +62,8 @@ class Settings(BaseSettings):
     """Another Bot API server (a local one, or a fake in tests), e.g. ``http://host:8081/bot``."""
     telegram_file_url: str | None = None
 
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``serve``'s log lines: readable text on a terminal and JSON otherwise (``auto``)."""
     timezone: str = "Asia/Shanghai"
     default_region: str = "CN"
     default_lang: Literal["zh", "en"] = "zh"
@@ -81,6 +92,16 @@ class Settings(BaseSettings):
     """Operators' phones, comma-separated, texted when a file is refused."""
     feed_lease_seconds: int = Field(default=3600, ge=60)
     """After this long a claim still ``importing`` (its process died) is taken over."""
+    # phone credit (issue 16 §2): the recharge provider's API and the secret of its callbacks
+    recharge_url: str | None = None
+    recharge_secret: SecretStr | None = None
+    recharge_grace_seconds: int = Field(default=300, ge=0)
+    """How long a submitted top-up waits for the provider's callback before it is asked."""
+    recharge_backoff_seconds: int = Field(default=60, ge=1)
+    recharge_max_attempts: int = Field(default=10, ge=1)
+    recharge_timeout_seconds: float = Field(default=10.0, gt=0)
+    fake_recharge_port: int = 8082
+    """``serve --demo`` runs the fake recharge provider here when none is configured."""
 
     @field_validator("timezone")
     @classmethod

@@ -47,6 +47,7 @@ def job_context(services: Services) -> JobContext:
         expiry_notice_days=services.settings.expiry_notice_days,
         payments=services.payments,
         feed=feed_inbox(services),
+        recharge=services.recharge,
     )
 
 

@@ -55,7 +55,7 @@ def build_transport(settings: Settings) -> Transport:
             sender=settings.kannel_from,
         )
     if settings.sms_transport == "console":
-        return ConsoleTransport()
+        return ConsoleTransport(handset=settings.console_handset)
     raise ConfigurationError(f"unknown POINTSHALL_SMS_TRANSPORT {settings.sms_transport!r}")
 
 

@@ -22,6 +22,8 @@ from core.points import feed_inbox as feed_files
 from core.points.expiry import expire_lots_batch
 from core.points.expiry_notices import queue_expiry_notices
 from core.points.feed_inbox import FeedInbox
+from core.recharge import delivery
+from core.recharge.delivery import RechargeContext
 from core.settlement import runs, settlement
 from core.vouchers import vouchers
 
@@ -41,6 +43,7 @@ class JobContext:
     batch: int = DEFAULT_BATCH
     payments: PaymentContext | None = None
     feed: FeedInbox | None = None
+    recharge: RechargeContext | None = None
 
     def now(self) -> int:
         return epoch(self.clock.now())
@@ -145,6 +148,13 @@ async def feed_inbox(ctx: JobContext) -> int:
     return len(await feed_files.process_inbox(ctx.db, ctx.feed, ctx.clock))
 
 
+async def recharge(ctx: JobContext) -> int:
+    """Submit requested phone top-ups; ask the provider about unanswered ones (issue 16 §2)."""
+    if ctx.recharge is None:
+        return 0
+    return await delivery.deliver_due(ctx.recharge, ctx.now())
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Every ``minutes``, or once a day at ``daily_hour`` (operator time)."""
@@ -213,6 +223,12 @@ JOBS: tuple[Job, ...] = (
         "payments-reconcile",
         "ask the gateway about unfinished payments; finish them or refund",
         payments_reconcile,
+        Schedule(minutes=1),
+    ),
+    Job(
+        "recharge",
+        "send requested phone top-ups to the provider; ask about unanswered ones",
+        recharge,
         Schedule(minutes=1),
     ),
 )

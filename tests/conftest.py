@@ -27,7 +27,7 @@ from core.platform.db import Database, open_database
 from pointshall import migrate
 from pointshall.bootstrap import Services, bootstrap
 from tests.support import pg
-from tests.support.settings import make_settings
+from tests.support.settings import forget_handset, make_settings
 
 if TYPE_CHECKING:
     from tests.support.tg import Chat
@@ -124,6 +124,7 @@ async def services(database_url: str, clock: ManualClock) -> AsyncIterator[Servi
         yield built
     finally:
         await built.close()
+        forget_handset(built)
 
 
 @pytest.fixture

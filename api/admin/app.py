@@ -23,6 +23,7 @@ from api.admin import (
     staff_members,
     statements,
     subscribers,
+    topups,
 )
 from api.admin.deps import AdminDeps
 from api.admin.errors import domain_problem, problem
@@ -46,6 +47,7 @@ MODULES: tuple[ModuleType, ...] = (
     audit_log,
     staff_members,
     moderation,
+    topups,
 )
 log = logging.getLogger(__name__)
 Next = Callable[[web.Request], Awaitable[web.StreamResponse]]

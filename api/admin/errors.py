@@ -29,6 +29,7 @@ from core.platform.errors import (
     NotFound,
 )
 from core.points.errors import AdjustmentNotPending, InsufficientPoints, NoAccount, SameStaff
+from core.recharge.errors import TopupFinished, UnknownTopup
 from core.settlement.errors import BadPeriod, IllegalStatementMove, ReasonRequired, UnknownStatement
 from core.subscribers.errors import UnknownSubscriber
 
@@ -45,6 +46,8 @@ ADMIN_ERRORS: dict[type[DomainError], tuple[int, str]] = {
     UnknownStatement: (404, "unknown_statement"),
     UnknownMessage: (404, "unknown_message"),
     UnknownQuestion: (404, "unknown_question"),
+    UnknownTopup: (404, "unknown_topup"),
+    TopupFinished: (409, "topup_finished"),
     AlreadyExists: (409, "already_exists"),
     AdjustmentNotPending: (409, "adjustment_not_pending"),
     SameStaff: (403, "two_person_rule"),

@@ -121,9 +121,10 @@ def authenticate(conn: Connection, keyring: Keyring, token: str) -> OperatorStaf
     """The active staff member holding ``token``, or None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         return None
-    digest = keyring.digest(PURPOSE, token)
     row = conn.execute(
-        select(*_COLUMNS, staff.c.token_hash).where(staff.c.token_hash == digest)
+        select(*_COLUMNS, staff.c.token_hash).where(
+            staff.c.token_hash.in_(keyring.digests(PURPOSE, token))
+        )
     ).first()
     if row is None or not keyring.matches(row[5], PURPOSE, token):
         return None

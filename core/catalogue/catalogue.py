@@ -255,6 +255,15 @@ def categories(conn: Connection) -> list[Named]:
     return [Named(*r) for r in rows]
 
 
+def active_of_kind(conn: Connection, kind: str) -> int:
+    """How many active items are of ``kind`` (``credit``, ``physical``, ``voucher``)."""
+    return int(
+        conn.execute(
+            select(func.count()).where(and_(item.c.active.is_(True), item.c.kind == kind))
+        ).scalar_one()
+    )
+
+
 def items_by_ids(conn: Connection, ids: list[int]) -> list[ItemView]:
     """Active items by id (any order), for lists kept elsewhere (favourites, questions)."""
     if not ids:

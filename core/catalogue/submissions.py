@@ -15,6 +15,7 @@ from core.catalogue import texts
 from core.catalogue.editing import ItemSpec, upsert_item
 from core.catalogue.errors import ItemCodeTaken, UnknownItem
 from core.merchants import merchants
+from core.merchants.errors import MerchantNotApproved
 from core.messaging import outbox
 from core.platform import audit
 from core.platform.schema import (
@@ -49,10 +50,16 @@ def _tell_staff(
 def submit(conn: Connection, merchant_code: str, spec: ItemSpec, by: str, now: int) -> int:
     """Create or update the merchant's item, unlisted until a business admin approves it.
 
-    A code already used by another merchant's item or by the operator's own catalogue is
-    refused: submitting must never take over (and unlist) someone else's goods.
+    ``by`` is the submitting phone (E.164) and must be an active staff phone of the
+    merchant (``NotStaffOf`` otherwise, issue 16 §5); ``spec.category`` must exist
+    (``UnknownReference``). A code already used by another merchant's item or by the
+    operator's own catalogue is refused: submitting must never take over (and unlist)
+    someone else's goods.
     """
     merchant = merchants.find_merchant(conn, merchant_code)
+    if merchant.status != "approved":
+        raise MerchantNotApproved(merchant.code, merchant.status)
+    merchants.require_staff(conn, merchant, by)
     owner = conn.execute(select(item.c.merchant_id).where(item.c.code == spec.code.upper())).first()
     if owner is not None and (owner[0] is None or int(owner[0]) != merchant.id):
         raise ItemCodeTaken(spec.code.upper())

@@ -112,6 +112,8 @@ def send_code(
         recipient=msisdn,
         text=texts.notice(lang, "console_code", code=code),
         now=now,
+        secrets=(code,),
+        keyring=keyring,
     )
     _audit(conn, msisdn, "console_code", "sent", now)
     return "sent"

@@ -15,6 +15,17 @@ class NotStaff(DomainError):
         self.actor = actor
 
 
+class NotStaffOf(NotStaff):
+    """The number is not an active staff phone of merchant ``code`` (it may be another's)."""
+
+    reason_code = "not_staff_of"
+
+    def __init__(self, actor: str, code: str) -> None:
+        DomainError.__init__(self, f"{actor} is not staff of merchant {code}")
+        self.actor = actor
+        self.code = code
+
+
 class UnknownMerchant(DomainError):
     reason_code = "unknown_merchant"
 

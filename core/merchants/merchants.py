@@ -1,9 +1,10 @@
 """Merchant staff phones and POS terminals (§3.4.4), and who may act for which merchant.
 
-A terminal's HMAC key is derived, not stored: ``HMAC(installation key, "pos-terminal",
-terminal id, version)``. The terminal gets it once, when it is added; the hall
-recomputes it to check a signature. Nothing in the ``terminal`` table is secret,
-and bumping ``secret_version`` rotates the key.
+A terminal's HMAC key is derived, not stored: an HMAC of ``(terminal id, version)`` under
+the ``pos-terminal`` subkey of root key ``key_id`` (``Keyring.mac``). The terminal gets it
+once, when it is added; the hall recomputes it to check a signature. Nothing in the
+``terminal`` table is secret; adding it again bumps ``secret_version`` and moves it to the
+current root key, which rotates the key.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, delete, select, update
 
-from core.merchants.errors import MerchantNotApproved, UnknownMerchant
+from core.merchants.errors import MerchantNotApproved, NotStaffOf, UnknownMerchant
 from core.platform import audit, naming
 from core.platform.codes import Keyring
 from core.platform.schema import (
@@ -52,6 +53,8 @@ class TerminalView:
     terminal_id: str
     merchant_id: int
     secret_version: int
+    key_id: str
+    """The root key its HMAC key is derived from (``core.platform.keys``)."""
 
 
 def find_merchant(conn: Connection, code: str) -> MerchantView:
@@ -166,6 +169,13 @@ def staff_phones(conn: Connection, merchant_id: int) -> list[str]:
     )
 
 
+def require_staff(conn: Connection, shop: MerchantView, msisdn: str) -> None:
+    """Refuse anyone but an active staff phone (owner or verifier, E.164) of ``shop``: raises
+    ``NotStaffOf`` (issue 16 §5: goods are submitted by the merchant's own people)."""
+    if msisdn not in staff_phones(conn, shop.id):
+        raise NotStaffOf(msisdn, shop.code)
+
+
 def owned_by(conn: Connection, msisdn: str) -> MerchantView | None:
     """The approved merchant this phone is an active owner of (the first, if several)."""
     found = conn.execute(
@@ -201,8 +211,11 @@ def staff_actor(conn: Connection, msisdn: str) -> Actor:
     return Actor("staff", msisdn, frozenset(int(i) for i in ids))
 
 
-def terminal_secret(keyring: Keyring, terminal_id: str, version: int) -> str:
-    return keyring.digest("pos-terminal", terminal_id, str(version))
+def terminal_secret(keyring: Keyring, terminal_id: str, version: int, key_id: str) -> str:
+    """The terminal's HMAC key (hex), recomputed from root key ``key_id``, never stored.
+
+    Raises ``core.platform.codes.UnknownKey`` when that root key is no longer held."""
+    return keyring.mac("pos-terminal", terminal_id, str(version), kid=key_id)
 
 
 def add_terminal(
@@ -212,13 +225,21 @@ def add_terminal(
     found = _approved(conn, code)
     conn.execute(
         insert_ignoring(conn, terminal, "terminal_id").values(
-            merchant_id=found.id, terminal_id=terminal_id, secret_version=0, created_at=now
+            merchant_id=found.id,
+            terminal_id=terminal_id,
+            secret_version=0,
+            key_id=keyring.current_id,
+            created_at=now,
         )
     )
     conn.execute(
         update(terminal)
         .where(and_(terminal.c.terminal_id == terminal_id, terminal.c.merchant_id == found.id))
-        .values(secret_version=terminal.c.secret_version + 1, active=True)
+        .values(
+            secret_version=terminal.c.secret_version + 1,
+            active=True,
+            key_id=keyring.current_id,
+        )
     )
     view = find_terminal(conn, terminal_id)
     if view is None or view.merchant_id != found.id:
@@ -233,13 +254,17 @@ def add_terminal(
         now=now,
         details={"terminal": terminal_id, "version": view.secret_version},
     )
-    return terminal_secret(keyring, terminal_id, view.secret_version)
+    return terminal_secret(keyring, terminal_id, view.secret_version, view.key_id)
 
 
 def find_terminal(conn: Connection, terminal_id: str) -> TerminalView | None:
     row = conn.execute(
         select(
-            terminal.c.id, terminal.c.terminal_id, terminal.c.merchant_id, terminal.c.secret_version
+            terminal.c.id,
+            terminal.c.terminal_id,
+            terminal.c.merchant_id,
+            terminal.c.secret_version,
+            terminal.c.key_id,
         )
         .join(merchant, merchant.c.id == terminal.c.merchant_id)
         .where(
@@ -250,7 +275,7 @@ def find_terminal(conn: Connection, terminal_id: str) -> TerminalView | None:
             )
         )
     ).first()
-    return TerminalView(int(row[0]), row[1], int(row[2]), int(row[3])) if row else None
+    return TerminalView(int(row[0]), row[1], int(row[2]), int(row[3]), row[4]) if row else None
 
 
 def terminal_actor(view: TerminalView) -> Actor:

@@ -42,6 +42,7 @@ from core.messaging.transport import (
 )
 from core.platform import metrics
 from core.platform.clock import Clock, epoch
+from core.platform.codes import Keyring
 from core.platform.db import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -131,10 +132,13 @@ class Drain:
         timer: Timer,
         policy: DrainPolicy,
         *,
+        keyring: Keyring,
         channel: str = "sms",
         limiter: RateLimiter | None = None,
     ) -> None:
+        """``keyring`` opens the messages that carry sealed secrets (issue 13 §1)."""
         self._db = db
+        self._keyring = keyring
         self._transport = transport
         self._clock = clock
         self._timer = timer
@@ -180,6 +184,7 @@ class Drain:
                     now=self._now(),
                     limit=granted,
                     lease=self.policy.lease,
+                    keyring=self._keyring,
                 )
             )
         )

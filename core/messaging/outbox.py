@@ -8,17 +8,21 @@ never sent; service messages (OTPs, vouchers, order notices) always go.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from core.messaging.transport import OutboundMessage
+from core.platform.codes import Keyring, SealError, mask
 from core.platform.prepared import Prepared
 from core.platform.schema import OUTBOX_STATUSES, delivery_report, outbox, subscriber
 from core.platform.sql import for_update, insert_ignoring
 
 KINDS = ("service", "marketing")
+SEAL = "outbox"
+"""The purpose messages are sealed under (``Keyring.seal``)."""
 
 _OPTED_OUT = Prepared(
     select(subscriber.c.id, subscriber.c.opted_out).where(subscriber.c.msisdn == bindparam("m"))
@@ -35,13 +39,26 @@ def enqueue(
     kind: str = "service",
     channel: str = "sms",
     attachment: str | None = None,
+    secrets: Sequence[str] = (),
+    keyring: Keyring | None = None,
 ) -> bool:
     """Queue ``text`` for ``recipient``; False if a message with ``key`` was queued before.
 
     ``attachment`` names what goes with it (``qr:<token>``: a voucher QR code, drawn when
-    sent); only the Telegram sender uses it."""
+    sent); only the Telegram sender uses it. ``secrets`` (a code, a password) never rest
+    in clear (issue 13 §1): the whole message is sealed under ``keyring`` (required then)
+    into ``sealed`` and ``text`` keeps it with the secrets masked; an attachment is kept
+    as its kind only (``qr``). The drain opens it to send; once the provider accepted
+    the message it is wiped."""
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
+    sealed: str | None = None
+    if secrets or (attachment is not None and ":" in attachment):
+        if keyring is None:
+            raise ValueError("a message carrying secrets needs the keyring to seal them")
+        sealed = keyring.seal(SEAL, json.dumps({"text": text, "attachment": attachment}))
+        text = mask(text, secrets)
+        attachment = None if attachment is None else attachment.split(":", 1)[0]
     subscriber_id: int | None = None
     status = "pending"
     if channel == "sms":
@@ -64,6 +81,7 @@ def enqueue(
             next_attempt_at=now,
             created_at=now,
             attachment=attachment,
+            sealed=sealed,
         )
         .returning(outbox.c.id)
     ).scalar_one_or_none()
@@ -89,6 +107,7 @@ def enqueue(
 
 SENDING, PENDING, SENT, DEAD, FAILED = "sending", "pending", "sent", "dead", "failed"
 UNKNOWN_OUTCOME = "outcome unknown"
+UNSEALED = "its secrets were sealed under a root key no longer held"
 _REPORT_BEFORE: dict[str, tuple[str, ...]] = {
     "sent": ("pending", "sending", "dead"),
     "delivered": ("pending", "sending", "dead", "sent"),
@@ -102,13 +121,20 @@ def _error(text: str) -> str:
 
 
 def claim(
-    conn: Connection, *, channel: str, now: int, limit: int, lease: int
+    conn: Connection,
+    *,
+    channel: str,
+    now: int,
+    limit: int,
+    lease: int,
+    keyring: Keyring | None = None,
 ) -> list[OutboundMessage]:
     """Take up to ``limit`` due messages for sending; suppress marketing to opted-out numbers.
 
     On PostgreSQL the rows are locked with ``FOR UPDATE SKIP LOCKED``, so several
     drains share the queue without waiting on or sending each other's rows; SQLite
-    has one writer, so its claim is already exclusive.
+    has one writer, so its claim is already exclusive. A sealed message is opened with
+    ``keyring``; one that does not open (sealed under a key no longer held) fails.
     """
     if limit <= 0:
         return []
@@ -144,13 +170,39 @@ def claim(
             outbox.c.kind,
             outbox.c.attempts,
             outbox.c.attachment,
+            outbox.c.sealed,
         )
     ).all()
-    messages = [
-        OutboundMessage(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), r[6]) for r in claimed
-    ]
+    messages = []
+    for r in claimed:
+        message = OutboundMessage(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), r[6])
+        if r[7] is not None:
+            opened = _opened(message, r[7], keyring)
+            if opened is None:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == message.id)
+                    .values(status=FAILED, last_error=UNSEALED)
+                )
+                continue
+            message = opened
+        messages.append(message)
     messages.sort(key=lambda m: m.id)
     return messages
+
+
+def _opened(
+    message: OutboundMessage, sealed: str, keyring: Keyring | None
+) -> OutboundMessage | None:
+    if keyring is None:
+        raise ValueError("claiming sealed messages needs the keyring")
+    try:
+        whole = json.loads(keyring.unseal(SEAL, sealed))
+    except SealError:
+        return None
+    return replace(
+        message, text=whole["text"], attachment=whole["attachment"], redacted=message.text
+    )
 
 
 _MARK_SENT = Prepared(
@@ -181,6 +233,14 @@ _FORGET_ATTACHMENT = Prepared(
 """A voucher's QR token and password are kept only until the message is sent."""
 
 
+_FORGET_SEALED = Prepared(
+    update(outbox)
+    .where(outbox.c.id == bindparam("mid"), outbox.c.sealed.is_not(None))
+    .values(sealed=None)
+)
+"""The provider has the message: its secrets are no longer kept, not even sealed."""
+
+
 def mark_sent(conn: Connection, message_id: int, *, provider_id: str | None, now: int) -> None:
     """The provider took the message. A delivery report that came first is not undone."""
     moved = _MARK_SENT.run(
@@ -189,6 +249,7 @@ def mark_sent(conn: Connection, message_id: int, *, provider_id: str | None, now
     if not moved:
         _NOTE_SENT.run(conn, mid=message_id, now=now, pid=provider_id)
     _FORGET_ATTACHMENT.run(conn, mid=message_id, text=SENT_ATTACHMENT)
+    _FORGET_SEALED.run(conn, mid=message_id)
 
 
 def mark_retry(
@@ -313,6 +374,8 @@ def record_report(conn: Connection, message_id: int, report: Report, *, now: int
         .where(outbox.c.id == message_id, outbox.c.status.in_(_REPORT_BEFORE[target]))
         .values(status=target, sent_at=func.coalesce(outbox.c.sent_at, now))
     )
+    if target != FAILED:  # the provider has it
+        _FORGET_SEALED.run(conn, mid=message_id)
     if report.opted_out:
         _opt_out(conn, message_id)
     return str(conn.execute(select(outbox.c.status).where(outbox.c.id == message_id)).scalar_one())

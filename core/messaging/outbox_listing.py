@@ -1,4 +1,4 @@
-"""The newest outbound messages, for an operator (or a developer reading a login code)."""
+"""The newest outbound messages, for an operator (codes and passwords in them masked)."""
 
 from __future__ import annotations
 

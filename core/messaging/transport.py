@@ -32,6 +32,13 @@ class OutboundMessage:
     attempt: int
     attachment: str | None = None
     """``qr:<token>``: a voucher's QR code to send as a photo (Telegram)."""
+    redacted: str | None = None
+    """The text with its secrets masked, when it carries any: what a log may show."""
+
+    @property
+    def printable(self) -> str:
+        """What may be logged of the text: never a code or a password (issue 13 §1)."""
+        return self.text if self.redacted is None else self.redacted
 
 
 @dataclass(frozen=True)

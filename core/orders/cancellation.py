@@ -69,22 +69,36 @@ def cancel(conn: Connection, *, subscriber: Subscriber, no: str, now: int) -> st
         ).rowcount
         if voided != 1:
             raise CannotCancel(order.no, order.status, "voucher")
-    states.set_status(conn, order, "refunded", now, "refunded at subscriber's request")
-    ledger.refund(
-        conn,
-        paid_key=f"order:{order.no}:pay",
-        key=f"order:{order.no}:refund",
-        source="order",
-        reason_key="refund",
-        reason_args=orders.reason_args(order),
-        ref=f"order {order.no}",
-        now=now,
-    )
+    refund_paid(conn, order, now, "refunded at subscriber's request")
+    return "refunded"
+
+
+def refund_paid(conn: Connection, order: OrderView, now: int, note: str) -> int:
+    """Move the paid ``order`` (read under its account lock) to ``refunded``: the points its
+    ``order:{no}:pay`` entry took come back once, as entry ``order:{no}:refund`` (none for
+    an order paid with money only), its stock and sales are given back. Returns the points
+    refunded. Raises ``IllegalTransition`` when the order cannot become ``refunded``; money
+    goes back through the payment saga, not here.
+    """
+    states.set_status(conn, order, "refunded", now, note)
+    points = 0
+    if order.hold_id is not None:  # points were taken when it was paid
+        ledger.refund(
+            conn,
+            paid_key=f"order:{order.no}:pay",
+            key=f"order:{order.no}:refund",
+            source="order",
+            reason_key="refund",
+            reason_args=orders.reason_args(order),
+            ref=f"order {order.no}",
+            now=now,
+        )
+        points = order.points
     _restock(conn, order)
     conn.execute(
         update(item).where(item.c.id == order.item_id).values(sold=item.c.sold - order.qty)
     )
-    return "refunded"
+    return points
 
 
 def expire_unpaid(conn: Connection, now: int, limit: int = 500) -> int:

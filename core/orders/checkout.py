@@ -135,6 +135,8 @@ def submit(
             minutes=lifetime // 60,
         ),
         now=now,
+        secrets=(code,),
+        keyring=keyring,
     )
     return Submitted(checkout_no, pendings, now + lifetime)
 

@@ -1,6 +1,7 @@
 """Phone-credit top-ups (§1 "积分兑换话费"): a paid credit order requests credit to the number.
 
-The top-up's amount is the item's face value × quantity, in cents.
+The top-up's amount is the item's face value × quantity, in cents. It is due at once:
+the ``recharge`` job (``core.recharge.delivery``) sends it to the provider.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ _NEW_TOPUP = Prepared(
         amount_cents=bindparam("cents"),
         status="requested",
         created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        next_attempt_at=bindparam("now"),
     )
 )
 

@@ -99,5 +99,7 @@ def issue(
         recipient=subscriber.msisdn,
         text=text,
         now=now,
+        secrets=(password,),
+        keyring=keyring,
     )
     return Issued(expires_at, qr, password)

@@ -3,13 +3,15 @@
 One ``payment_saga`` row per order paid with money, moved through
 ``started → charge_pending → cash_captured → completed`` and, when the points
 step fails, ``cash_captured → refunding → refunded``; a charge never paid ends
-``cancelled``. Every move is a conditional UPDATE on the status it was read with
-plus a ``payment_step`` row (unique per saga and step), so a repeated callback,
-a second replica or a retry after a crash finds the step done and changes
-nothing. Gateway calls happen between units of work, never inside one, and
-carry idempotency keys (``order:{no}:charge``, ``order:{no}:cash-refund``), so
-repeating a call after a crash makes no second charge and no second refund.
-``reconcile`` finishes or compensates every saga left in the middle.
+``cancelled``. A paid order whose phone top-up fails for good is reversed
+``completed → refunding`` (``reverse_completed``, issue 16 §2). Every move is a
+conditional UPDATE on the status it was read with plus a ``payment_step`` row
+(unique per saga and step), so a repeated callback, a second replica or a retry
+after a crash finds the step done and changes nothing. Gateway calls happen
+between units of work, never inside one, and carry idempotency keys
+(``order:{no}:charge``, ``order:{no}:cash-refund``), so repeating a call after a
+crash makes no second charge and no second refund. ``reconcile`` finishes or
+compensates every saga left in the middle.
 """
 
 from __future__ import annotations
@@ -309,6 +311,22 @@ def record_refund(conn: Connection, saga_id: int, refund_id: str, now: int) -> S
     return found
 
 
+def reverse_completed(conn: Connection, no: str, now: int, why: str) -> int:
+    """The paid order ``no`` was not fulfilled after all (a phone top-up failed for good):
+    move its ``completed`` saga to ``refunding`` (step ``fulfilment_failed``), so the
+    ``payments-reconcile`` job gives the money back once (key ``order:{no}:cash-refund``).
+
+    Returns the cents that will be refunded: 0 for an order paid without money, or a saga
+    already reversed. Same unit of work as the order's refund.
+    """
+    saga = by_order(conn, no, lock=True)
+    if saga is None or saga.status != "completed":
+        return 0
+    if not _move(conn, saga, "refunding", "fulfilment_failed", now, why):
+        return 0
+    return saga.amount_cents
+
+
 def record_cancel(conn: Connection, saga_id: int, now: int, why: str) -> SagaView:
     """No money was taken and none will be: end the saga (and the order, if still waiting)."""
     saga = _one(conn, payment_saga.c.id == saga_id, lock=True)
@@ -478,7 +496,12 @@ async def lang_of(ctx: PaymentContext, no: str) -> str:
 
 def pay_token(keyring: Keyring, no: str) -> str:
     """The opaque part of order ``no``'s pay link (a keyed hash: nothing is stored)."""
-    return keyring.digest("paylink", no)[:PAY_LINK_TOKEN_CHARS]
+    return keyring.mac("paylink", no)[:PAY_LINK_TOKEN_CHARS]
+
+
+def pay_token_ok(keyring: Keyring, no: str, token: str) -> bool:
+    """Whether ``token`` is order ``no``'s pay-link token under any root key held."""
+    return keyring.mac_matches(token, "paylink", no, chars=PAY_LINK_TOKEN_CHARS)
 
 
 def pay_link(base_url: str, keyring: Keyring, no: str) -> str:

@@ -3,7 +3,7 @@
 The flows (§2.2.12 redeem confirm and chat checkout, §2.2.8 Telegram login,
 §3.4.3 merchant console login, §3.6.3 setting the points passwords) share one rule,
 DESIGN §5 "OTP": a code of ``OTP_DIGITS`` random digits; only its keyed hash
-(HMAC-SHA256 under the installation key, bound to the flow's purpose and to what
+(HMAC-SHA256 under the flow's purpose's subkey of the current root key, bound to what
 the code is for) is stored; it lives ``lifetime_seconds``; ``tries`` wrong guesses
 end it; the right code is accepted once. What differs between flows is data
 (``OtpFlow``): the table that holds the challenge, lifetime, tries, how soon and

@@ -436,6 +436,8 @@ voucher = Table(
     Index(None, "status", "expires_at"),
 )
 
+TOPUP_STATUSES = ("requested", "unknown", "submitted", "succeeded", "failed", "stalled")
+
 topup = Table(
     "topup",
     metadata,
@@ -445,6 +447,29 @@ topup = Table(
     Column("amount_cents", BigInteger, nullable=False),
     Column("status", String(10), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # phone credit delivered (issue 16 §2, 0015_16b): core.recharge.topups
+    Column("updated_at", BigInteger, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", BigInteger),
+    Column("provider_id", String(64)),
+    Column("last_error", String(200)),
+    CheckConstraint(
+        "status IN ('requested', 'unknown', 'submitted', 'succeeded', 'failed', 'stalled')",
+        name="status",
+    ),
+    Index(None, "status", "next_attempt_at"),
+)
+
+topup_event = Table(
+    "topup_event",
+    metadata,
+    _id(),
+    Column("topup_id", ID, ForeignKey("topup.id"), nullable=False),
+    Column("from_status", String(10), nullable=False),
+    Column("to_status", String(10), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("detail", String(200), nullable=False, server_default=""),
+    Index(None, "topup_id"),
 )
 
 # -------------------------------------------------------------- outbox (DESIGN §10)
@@ -494,6 +519,7 @@ delivery_report = Table(
     UniqueConstraint("outbox_id", "part", "code"),
 )
 
+# The key older installations kept here; only read, to be moved out (core.platform.secret_key).
 app_secret = Table(
     "app_secret",
     metadata,
@@ -526,12 +552,15 @@ terminal = Table(
     _id(),
     Column("merchant_id", ID, ForeignKey("merchant.id"), nullable=False),
     Column("terminal_id", String(32), nullable=False, unique=True),
-    # The HMAC key is never stored: it is derived from the installation's secret key,
-    # the terminal id and this version (core.merchants.merchants.terminal_secret), so it
-    # can be recomputed to verify a signature; bumping the version rotates it.
+    # The HMAC key is never stored: it is derived from root key ``key_id``, the terminal
+    # id and this version (core.merchants.merchants.terminal_secret), so it can be
+    # recomputed to verify a signature; bumping the version rotates it.
     Column("secret_version", Integer, nullable=False, server_default="1"),
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("created_at", BigInteger, nullable=False),
+    # The root key (core.platform.keys) the HMAC key is derived from; rows from before
+    # key ids were derived from the database's own key, now ``k0`` (issue 13 §2).
+    Column("key_id", String(8), nullable=False, server_default="k0"),
 )
 
 pos_nonce = Table(
@@ -718,7 +747,7 @@ SAGA_STATUSES = (
     "charge_pending",  # the gateway has a charge, waiting for the money
     "cash_captured",  # the money arrived; the points step has not run yet
     "completed",  # points deducted, order paid
-    "refunding",  # the points step failed: the money must go back
+    "refunding",  # the points step (or a phone top-up, later) failed: the money must go back
     "refunded",  # the money went back (exactly once)
     "cancelled",  # no money was taken; the charge (if any) is cancelled
 )
@@ -822,6 +851,11 @@ orders.append_column(Column("checkout_no", String(20), index=True))
 address.append_column(Column("label", String(32)))
 outbox.append_column(Column("attachment", String(200)))
 # outbox.attachment: ``qr:<token>`` is a voucher's QR code, drawn at send time
+# (``qr`` alone once its token is sealed; issue 13 §1)
+outbox.append_column(Column("sealed", Text))
+# outbox.sealed: the whole message (text and attachment) encrypted when it carries a
+# secret (a code, a voucher password); ``text`` then holds it with the secrets masked.
+# Wiped once the provider accepted the message (issue 13 §1).
 
 cart_line = Table(
     "cart_line",

@@ -1,24 +1,28 @@
-"""The installation's secret key: from configuration, or generated once and kept in the database.
+"""The key older installations kept in their own database (``app_secret.hash_key``).
 
-Voucher passwords and confirm codes are stored as keyed hashes, so the key must
-outlive restarts; a key made up at start-up would orphan every voucher.
+Before issue 13 the root key of every keyed hash was generated on first start and
+stored next to the data it protects. It is now only read, to be moved out: into a key
+file as ``k0`` (``pointshall key adopt``), after which the row is deleted. Nothing
+writes it any more.
 """
 
 from __future__ import annotations
 
-import secrets
-
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from core.platform.schema import app_secret
-from core.platform.sql import insert_ignoring
 
 NAME = "hash_key"
 
 
-def load_or_create(conn: Connection) -> bytes:
-    conn.execute(
-        insert_ignoring(conn, app_secret, "name").values(name=NAME, value=secrets.token_hex(32))
-    )
-    value = conn.execute(select(app_secret.c.value).where(app_secret.c.name == NAME)).scalar_one()
-    return bytes.fromhex(value)
+def legacy(conn: Connection) -> bytes | None:
+    """The key still kept in the database, or None (a new or an already moved database)."""
+    value = conn.execute(
+        select(app_secret.c.value).where(app_secret.c.name == NAME)
+    ).scalar_one_or_none()
+    return None if value is None else bytes.fromhex(value)
+
+
+def forget(conn: Connection) -> None:
+    """Delete the key from the database, once it is safe outside it."""
+    conn.execute(delete(app_secret).where(app_secret.c.name == NAME))

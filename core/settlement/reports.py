@@ -150,37 +150,57 @@ def statement_lines(conn: Connection, statement_id: int, batch: int = 5000) -> I
 
 @dataclass(frozen=True)
 class MonthFigures:
+    """One month of a merchant: ``points`` consumed in it (every voucher verified and till
+    payment), of which ``unsettled_points`` are on no statement yet (consumed after an early
+    settlement, or not settled yet); and the month's statement: ``statement_points`` and
+    ``settled_cents``. The two differ when a statement was made before the month ended."""
+
     period: str
     points: int
     settled_cents: int
+    unsettled_points: int = 0
+    statement_points: int = 0
 
 
 def merchant_months(
     conn: Connection, merchant_id: int, now: int, tz: ZoneInfo, months: int = 12
 ) -> list[MonthFigures]:
-    """Points consumed at the merchant and amounts settled, for the last ``months`` months."""
+    """Points consumed at the merchant (and how many are not yet settled) and the month's
+    statement, for the last ``months`` months (``now``: UTC epoch; months in ``tz``)."""
     periods = [period_of(now, tz)]
     for _ in range(months - 1):
         start, _end = period_bounds(periods[0], tz)
         periods.insert(0, period_of(start - 1, tz))
-    settled = dict(
-        conn.execute(
-            select(statement.c.period, statement.c.amount_cents).where(
+    settled = {
+        str(period): (int(points), int(cents))
+        for period, points, cents in conn.execute(
+            select(statement.c.period, statement.c.points, statement.c.amount_cents).where(
                 and_(statement.c.merchant_id == merchant_id, statement.c.period.in_(periods))
             )
         ).all()
+    }
+    # On no statement yet: numbered after the merchant's watermark (issue 15 §3).
+    upto = conn.execute(
+        select(func.coalesce(func.max(statement.c.lines_upto), 0)).where(
+            statement.c.merchant_id == merchant_id
+        )
+    ).scalar_one()
+    unsettled = func.coalesce(
+        func.sum(case((settlement_line.c.id > int(upto), settlement_line.c.points), else_=0)),
+        0,
     )
     figures = []
     for period in periods:
         start, end = period_bounds(period, tz)
-        points = conn.execute(
-            select(func.coalesce(func.sum(settlement_line.c.points), 0)).where(
+        points, open_points = conn.execute(
+            select(func.coalesce(func.sum(settlement_line.c.points), 0), unsettled).where(
                 and_(
                     settlement_line.c.merchant_id == merchant_id,
                     settlement_line.c.consumed_at >= start,
                     settlement_line.c.consumed_at < end,
                 )
             )
-        ).scalar_one()
-        figures.append(MonthFigures(period, int(points), int(settled.get(period, 0))))
+        ).one()
+        on_statement, cents = settled.get(period, (0, 0))
+        figures.append(MonthFigures(period, int(points), cents, int(open_points), on_statement))
     return figures

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, delete, select
 
 from core.messaging import outbox
 from core.platform import audit, otp
-from core.platform.codes import Keyring
+from core.platform.codes import Keyring, token
 from core.platform.schema import chat_binding, chat_login, subscriber
 from core.platform.sql import insert_ignoring
 from core.subscribers import subscribers, texts
@@ -77,10 +77,12 @@ def send_code(
     lang = known.lang if known else default_lang(msisdn, home_lang)
     outbox.enqueue(
         conn,
-        key=f"chat-login:{chat_id}:{now}:{code}",
+        key=f"chat-login:{chat_id}:{now}:{token()[:8]}",
         recipient=msisdn,
         text=texts.notice(lang, "login_code", code=code),
         now=now,
+        secrets=(code,),
+        keyring=keyring,
     )
     return True
 

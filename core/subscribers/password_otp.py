@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from core.messaging import outbox
 from core.platform import audit, otp
-from core.platform.codes import Keyring
+from core.platform.codes import Keyring, token
 from core.platform.schema import password_otp
 from core.subscribers import passwords, texts
 from core.subscribers.subscribers import Subscriber
@@ -30,10 +30,12 @@ def send_code(conn: Connection, subscriber: Subscriber, now: int, keyring: Keyri
     )
     outbox.enqueue(
         conn,
-        key=f"password-otp:{subscriber.id}:{now}:{code}",
+        key=f"password-otp:{subscriber.id}:{now}:{token()[:8]}",
         recipient=subscriber.msisdn,
         text=texts.notice(subscriber.lang, "password_otp", code=code),
         now=now,
+        secrets=(code,),
+        keyring=keyring,
     )
 
 

@@ -1,9 +1,10 @@
 """Subscribers' points password and second password (§3.6.3), stored with a slow hash.
 
 Each is 6 digits (a feature phone types them), so the hash is scrypt over a keyed
-digest of the password: slow against guessing, and useless without the
-installation key. Five wrong passwords in a row refuse further payments until the
-subscriber sets new ones (SMS ``MM``).
+digest of the password (the ``points-password`` subkey of a root key, whose id the
+stored hash names): slow against guessing, and useless without the root key. Five
+wrong passwords in a row refuse further payments until the subscriber sets new ones
+(SMS ``MM``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 
-from core.platform.codes import Keyring
+from core.platform.codes import Keyring, key_id
 from core.platform.schema import subscriber_secret
 from core.platform.sql import insert_ignoring
 
@@ -28,23 +29,30 @@ SALT_BYTES = 16
 MAX_WRONG = 5
 
 
-def _derive(keyring: Keyring, kind: str, msisdn: str, password: str, salt: bytes, n: int) -> bytes:
-    peppered = keyring.digest("points-password", kind, msisdn, password).encode()
+def _derive(
+    keyring: Keyring, kid: str, kind: str, msisdn: str, password: str, salt: bytes, n: int
+) -> bytes:
+    peppered = keyring.mac("points-password", kind, msisdn, password, kid=kid).encode()
     return hashlib.scrypt(peppered, salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
 
 
 def hash_password(keyring: Keyring, kind: str, msisdn: str, password: str) -> str:
+    """``k2$scrypt$n$salt$hash``: scrypt over the keyed digest under the current root key."""
     salt = secrets.token_bytes(SALT_BYTES)
-    digest = _derive(keyring, kind, msisdn, password, salt, SCRYPT_N)
-    return f"scrypt${SCRYPT_N}${salt.hex()}${digest.hex()}"
+    kid = keyring.current_id
+    digest = _derive(keyring, kid, kind, msisdn, password, salt, SCRYPT_N)
+    return f"{kid}$scrypt${SCRYPT_N}${salt.hex()}${digest.hex()}"
 
 
 def check_password(keyring: Keyring, stored: str, kind: str, msisdn: str, password: str) -> bool:
-    """Constant-time comparison against a stored ``scrypt$n$salt$hash``."""
-    scheme, n, salt, digest = stored.split("$")
-    if scheme != "scrypt":
+    """Constant-time comparison against a stored ``[kN$]scrypt$n$salt$hash`` (no key id:
+    made under ``k0``, before key ids); False under a root key no longer held."""
+    kid = key_id(stored)
+    body = stored[len(kid) + 1 :] if stored.startswith(f"{kid}$") else stored
+    scheme, n, salt, digest = body.split("$")
+    if scheme != "scrypt" or kid not in keyring.key_ids:
         return False
-    computed = _derive(keyring, kind, msisdn, password, bytes.fromhex(salt), int(n))
+    computed = _derive(keyring, kid, kind, msisdn, password, bytes.fromhex(salt), int(n))
     return hmac.compare_digest(computed.hex(), digest)
 
 

@@ -10,6 +10,7 @@ import sys
 from aiohttp.test_utils import TestServer
 
 from tests.support.cli import pointshall
+from tests.support.settings import ROOT_KEY
 from tests.support.telegram_fake import FakeTelegram, text_update
 
 TOKEN = "123456:polling-token"
@@ -24,6 +25,7 @@ async def test_polling_answers_a_chat(database_url: str) -> None:
     await server.start_server()
     env = {k: v for k, v in os.environ.items() if not k.startswith("POINTSHALL_")} | {
         "POINTSHALL_DATABASE_URL": database_url,
+        "POINTSHALL_SECRET_KEY": ROOT_KEY,
         "POINTSHALL_TELEGRAM_TOKEN": TOKEN,
         "POINTSHALL_TELEGRAM_API_URL": str(server.make_url("/bot")),
     }
@@ -45,7 +47,9 @@ async def test_polling_answers_a_chat(database_url: str) -> None:
         proc.send_signal(signal.SIGINT)
         await asyncio.wait_for(proc.wait(), WAIT_SECONDS)
         await server.close()
-    assert proc.returncode == 0, (await proc.stderr.read()).decode()[-2000:] if proc.stderr else ""
+    logged = (await proc.stderr.read()).decode() if proc.stderr else ""
+    assert proc.returncode == 0, logged[-2000:]
+    assert "getUpdates" in logged and TOKEN not in logged  # issue 13 §1: httpx logs each URL
 
 
 def test_bot_needs_polling_and_a_token(database_url: str) -> None:

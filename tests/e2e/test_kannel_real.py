@@ -95,7 +95,14 @@ async def test_outbound_voucher_delivered_with_both_reports(
         secret=KANNEL_SECRET,
         sender=SHORT_CODE,
     )
-    drain = Drain(services.db, transport, clock, SystemTimer(), DrainPolicy(rate=10, burst=1))
+    drain = Drain(
+        services.db,
+        transport,
+        clock,
+        SystemTimer(),
+        DrainPolicy(rate=10, burst=1),
+        keyring=services.keyring,
+    )
     task = asyncio.create_task(drain.run())
     try:
         sender, receiver, text = await handset.receive()

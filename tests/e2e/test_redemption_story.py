@@ -23,8 +23,8 @@ from core.platform.schema import account, item, outbox, subscriber
 from core.points import doctor
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
-from tests.support.helpers import fund, seed_catalog
-from tests.support.settings import make_settings
+from tests.support.helpers import as_received, fund, seed_catalog
+from tests.support.settings import ROOT_KEY, make_settings
 from tests.support.sms import message_text, post_twilio, signed, sms_params
 
 ALICE = "+8613800138000"
@@ -59,8 +59,10 @@ async def test_hd_sp_xq_dh_confirm_dd_through_twilio(
     assert await text(client, f"DD {no}") == f"订单{no}:咖啡券×1,800分,券已发送。"
 
     def sms(conn: Connection) -> list[tuple[str, str, str]]:
-        rows = conn.execute(select(outbox.c.recipient, outbox.c.kind, outbox.c.text))
-        return [(r.recipient, r.kind, r.text) for r in rows]
+        rows = conn.execute(
+            select(outbox.c.recipient, outbox.c.kind, outbox.c.text, outbox.c.sealed)
+        )
+        return [(r[0], r[1], as_received(services.keyring, r[2], r[3])) for r in rows]
 
     [(to, kind, voucher_sms)] = await services.db.read(sms)
     assert (to, kind) == (ALICE, "service")
@@ -109,7 +111,8 @@ async def test_a_crash_between_hold_and_confirm_loses_no_points(
         capture_output=True,
         text=True,
         timeout=120,
-        env={k: v for k, v in os.environ.items() if not k.startswith("POINTSHALL_")},
+        env={k: v for k, v in os.environ.items() if not k.startswith("POINTSHALL_")}
+        | {"POINTSHALL_SECRET_KEY": ROOT_KEY},
         check=False,
     )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr

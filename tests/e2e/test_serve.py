@@ -5,7 +5,10 @@ the scheduler, closes the database and exits 0."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import pty
+import re
 import signal
 from pathlib import Path
 
@@ -57,3 +60,53 @@ async def test_serve_listens_answers_healthz_and_stops_on_ctrl_c(tmp_path: Path)
     errors = (await proc.stderr.read()).decode(errors="replace")
     assert proc.returncode == 0, errors[-2000:]
     assert "Traceback" not in errors
+    logged = [json.loads(line) for line in errors.splitlines() if line.strip()]  # not a TTY
+    assert any(e.get("path") == "/healthz" and e.get("status") == 200 for e in logged), logged
+    assert any(str(e.get("message", "")).startswith("scheduler started") for e in logged)
+
+
+async def test_serve_logs_readable_lines_on_a_terminal(tmp_path: Path) -> None:
+    """Issue 16 §5: on a terminal ``serve`` prints readable lines, not JSON."""
+    port = free_port()
+    env = environment(
+        f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        {"POINTSHALL_HOST": "127.0.0.1", "POINTSHALL_PORT": str(port), "PYTHONUNBUFFERED": "1"},
+    )
+    master, slave = pty.openpty()
+    proc = await asyncio.create_subprocess_exec(
+        console_script(),
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+
+    def read_until(needle: str) -> str:
+        seen = ""
+        while needle not in seen:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the process is gone
+                return seen
+            if not chunk:
+                return seen
+            seen += chunk.decode(errors="replace")
+        return seen
+
+    try:
+        seen = await asyncio.wait_for(asyncio.to_thread(read_until, "scheduler started"), WAIT)
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), WAIT)
+    finally:
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+        os.close(master)
+    line = next(x for x in seen.splitlines() if "scheduler started" in x)
+    assert re.fullmatch(
+        r"\d\d:\d\d:\d\d INFO    pointshall\.scheduling: scheduler started: .*recharge.*",
+        line.strip(),
+    ), line
+    assert not line.lstrip().startswith("{")

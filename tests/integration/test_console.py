@@ -390,6 +390,39 @@ async def test_statements_chart_dispute_and_confirm(
     assert rows[-1].actor == f"console:{OWNER_A}" and rows[-1].actor_kind == "staff"
 
 
+async def test_the_chart_says_what_each_bar_counts(
+    client: TestClient, services: Services, shops: Shops
+) -> None:
+    """Issue 16 §5: the field report saw 880 consumed points beside a statement of 180 with
+    no word why. A voucher used after the early settlement counts in the month's consumed
+    points as not yet settled; the statement's bar names the points it settled."""
+    from core.merchants import merchants
+    from core.platform.clock import epoch
+    from core.vouchers import verification
+    from tests.support.merchant_helpers import STAFF_A
+
+    now = epoch(services.clock.now())
+    actor = await services.db.read(lambda conn: merchants.staff_actor(conn, STAFF_A))
+    used = await services.db.write(
+        lambda conn: verification.verify_by_password(
+            conn, actor, shops.open_a.no, shops.open_a.password, now, keyring=services.keyring
+        )
+    )
+    assert isinstance(used, verification.Verified)
+    await login(client, services, OWNER_A)
+    text = await (await client.get("/console/statements")).text()
+    assert "核销积分·已入结算单" in text and "核销积分·待结算" in text
+    assert "当月结算单金额(元)" in text
+    assert "2026-11核销1,600分:800分已入结算单,800分待结算" in text
+    assert "2026-11结算单:800分,2.00元" in text
+    assert "提前结算之后才核销的积分计入下一张结算单" in text
+    await client.get("/console/lang/en?next=/console/statements")
+    text = await (await client.get("/console/statements")).text()
+    assert "2026-11: 1,600 points consumed, 800 on a statement, 800 not yet settled" in text
+    assert "Statement 2026-11: 800 points, 2.00 yuan" in text
+    assert "only the points it settled" in text
+
+
 async def test_bills_download_as_xlsx_and_csv(
     client: TestClient, services: Services, shops: Shops
 ) -> None:

@@ -9,7 +9,7 @@ from core.catalogue import submissions
 from core.catalogue.editing import ItemSpec
 from core.catalogue.errors import ItemCodeTaken, UnknownItem
 from core.merchants import merchants
-from core.merchants.errors import MerchantNotApproved
+from core.merchants.errors import MerchantNotApproved, NotStaffOf
 from core.platform import audit
 from core.platform.clock import epoch
 from core.platform.schema import item, outbox
@@ -130,3 +130,19 @@ async def test_a_code_of_other_goods_is_refused_and_they_stay_listed(
         await shop.db.write(lambda conn: submissions.submit(conn, "M1", spec, OWNER, now))
     assert await shop.db.read(state) == before
     assert before[1] is True
+
+
+async def test_only_the_merchants_own_staff_may_submit(shop: Services) -> None:
+    """Issue 16 §5: a phone that is not this merchant's staff (a stranger, or another
+    merchant's staff) is refused and nothing is submitted."""
+    now = epoch(shop.clock.now())
+    await shop.db.write(
+        lambda conn: merchants.add_staff(conn, "M2", "+8613600136002", "verifier", "ops", now)
+    )
+    for phone in ("+8613600136001", "+8613600136002"):
+        with pytest.raises(NotStaffOf) as refused:
+            await shop.db.write(lambda conn: submissions.submit(conn, "M1", SPEC, phone, now))  # noqa: B023
+        assert (refused.value.actor, refused.value.code) == (phone, "M1")
+    assert await shop.db.read(submissions.pending) == []
+    await submit(shop)
+    assert [p[0] for p in await shop.db.read(submissions.pending)] == ["3101"]

@@ -100,7 +100,14 @@ def drain_for(
 ) -> Drain:
     values: dict[str, object] = {"rate": 50.0, "burst": 10, "idle": 0.5}
     values.update(policy)
-    return Drain(services.db, transport, services.clock, timer, DrainPolicy(**values))  # type: ignore[arg-type]
+    return Drain(
+        services.db,
+        transport,
+        services.clock,
+        timer,
+        DrainPolicy(**values),  # type: ignore[arg-type]
+        keyring=services.keyring,
+    )
 
 
 async def drain_until_done(drain: Drain, services: Services, total: int) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +16,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection, func, select
 
-from api.pos import sign
-from core.platform.clock import epoch
+from core.platform.clock import ManualClock, epoch
 from core.platform.schema import entry, pos_nonce, voucher
 from core.points import doctor
 from core.subscribers import passwords, subscribers
+from pointshall import pos_client
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
+from pointshall.pos_client import PosClient, new_nonce, signed_headers, string_to_sign
 from tests.support.merchant_helpers import ALICE, buy, merchant_mall, texts_to
 
 VERIFY = "/pos/v1/vouchers/verify"
@@ -47,21 +51,17 @@ async def call(
     nonce: str | None = None,
     tamper: bool = False,
 ) -> tuple[int, dict[str, Any]]:
-    body = json.dumps(payload).encode()
-    ts = str(epoch(services.clock.now()) + skew)
-    nonce = nonce or secrets.token_hex(16)
-    signature = sign(key, "POST", path, ts, nonce, body)
+    """One request through the reference client (``pointshall.pos_client``); ``tamper``
+    changes the body after it was signed."""
+    ts = epoch(services.clock.now()) + skew
     if tamper:
-        body = body.replace(b"}", b', "x": 1}')
-    headers = {
-        "X-Terminal-Id": terminal,
-        "X-Timestamp": ts,
-        "X-Nonce": nonce,
-        "X-Signature": signature,
-        "Content-Type": "application/json",
-    }
-    resp = await client.post(path, data=body, headers=headers)
-    return resp.status, await resp.json()
+        body = json.dumps(payload).encode()
+        headers = signed_headers(terminal, key, "POST", path, body, ts, nonce or new_nonce())
+        resp = await client.post(path, data=body.replace(b"}", b', "x": 1}'), headers=headers)
+        return resp.status, await resp.json()
+    terminal_client = PosClient(str(client.make_url("")), terminal, key, session=client.session)
+    answer = await terminal_client.post(path, payload, nonce=nonce, timestamp=ts)
+    return answer.status, answer.body
 
 
 async def voucher_status(services: Services, no: str) -> str:
@@ -323,3 +323,41 @@ async def test_twenty_concurrent_terminal_verifications_succeed_once(
     )
     assert sorted(status for status, _ in results) == [200] + [409] * 19
     assert await voucher_status(services, bought.no) == "verified"
+
+
+async def test_the_key_is_used_as_hex_text_not_decoded_to_bytes(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    """Issue 16 §5: a client that decodes the printed key to its 32 bytes signs with another
+    key and gets ``bad_signature`` on every call; the key's hex text works."""
+    client, keys = pos
+    bought = await buy(services)
+    body = json.dumps({"qr_token": bought.token}).encode()
+    ts, nonce = epoch(services.clock.now()), new_nonce()
+    headers = signed_headers("T-A", keys["T-A"], "POST", VERIFY, body, ts, nonce)
+    decoded = bytes.fromhex(keys["T-A"])
+    message = string_to_sign("POST", VERIFY, ts, nonce, body).encode()
+    headers["X-Signature"] = hmac.new(decoded, message, hashlib.sha256).hexdigest()
+    resp = await client.post(VERIFY, data=body, headers=headers)
+    assert (resp.status, await resp.json()) == (401, {"ok": False, "reason": "bad_signature"})
+    status, answer = await call(
+        client, services, VERIFY, {"qr_token": bought.token}, terminal="T-A", key=keys["T-A"]
+    )
+    assert status == 200 and answer["ok"] is True
+
+
+async def test_the_reference_client_from_a_shell(
+    pos: tuple[TestClient, dict[str, str]], services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m pointshall.pos_client … verify`` as the README shows it."""
+    client, keys = pos
+    assert isinstance(services.clock, ManualClock)
+    services.clock.set(datetime.now(UTC))  # the shell client signs with the real clock
+    bought = await buy(services)
+    url = str(client.make_url("")).rstrip("/")
+    base = ["--url", url, "--terminal", "T-A", "--key", keys["T-A"], "verify"]
+    assert await asyncio.to_thread(pos_client.main, [*base, "--qr", bought.token]) == 0
+    status, answer = capsys.readouterr().out.split(" ", 1)
+    assert status == "200" and json.loads(answer)["order_no"] == bought.no
+    assert await asyncio.to_thread(pos_client.main, [*base, "--qr", bought.token]) == 1
+    assert json.loads(capsys.readouterr().out.split(" ", 1)[1])["reason"] == "already_used"

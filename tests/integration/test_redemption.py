@@ -19,7 +19,7 @@ from core.platform.schema import account, hold, item, outbox, subscriber, topup,
 from core.platform.schema import orders as orders_table
 from core.points import doctor
 from pointshall.bootstrap import Services
-from tests.support.helpers import fund, seed_catalog, send
+from tests.support.helpers import fund, received, seed_catalog, send, texts_of
 
 ALICE = "+8613800138000"
 BOB = "+8613900139000"
@@ -69,14 +69,7 @@ async def ledger_ok(services: Services) -> None:
 
 
 async def outbox_texts(services: Services, to: str) -> list[str]:
-    def q(conn: Connection) -> list[str]:
-        return list(
-            conn.execute(
-                select(outbox.c.text).where(outbox.c.recipient == to).order_by(outbox.c.id)
-            ).scalars()
-        )
-
-    return await services.db.read(q)
+    return await services.db.read(received(services, texts_of(outbox.c.recipient == to)))
 
 
 async def test_browse_and_redeem_a_voucher(mall: Services) -> None:

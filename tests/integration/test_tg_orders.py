@@ -157,3 +157,10 @@ async def test_addresses_add_default_delete_and_sms_dz(chat: Chat) -> None:
     picked = await chat.tap("a 2001")
     picked = await chat.tap("co", on=picked)
     assert labels(picked)[0].startswith("★ 广州市天河区体育西路2号")
+
+
+async def test_a_phone_credit_order_shows_its_top_up(chat: Chat) -> None:
+    """Issue 16 §2: the chat's order screen says how the top-up is going, like ``DD``."""
+    no = await buy(chat, "1001")
+    detail = await chat.tap(f"o d {no}", on=await chat.tap("o 1"))
+    assert "话费50元:充值中。" in detail.text

@@ -5,6 +5,7 @@ server's retry_after, 409/5xx are tried again, 400/403 are given up, nothing is 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from itertools import pairwise
@@ -24,6 +25,8 @@ from core.platform.schema import outbox
 from pointshall.bootstrap import Services
 from tests.support.telegram_fake import FakeTelegram
 from tests.support.tg import TOKEN
+
+PASSWORD = re.compile(r"(?<![0-9])[0-9]{8}(?![0-9])")
 
 A, B = 1001, 1002
 
@@ -68,6 +71,8 @@ async def queue(services: Services, *messages: tuple[int, str, str | None]) -> N
                 now=now,
                 channel="telegram",
                 attachment=attachment,
+                secrets=PASSWORD.findall(text),
+                keyring=services.keyring,
             )
 
     await services.db.write(unit)
@@ -75,7 +80,15 @@ async def queue(services: Services, *messages: tuple[int, str, str | None]) -> N
 
 async def drain_all(services: Services, transport: TelegramTransport, timer: VirtualTimer) -> None:
     policy = DrainPolicy(rate=GLOBAL_RATE, burst=int(GLOBAL_RATE), backoff=2.0, idle=0.5)
-    drain = Drain(services.db, transport, services.clock, timer, policy, channel="telegram")
+    drain = Drain(
+        services.db,
+        transport,
+        services.clock,
+        timer,
+        policy,
+        keyring=services.keyring,
+        channel="telegram",
+    )
 
     def busy(conn: Connection) -> int:
         due = outbox.c.status.in_(("pending", "sending"))
@@ -157,9 +170,9 @@ async def test_a_voucher_goes_as_a_photo_and_its_secret_is_not_kept(
     [(text, (status, _, _))] = (await outcomes(services)).items()
     assert status == "sent" and "12345678" not in text
     kept = await services.db.read(
-        lambda conn: conn.execute(select(outbox.c.attachment)).scalar_one()
+        lambda conn: conn.execute(select(outbox.c.attachment, outbox.c.sealed)).one()
     )
-    assert kept is None
+    assert tuple(kept) == (None, None)
 
 
 async def test_a_recipient_that_is_not_a_chat_is_rejected(

@@ -100,7 +100,11 @@ async def test_twilio_transport_retries_429_and_5xx_and_records_21610_opt_out(
         timer = VirtualTimer(clock)
         policy = DrainPolicy(rate=5, burst=5, backoff=2, max_attempts=5)
         try:
-            await drain_all(services, Drain(services.db, transport, clock, timer, policy), clock)
+            await drain_all(
+                services,
+                Drain(services.db, transport, clock, timer, policy, keyring=services.keyring),
+                clock,
+            )
         finally:
             await transport.close()
 

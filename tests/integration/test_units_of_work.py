@@ -1,4 +1,4 @@
-"""Units of work on both databases (issue 15 §2, ADR 0009): steps left for the end of
+"""Units of work on both databases (issue 15 §2, ADR 0011): steps left for the end of
 the unit, and PostgreSQL connections pinged only after sitting idle."""
 
 from __future__ import annotations

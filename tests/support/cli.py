@@ -29,6 +29,8 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
+from tests.support.settings import ROOT_KEY
+
 TIMEOUT = 120
 """Seconds a real process may take (a safety net, not an assertion)."""
 _lock = threading.Lock()  # the environment and sys.stdout/stderr are the process's own
@@ -45,12 +47,18 @@ class Ran:
 
 
 def environment(database_url: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without ``POINTSHALL_*``, plus the database and ``env``."""
-    return (
+    """This process's environment without ``POINTSHALL_*``, plus the database, the tests' root
+    key and ``env`` (where an empty value unsets a variable)."""
+    merged = (
         {k: v for k, v in os.environ.items() if not k.startswith("POINTSHALL_")}
-        | {"POINTSHALL_DATABASE_URL": database_url, "COLUMNS": "200"}
+        | {
+            "POINTSHALL_DATABASE_URL": database_url,
+            "POINTSHALL_SECRET_KEY": ROOT_KEY,
+            "COLUMNS": "200",
+        }
         | dict(env or {})
     )
+    return {k: v for k, v in merged.items() if v != "" or not k.startswith("POINTSHALL_")}
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from core.merchants import merchants
 from core.platform.clock import epoch
@@ -17,6 +17,7 @@ from core.platform.schema import outbox
 from core.settlement import settlement
 from core.vouchers import verification
 from pointshall.bootstrap import Services
+from tests.support.helpers import received, texts_of
 from tests.support.merchant_helpers import STAFF_A, STAFF_B, Bought, buy, merchant_mall
 
 OWNER_A = "+8613500135001"  # owner of M1 (Coffee Time)
@@ -74,18 +75,11 @@ async def console_shops(services: Services, tmp_path: Path) -> Shops:
 
 
 async def last_code(services: Services, phone: str) -> str | None:
-    def q(conn: Connection) -> str | None:
-        text = conn.execute(
-            select(outbox.c.text)
-            .where(outbox.c.recipient == phone, outbox.c.idempotency_key.like("console-login:%"))
-            .order_by(outbox.c.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        return None if text is None else str(text)
-
-    text = await services.db.read(q)
-    if text is None:
+    query = texts_of(outbox.c.recipient == phone, outbox.c.idempotency_key.like("console-login:%"))
+    texts = await services.db.read(received(services, query))
+    if not texts:
         return None
+    text = texts[-1]
     match = CODE.search(text)
     assert match, text
     return match.group(1)

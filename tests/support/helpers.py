@@ -3,18 +3,75 @@
 from __future__ import annotations
 
 import csv
+import json
+import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Table, func, select
+from sqlalchemy.sql import Select
 
 from core.merchants import merchants
+from core.messaging.outbox import SEAL
 from core.orders.payment import Paid
+from core.platform.codes import Keyring
+from core.platform.schema import outbox
 from core.points.feed_import import ImportResult, import_feed
 from handlers.hall import InboundMessage, Outcome
 from pointshall.bootstrap import Services
+
+
+def as_received(keyring: Keyring, text: str, sealed: str | None) -> str:
+    """The whole of a message not yet sent (its secrets sealed), else the stored text."""
+    if sealed is None:
+        return text
+    return str(json.loads(keyring.unseal(SEAL, sealed))["text"])
+
+
+_HANDSET_LINE = re.compile(r"\[(\d+)\] SMS → \S+ \(\d+ part\(s\)\): (.*)")
+
+
+def handset(services: Services) -> dict[int, str]:
+    """What the console transport delivered (the tests' phone), by outbox id."""
+    path = services.settings.console_handset
+    if path is None or not path.exists():
+        return {}
+    messages: dict[int, str] = {}
+    last: int | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        found = _HANDSET_LINE.fullmatch(line)
+        if found:
+            last = int(found.group(1))
+            messages[last] = found.group(2)
+        elif last is not None:
+            messages[last] += "\n" + line
+    return messages
+
+
+def received(
+    services: Services, query: Select[tuple[int, str, str | None]]
+) -> Callable[[Connection], list[str]]:
+    """A unit of work reading ``texts_of(…)`` as the recipients read them: the sealed whole
+    of a message not yet sent, what the console transport delivered of one sent (its secrets
+    are then no longer kept), else the stored text."""
+
+    def read(conn: Connection) -> list[str]:
+        rows = conn.execute(query).all()
+        delivered = handset(services) if any(s is None for _, _, s in rows) else {}
+        return [
+            delivered.get(int(i), t) if s is None else as_received(services.keyring, t, s)
+            for i, t, s in rows
+        ]
+
+    return read
+
+
+def texts_of(*where: ColumnElement[bool]) -> Select[tuple[int, str, str | None]]:
+    """``select(outbox.c.id, outbox.c.text, outbox.c.sealed)`` where ``where``, oldest first."""
+    return select(outbox.c.id, outbox.c.text, outbox.c.sealed).where(*where).order_by(outbox.c.id)
+
 
 HEADER = (
     "msisdn",

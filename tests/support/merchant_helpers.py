@@ -6,14 +6,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from core.merchants import merchants
 from core.orders.payment import Paid
 from core.platform.clock import epoch
 from core.platform.schema import outbox
 from pointshall.bootstrap import Services
-from tests.support.helpers import fund, redeem_paid, seed_catalog
+from tests.support.helpers import fund, received, redeem_paid, seed_catalog, texts_of
 
 ALICE = "+8613800138000"
 STAFF_A = "+8613700137001"  # verifier of M1 (Coffee Time)
@@ -53,12 +53,8 @@ async def buy(services: Services, code: str = "3001", who: str = ALICE) -> Bough
 
     def unit(conn: Connection) -> tuple[Paid, str]:
         paid = redeem_paid(conn, services, who, code)
-        text = conn.execute(
-            select(outbox.c.text)
-            .where(outbox.c.idempotency_key.like(f"voucher:{paid.order.no}:%"))
-            .order_by(outbox.c.id.desc())
-        ).scalar_one()
-        return paid, text
+        query = texts_of(outbox.c.idempotency_key.like(f"voucher:{paid.order.no}:%"))
+        return paid, received(services, query)(conn)[-1]
 
     paid, text = await services.db.write(unit)
     match = PASSWORD.search(text)
@@ -68,11 +64,4 @@ async def buy(services: Services, code: str = "3001", who: str = ALICE) -> Bough
 
 
 async def texts_to(services: Services, to: str) -> list[str]:
-    def q(conn: Connection) -> list[str]:
-        return list(
-            conn.execute(
-                select(outbox.c.text).where(outbox.c.recipient == to).order_by(outbox.c.id)
-            ).scalars()
-        )
-
-    return await services.db.read(q)
+    return await services.db.read(received(services, texts_of(outbox.c.recipient == to)))

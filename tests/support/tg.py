@@ -28,8 +28,8 @@ from core.points import doctor
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from pointshall.demo_pictures import card
-from tests.support.helpers import seed_catalog
-from tests.support.settings import make_settings
+from tests.support.helpers import received, seed_catalog, texts_of
+from tests.support.settings import forget_handset, make_settings
 from tests.support.telegram_fake import (
     FakeTelegram,
     Shown,
@@ -135,10 +135,10 @@ class Chat:
 
 @asynccontextmanager
 async def open_chat(
-    database_url: str, clock: ManualClock, *, drain: bool | None = None
+    database_url: str, clock: ManualClock, *, drain: bool | None = None, **overrides: object
 ) -> AsyncIterator[Chat]:
     """The whole app (webhook and, unless ``drain`` is false, the outbox drains) against a
-    fake Bot API, with a chat ready to talk to it."""
+    fake Bot API, with a chat ready to talk to it; ``overrides`` are more settings."""
     telegram = FakeTelegram(TOKEN)
     server = TestServer(telegram.app())
     await server.start_server()
@@ -149,6 +149,7 @@ async def open_chat(
             telegram_secret=SECRET,
             telegram_api_url=str(server.make_url("/bot")),
             telegram_file_url=str(server.make_url("/file/bot")),
+            **overrides,
         )
         services = await bootstrap(settings, clock=clock, upgrade=False)
         try:
@@ -156,6 +157,7 @@ async def open_chat(
                 yield Chat(client, telegram, services)
         finally:
             await services.close()
+            forget_handset(services)
     finally:
         await server.close()
 
@@ -208,17 +210,9 @@ async def home(chat: Chat) -> Shown:
 
 
 async def last_sms(services: Services, phone: str) -> str:
-    def q(conn: Connection) -> str:
-        return str(
-            conn.execute(
-                select(outbox.c.text)
-                .where(outbox.c.recipient == phone, outbox.c.channel == "sms")
-                .order_by(outbox.c.id.desc())
-                .limit(1)
-            ).scalar_one()
-        )
-
-    return await services.db.read(q)
+    """The newest SMS to ``phone`` as the phone reads it (codes in clear)."""
+    query = texts_of(outbox.c.recipient == phone, outbox.c.channel == "sms")
+    return (await services.db.read(received(services, query)))[-1]
 
 
 async def last_sms_code(services: Services, phone: str) -> str:

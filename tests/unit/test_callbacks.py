@@ -18,7 +18,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def codec(clock: ManualClock) -> CallbackCodec:
-    return CallbackCodec(Keyring(b"k" * 32), clock)
+    return CallbackCodec(Keyring.single(b"k" * 32), clock)
 
 
 def test_round_trip_within_64_bytes(codec: CallbackCodec) -> None:
@@ -49,7 +49,7 @@ def test_tampered_data_decodes_to_none(codec: CallbackCodec, tamper: object) -> 
 
 
 def test_another_key_does_not_accept_it(codec: CallbackCodec, clock: ManualClock) -> None:
-    other = CallbackCodec(Keyring(b"o" * 32), clock)
+    other = CallbackCodec(Keyring.single(b"o" * 32), clock)
     assert other.decode(codec.encode("h")) is None
 
 

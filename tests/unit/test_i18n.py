@@ -142,6 +142,9 @@ def worst_args(lang: str) -> dict[str, object]:
         "least": 2,
         "msisdn": "+" + "9" * 15,
         "key": "K" * 16,
+        # phone credit delivered (issue 16 §2), merchant goods (§5)
+        "state": t(lang, "topup_stalled"),
+        "actor": "+" + "9" * 15,
         # free text the handlers cut to fit (handlers.paging.clip and fit), tested in the
         # dialog tests: an announcement's body, a message and its reply
         "body": "",

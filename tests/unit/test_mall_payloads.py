@@ -15,7 +15,7 @@ from core.platform.codes import Keyring
 
 LATE = ManualClock(datetime(2089, 1, 1, tzinfo=UTC))
 """The hour stamp has 6 hex digits from 2089 on; payloads must still fit."""
-CODEC = CallbackCodec(Keyring(b"k" * 32), LATE)
+CODEC = CallbackCodec(Keyring.single(b"k" * 32), LATE)
 CODES = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=16)
 IDS = st.integers(min_value=0, max_value=2**63 - 1)
 PAGES = st.integers(min_value=1, max_value=10_000)

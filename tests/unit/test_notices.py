@@ -12,6 +12,7 @@ from core.messaging.texts import Notices
 from core.orders import texts as order_texts
 from core.payments import texts as payment_texts
 from core.points import texts as points_texts
+from core.recharge import texts as recharge_texts
 from core.subscribers import texts as subscriber_texts
 from core.vouchers import texts as voucher_texts
 from tests.unit.test_i18n import placeholders
@@ -30,6 +31,9 @@ WORST = {
     "date": "2100-12-31",
     "count": 99,
     "minutes": 5,
+    "yuan": "99999999.99",
+    "cash": "99999999.99",
+    "name": "n" * 20,  # a billing file's name (feed inbox alerts cut longer ones to fit)
 }
 TABLES: dict[str, Notices] = {
     "catalogue": catalogue_texts.notice,
@@ -37,6 +41,7 @@ TABLES: dict[str, Notices] = {
     "orders": order_texts.notice,
     "payments": payment_texts.notice,
     "points": points_texts.notice,
+    "recharge": recharge_texts.notice,
     "subscribers": subscriber_texts.notice,
     "vouchers": voucher_texts.notice,
 }
