@@ -35,10 +35,9 @@ integers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, select, update
+from sqlalchemy import Connection, and_, case, func, select, update
 
 from core.merchants import merchants
 from core.messaging import outbox
@@ -198,24 +197,6 @@ def top_up_draft(
     return done
 
 
-def _unsettled(*columns: ColumnElement[Any], merchant_id: int | None) -> Select[Any]:
-    """``columns`` of the lines no statement covers yet (numbered after their merchant's
-    watermark), of every merchant or only ``merchant_id``."""
-    settled = settlement.settled_upto()
-    query = (
-        select(*columns)
-        .select_from(
-            settlement_line.outerjoin(
-                settled, settled.c.merchant_id == settlement_line.c.merchant_id
-            )
-        )
-        .where(settlement_line.c.id > func.coalesce(settled.c.upto, 0))
-    )
-    if merchant_id is not None:
-        query = query.where(settlement_line.c.merchant_id == merchant_id)
-    return query
-
-
 def _owed_and_theirs(
     conn: Connection, period: str, upto: int, merchant_id: int | None
 ) -> tuple[list[Due], dict[int, str]]:
@@ -242,11 +223,16 @@ def _owed_and_theirs(
 
 
 def _oldest_unsettled(conn: Connection, cutoff: int, merchant_id: int | None) -> int | None:
-    query = _unsettled(func.min(settlement_line.c.consumed_at), merchant_id=merchant_id).where(
-        settlement_line.c.consumed_at < cutoff
-    )
-    found = conn.execute(query).scalar()
-    return None if found is None else int(found)
+    found = [
+        conn.execute(
+            select(func.min(settlement_line.c.consumed_at)).where(
+                and_(where, settlement_line.c.consumed_at < cutoff)
+            )
+        ).scalar()
+        for where in settlement.unsettled(conn, merchant_id)
+    ]
+    times = [int(t) for t in found if t is not None]
+    return min(times) if times else None
 
 
 def next_period(period: str, tz: ZoneInfo) -> str:
@@ -268,31 +254,39 @@ def waiting(
     is no longer a draft; and how many unsettled lines were consumed at or after
     ``cutoff`` (a later month's business)."""
     line = settlement_line.c
-    lines = _unsettled(
-        line.id,
-        line.merchant_id,
-        line.points,
-        line.amount_cents,
-        line.consumed_at,
-        case((line.consumed_at >= cutoff, 1), else_=0).label("late"),
-        case((line.id > upto, 1), else_=0).label("beyond"),
-        merchant_id=merchant_id,
-    ).subquery("unsettled")
-    u = lines.c
-    rows = conn.execute(
-        select(
-            u.merchant_id,
-            u.late,
-            u.beyond,
-            func.count(),
-            func.sum(u.points),
-            func.sum(u.amount_cents),
-            func.min(u.consumed_at),
-            func.max(u.consumed_at),
-            func.min(u.id),
-            func.max(u.id),
-        ).group_by(u.merchant_id, u.late, u.beyond)
-    ).all()
+    rows: list[tuple[int, ...]] = []
+    for where in settlement.unsettled(conn, merchant_id):
+        lines = (
+            select(
+                line.id,
+                line.merchant_id,
+                line.points,
+                line.amount_cents,
+                line.consumed_at,
+                case((line.consumed_at >= cutoff, 1), else_=0).label("late"),
+                case((line.id > upto, 1), else_=0).label("beyond"),
+            )
+            .where(where)
+            .subquery("unsettled")
+        )
+        u = lines.c
+        rows += [
+            tuple(int(v) for v in r)
+            for r in conn.execute(
+                select(
+                    u.merchant_id,
+                    u.late,
+                    u.beyond,
+                    func.count(),
+                    func.sum(u.points),
+                    func.sum(u.amount_cents),
+                    func.min(u.consumed_at),
+                    func.max(u.consumed_at),
+                    func.min(u.id),
+                    func.max(u.id),
+                ).group_by(u.late, u.beyond, u.merchant_id)  # SQLite: not by the merchant index
+            )
+        ]
     later = sum(int(r[3]) for r in rows if r[1])
     left = [r for r in rows if not r[1]]
     if not left:

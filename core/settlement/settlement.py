@@ -46,7 +46,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, Subquery, and_, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Row, Subquery, and_, func, insert, select
 
 from core.merchants import merchants
 from core.messaging import outbox
@@ -353,6 +353,27 @@ def due(conn: Connection, upto: int, merchant_id: int | None = None) -> list[Due
                 for m, n, p, c in conn.execute(query)
             ]
     return sorted(owed, key=lambda d: d.merchant_id)
+
+
+def unsettled(conn: Connection, merchant_id: int | None = None) -> list[ColumnElement[bool]]:
+    """Conditions on ``settlement_line`` that together pick exactly the lines no statement
+    covers yet (numbered after their merchant's watermark), of every merchant or only
+    ``merchant_id``: one per group of merchants sharing a watermark, ``id > w AND
+    merchant_id IN (…)`` (just ``id > w`` when every merchant shares it). Each is a
+    range of the primary key or of ``(merchant_id, id)``, so a merchant settled long ago
+    costs no scan of the lines since."""
+    starts: dict[int, list[int]] = {}
+    previous = _previous(conn, merchant_id)
+    for shop, after in previous.items():
+        starts.setdefault(after, []).append(shop)
+    line = settlement_line
+    if len(starts) == 1 and merchant_id is None:
+        return [line.c.id > next(iter(starts))]
+    return [
+        and_(line.c.id > after, line.c.merchant_id.in_(shops[i : i + IN_LIST]))
+        for after, shops in sorted(starts.items())
+        for i in range(0, len(shops), IN_LIST)
+    ]
 
 
 def make_statements(
