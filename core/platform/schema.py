@@ -949,3 +949,25 @@ message_reply = Table(
     Column("created_at", BigInteger, nullable=False),
     Index(None, "message_id"),
 )
+
+# ------------------------------------- several replicas as one service (issue 15 §4)
+
+send_rate = Table(
+    "send_rate",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    # the next free send slot, microseconds since the epoch (UTC): one row per outbound
+    # rate (an SMS provider's sender, a Telegram bot), shared by every replica
+    Column("next_slot_us", BigInteger, nullable=False),
+)
+
+job_run = Table(
+    "job_run",
+    metadata,
+    Column("job", String(40), primary_key=True),
+    Column("period_start", BigInteger, primary_key=True),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("changed", BigInteger),
+    Column("runner", String(80), nullable=False),
+)

@@ -6,8 +6,8 @@ Existing statements get the range of the lines they claimed: ``lines_upto`` the 
 line id claimed, ``lines_after`` the highest ``lines_upto`` of the merchant's earlier
 statements (0 for the first).
 
-Revision ID: 0017_15a
-Revises: 0016_13a
+Revision ID: 0018_15a
+Revises: 0017_15b
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_15a"
-down_revision: str | None = "0016_13a"
+revision: str = "0018_15a"
+down_revision: str | None = "0017_15b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
