@@ -111,10 +111,23 @@ async def monthly_settlement(ctx: JobContext) -> int:
         by="scheduler",
     )
     for left in run.waiting:
+        if left.numbered_after is not None:
+            log.info(
+                "settlement: %s has %d line(s) (ids %d to %d) for the next statement"
+                " (numbered after the watermark %d)",
+                left.merchant_code,
+                left.lines,
+                left.first_id,
+                left.last_id,
+                left.numbered_after,
+            )
+            continue
         log.info(
-            "settlement: %s has %d line(s) for the %s statement (%s is %s)",
+            "settlement: %s has %d line(s) (ids %d to %d) for the %s statement (%s is %s)",
             left.merchant_code,
             left.lines,
+            left.first_id,
+            left.last_id,
             left.next_period,
             left.period,
             left.statement_status,
