@@ -45,8 +45,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.sms_webhook
-	$(BIN)/python -m bench.accrual --subscribers 100000
+	$(BIN)/python -m bench.sms_webhook --db both
+	$(BIN)/python -m bench.redeem --both
+	$(BIN)/python -m bench.accrual --rss-compare
+	$(BIN)/python -m bench.accrual --rss-compare --pg
+	$(BIN)/python -m bench.settle --both
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,28 +1,34 @@
 """Requests/s of the full signed ``POST /sms/twilio`` JF path vs a bare aiohttp form endpoint.
 
-Three kinds of process, all on 127.0.0.1:
+Issue 15 §1: a benchmark that cannot flatter. Three kinds of process, all on 127.0.0.1:
 
 * **full server** - the real app, ``pointshall.app.build_app(await bootstrap(settings))``
-  in one process with one event loop (like ``pointshall serve``), on a fresh
-  SQLite file (or, with ``--pg``, a throwaway PostgreSQL database) seeded with
-  ``--subscribers`` subscribers through ``import_feed`` (a ``bench.feedgen`` feed);
-  the per-sender rate limit is lifted (``POINTSHALL_RATE_LIMIT_PER_MINUTE``);
+  in one process with one event loop (like ``pointshall serve``), on a fresh SQLite
+  file and/or a throwaway PostgreSQL database (``--db sqlite|pg|both``), each seeded
+  with the same ``--subscribers`` subscribers through ``import_feed`` (a
+  ``bench.feedgen`` feed); the per-sender rate limit is lifted;
 * **bare server** - a minimal aiohttp app whose handler does ``await request.post()``
   and returns a small ``text/xml`` body;
-* **load generator** - an aiohttp ``ClientSession`` keeping ``--concurrency``
-  requests in flight for ``--warmup`` + ``--duration`` seconds; only responses
-  completed inside the measured window count. Every request is pre-built before
-  timing: ``Body=JF``, ``From`` cycling through the seeded subscribers that have
-  points, a unique ``MessageSid``, ``To=+10000000000`` and a valid
-  ``X-Twilio-Signature`` (twilio SDK ``RequestValidator.compute_signature``).
-  Both servers get the same requests.
+* **load generator** - ``wrk`` (Debian's package; installed by ``deploy/system-packages``
+  when missing, as root) with ``bench/wrk_signed.lua``: ``--connections`` keep-alive
+  connections on ``--threads`` threads replaying a file of requests signed before the
+  run (``Body=JF``, ``From`` cycling through the seeded subscribers with points, a unique
+  ``MessageSid``, ``To``, and a valid ``X-Twilio-Signature`` from the twilio SDK). Both
+  servers get the same file; each MessageSid is sent once per server (a pool that runs
+  out is reported and voids the run). Every response is checked (200 with ``<Message>``).
+
+The generator must not be what limits the figure: wrk's CPU time (from the kernel's
+accounting of the child, lua set-up included) per thread over the run is printed, and
+when it reaches ``SATURATED`` (0.85) for either server, or a run had errors, bad replies
+or an exhausted pool, **no ratio is printed** for that round.
 
 Before the load, sample replies are checked (200, a ``<Message>`` holding the
-subscriber's balance; a bad signature gets 403); after it, the ``inbound`` table
-must hold one answered row per request sent. Prints req/s, latency and CPU for
-each and the ratio full/bare (target ≥ 0.3).
+subscriber's balance; a bad signature gets 403); after it, each full server's ``inbound``
+table must hold one row per request it answered. Prints req/s, latency and CPU, and the
+ratio full/bare (targets: ≥ 0.30 on SQLite, ≥ 0.20 on PostgreSQL).
 
-``python -m bench.sms_webhook [--concurrency 32] [--duration 5] [--warmup 1] [--rounds 1] [--pg]``
+``python -m bench.sms_webhook [--db sqlite|pg|both] [--connections 32] [--threads 1]
+[--duration 5] [--warmup 1] [--rounds 1]``
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import os
 import re
 import resource
 import select
+import shutil
 import signal
 import socket
 import statistics
@@ -56,8 +63,15 @@ HOST = "127.0.0.1"
 PATH = "/sms/twilio"
 TO = "+10000000000"
 BARE_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
-RESULT_PREFIX = "BENCH-RESULT "
 READY = "BENCH-READY"
+WRK_PREFIX = "WRK-RESULT "
+LUA = Path(__file__).resolve().parent / "wrk_signed.lua"
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_URL = "https://hall.bench.test"
+"""Every full server signs and checks against this one public URL, so one file of
+signed requests serves them all."""
+SATURATED = 0.85
+"""wrk CPU per thread at which the generator, not the server, may be the limit."""
 
 
 # ---------------------------------------------------------------------------- servers
@@ -216,124 +230,108 @@ def _cpu_of(pid: int) -> float | None:
         return None
 
 
-def _self_cpu() -> float:
-    ru = resource.getrusage(resource.RUSAGE_SELF)
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
 
 
-async def _load(
-    url: str,
-    requests: list[tuple[bytes, dict[str, str]]],
-    *,
-    concurrency: int,
-    warmup: float,
-    duration: float,
-    expect: bytes,
-    server_pid: int,
-) -> dict[str, Any]:
-    import aiohttp
-
-    latencies: list[float] = []
-    state: dict[str, Any] = {"next": 0, "sent": 0, "bad": 0, "errors": 0}
-    state.update(exhausted_at=None, last_done=0.0)
-    samples: list[str] = []
-    cpu: dict[str, float | None] = {}
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        start = time.perf_counter()
-        t_measure, t_end = start + warmup, start + warmup + duration
-
-        async def worker() -> None:
-            while True:
-                now = time.perf_counter()
-                if now >= t_end:
-                    return
-                i = state["next"]
-                if i >= len(requests):
-                    state["exhausted_at"] = state["exhausted_at"] or now
-                    return
-                state["next"] = i + 1
-                body, headers = requests[i]
-                state["sent"] += 1
-                t0 = time.perf_counter()
-                try:
-                    async with session.post(url, data=body, headers=headers) as resp:
-                        content = await resp.read()
-                        status = resp.status
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    state["errors"] += 1
-                    if len(samples) < 3:
-                        samples.append(repr(exc))
-                    continue
-                t1 = time.perf_counter()
-                if status != 200 or expect not in content:
-                    state["bad"] += 1
-                    if len(samples) < 3:
-                        samples.append(f"{status}: {content[:200]!r}")
-                if t_measure <= t1 < t_end:
-                    latencies.append(t1 - t0)
-                    state["last_done"] = t1
-
-        async def sample_cpu() -> None:
-            await asyncio.sleep(max(0.0, t_measure - time.perf_counter()))
-            cpu["server0"], cpu["self0"] = _cpu_of(server_pid), _self_cpu()
-            await asyncio.sleep(max(0.0, t_end - time.perf_counter()))
-            cpu["server1"], cpu["self1"] = _cpu_of(server_pid), _self_cpu()
-
-        sampler = asyncio.create_task(sample_cpu())
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        # A pool that ran dry ends the window at the last response counted in it.
-        window_end = state["last_done"] if state["exhausted_at"] else t_end
-        window = max(1e-9, window_end - t_measure)
-        await sampler
-    server_cpu = None
-    if cpu.get("server0") is not None and cpu.get("server1") is not None:
-        server_cpu = (cpu["server1"] - cpu["server0"]) / duration  # type: ignore[operator]
-    client_cpu = None
-    if "self1" in cpu:
-        client_cpu = (cpu["self1"] - cpu["self0"]) / duration  # type: ignore[operator]
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
-
-    return {
-        "completed": len(latencies),
-        "window": window,
-        "rps": len(latencies) / window,
-        "sent": state["sent"],
-        "bad": state["bad"],
-        "errors": state["errors"],
-        "exhausted": state["exhausted_at"] is not None,
-        "samples": samples,
-        "p50_ms": pct(0.50) if latencies else None,
-        "p99_ms": pct(0.99) if latencies else None,
-        "mean_ms": statistics.fmean(latencies) * 1000 if latencies else None,
-        "server_cpu": server_cpu,
-        "client_cpu": client_cpu,
-    }
+def _write_pool(path: Path, requests: list[tuple[bytes, dict[str, str]]]) -> None:
+    with path.open("w") as out:
+        for body, headers in requests:
+            out.write(f"{headers['X-Twilio-Signature']}\t{body.decode()}\n")
 
 
-def load_main(args: argparse.Namespace) -> int:
-    senders = Path(args.senders).read_text().split()
-    started = time.perf_counter()
-    requests = _signed_requests(senders, args.pool, args.token, args.public_url)
-    prepared_s = time.perf_counter() - started
-    result = asyncio.run(
-        _load(
-            args.url,
-            requests,
-            concurrency=args.concurrency,
-            warmup=args.warmup,
-            duration=args.duration,
-            expect=args.expect.encode(),
-            server_pid=args.server_pid,
+def ensure_wrk() -> str:
+    """The path of ``wrk``; installed from Debian by ``deploy/system-packages`` if missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    script = ROOT / "deploy" / "system-packages"
+    print("wrk is missing: running deploy/system-packages to install it", flush=True)
+    subprocess.run(["bash", str(script)], check=False, timeout=900)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit(
+            "wrk is not installed and could not be installed (needs root and Debian's "
+            "package 'wrk'); this benchmark refuses to measure with a weaker generator"
         )
+    return found
+
+
+def _run_wrk(
+    wrk: str, server: Server, pool_file: Path, args: argparse.Namespace, duration: float
+) -> dict[str, Any]:
+    url = f"http://{HOST}:{server.port}{PATH}"
+    cmd = [
+        wrk,
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{duration:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(pool_file),
+        str(args.threads),
+    ]
+    server0, children0 = _cpu_of(server.proc.pid), _children_cpu()
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
+    wall = time.perf_counter() - started
+    server1, children1 = _cpu_of(server.proc.pid), _children_cpu()
+    result: dict[str, Any] | None = None
+    for line in proc.stdout.splitlines():
+        if line.startswith(WRK_PREFIX):
+            result = dict(json.loads(line[len(WRK_PREFIX) :]))
+    if proc.returncode != 0 or result is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    seconds = result["duration_us"] / 1e6
+    result["seconds"] = seconds
+    result["rps"] = result["requests"] / seconds if seconds else 0.0
+    result["errors"] = sum(
+        result[k]
+        for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
     )
-    result["prepare_s"] = prepared_s
-    print(RESULT_PREFIX + json.dumps(result), flush=True)
-    return 0
+    result["exhausted"] = result["sent"] > result["pool"]
+    result["gen_cpu"] = (children1 - children0) / max(wall, 1e-9) / args.threads
+    result["server_cpu"] = (
+        (server1 - server0) / wall if server0 is not None and server1 is not None else None
+    )
+    return result
+
+
+def _fmt(r: dict[str, Any]) -> str:
+    def pct(v: float | None) -> str:
+        return f"{v * 100:.0f}%" if v is not None else "n/a"
+
+    line = (
+        f"{r['rps']:>9,.0f} req/s  ({r['requests']:,} in {r['seconds']:.1f} s)  "
+        f"p50 {r['p50_us'] / 1000:.1f} ms  p99 {r['p99_us'] / 1000:.1f} ms  "
+        f"server CPU {pct(r['server_cpu'])}  wrk CPU/thread {pct(r['gen_cpu'])}"
+    )
+    if r["gen_cpu"] >= SATURATED:
+        line += "  [GENERATOR SATURATED]"
+    if r["bad"] or r["errors"]:
+        line += f"  BAD {r['bad']} ERRORS {r['errors']}"
+    if r["exhausted"]:
+        line += f"  (pool of {r['pool']:,} exhausted: raise --pool)"
+    return line
+
+
+def _why_no_ratio(bare: dict[str, Any], full: dict[str, Any]) -> str | None:
+    """Why this round's ratio would flatter or mislead, or None when it is fair."""
+    for name, r in (("bare", bare), ("full", full)):
+        if r["gen_cpu"] >= SATURATED:
+            return f"the load generator was saturated on the {name} run"
+        if r["bad"] or r["errors"]:
+            return f"the {name} run had errors or replies without <Message>"
+        if r["exhausted"]:
+            return f"the {name} run exhausted its request pool (a MessageSid sent twice)"
+        if not r["rps"]:
+            return f"the {name} run completed nothing"
+    return None
 
 
 # ------------------------------------------------------------------------------ parent
@@ -505,175 +503,156 @@ async def _verify(
     return problems
 
 
-def _run_load(
-    server: Server, args: argparse.Namespace, senders_file: Path, token: str, public_url: str
-) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "bench.sms_webhook",
-        "--role",
-        "load",
-        "--url",
-        f"http://{HOST}:{server.port}{PATH}",
-        "--public-url",
-        public_url,
-        "--token",
-        token,
-        "--senders",
-        str(senders_file),
-        "--pool",
-        str(args.pool),
-        "--concurrency",
-        str(args.concurrency),
-        "--warmup",
-        str(args.warmup),
-        "--duration",
-        str(args.duration),
-        "--expect",
-        "<Message>",
-        "--server-pid",
-        str(server.proc.pid),
-    ]
-    limit = args.warmup + args.duration + 120
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, env=_clean_env())
-    for line in proc.stdout.splitlines():
-        if line.startswith(RESULT_PREFIX):
-            return dict(json.loads(line[len(RESULT_PREFIX) :]))
-    raise RuntimeError(f"load generator failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+def _database(args: argparse.Namespace, backend: str, workdir: Path) -> tuple[str, str | None]:
+    """(SQLAlchemy URL, scratch PostgreSQL database name or None) of a fresh database."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{workdir / 'hall.db'}", None
+    from sqlalchemy.engine import make_url
 
-
-def _fmt(r: dict[str, Any]) -> str:
-    def pct(v: float | None) -> str:
-        return f"{v * 100:.0f}%" if v is not None else "n/a"
-
-    line = (
-        f"{r['rps']:>9,.0f} req/s  ({r['completed']:,} in {r['window']:.1f} s)  "
-        f"p50 {r['p50_ms'] or 0:.1f} ms  p99 {r['p99_ms'] or 0:.1f} ms  "
-        f"server CPU {pct(r['server_cpu'])}  load-gen CPU {pct(r['client_cpu'])}"
+    name = f"pointshall_bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(pg_admin(args.pg_dsn, f'CREATE DATABASE "{name}"'))
+    url = (
+        make_url(args.pg_dsn)
+        .set(drivername="postgresql+asyncpg", database=name)
+        .render_as_string(hide_password=False)
     )
-    if (r["client_cpu"] or 0) >= 0.9:
-        line += "  [load generator saturated: a lower bound]"
-    if r["bad"] or r["errors"]:
-        line += f"  BAD {r['bad']} ERR {r['errors']} e.g. {r['samples'][:2]}"
-    if r["exhausted"]:
-        line += "  (request pool exhausted: window cut short, raise --pool)"
-    return line
+    return url, name
+
+
+LABEL = {"sqlite": "SQLite", "pg": "PostgreSQL"}
+TARGET = {"sqlite": 0.30, "pg": 0.20}
 
 
 def parent_main(args: argparse.Namespace) -> int:
     from bench.feedgen import write_feed
 
+    wrk = ensure_wrk()
     token = "bench-" + uuid.uuid4().hex
     print(run_context())
+    print(subprocess.run([wrk, "--version"], capture_output=True, text=True).stdout.split("\n")[0])
     period = _previous_period()
+    backends = ["sqlite", "pg"] if args.db == "both" else [args.db]
     servers: list[Server] = []
-    pg_name = None
+    pg_names: list[str] = []
     with tempfile.TemporaryDirectory(prefix="pointshall-smsbench-", dir=args.tmpdir) as tmp:
         workdir = Path(tmp)
         try:
-            if args.pg:
-                from sqlalchemy.engine import make_url
-
-                pg_name = f"pointshall_bench_{uuid.uuid4().hex[:12]}"
-                asyncio.run(pg_admin(args.pg_dsn, f'CREATE DATABASE "{pg_name}"'))
-                url = (
-                    make_url(args.pg_dsn)
-                    .set(drivername="postgresql+asyncpg", database=pg_name)
-                    .render_as_string(hide_password=False)
-                )
-            else:
-                url = f"sqlite+aiosqlite:///{workdir / 'hall.db'}"
             feed = workdir / "seed.csv"
             write_feed(feed, args.subscribers, period, seed=args.seed)
-            accounts, seed_s = asyncio.run(_seed(url, feed, period))
-            if not accounts:
-                raise RuntimeError("seeding left no subscriber with points")
-            senders_file = workdir / "senders.txt"
-            senders_file.write_text("\n".join(m for m, _ in accounts) + "\n")
-            print(
-                f"seeded {len(accounts):,} mobile subscribers with points "
-                f"({args.subscribers:,} feed rows, period {period}) "
-                f"on {'PostgreSQL' if args.pg else 'SQLite'} in {seed_s:.1f} s"
-            )
-
+            full: dict[str, Server] = {}
+            urls: dict[str, str] = {}
+            senders: list[str] = []
+            for backend in backends:
+                sub = workdir / backend
+                sub.mkdir()
+                url, pg_name = _database(args, backend, sub)
+                if pg_name:
+                    pg_names.append(pg_name)
+                accounts, seed_s = asyncio.run(_seed(url, feed, period))
+                if not accounts:
+                    raise RuntimeError("seeding left no subscriber with points")
+                senders = [m for m, _ in accounts]
+                print(
+                    f"seeded {len(accounts):,} mobile subscribers with points "
+                    f"({args.subscribers:,} feed rows, period {period}) "
+                    f"on {LABEL[backend]} in {seed_s:.1f} s"
+                )
+                env = _clean_env()
+                port = _free_port()
+                env.update(
+                    POINTSHALL_DATABASE_URL=url,
+                    POINTSHALL_TWILIO_AUTH_TOKEN=token,
+                    POINTSHALL_PUBLIC_URL=PUBLIC_URL,
+                    POINTSHALL_RATE_LIMIT_PER_MINUTE="1000000",
+                    POINTSHALL_HOST=HOST,
+                )
+                extra: tuple[str, ...] = ()
+                if args.profile:
+                    (sub / "profile").mkdir()
+                    extra = ("--profile-dir", str(sub / "profile"))
+                server = _start_server("serve-full", env, sub, port, extra)
+                servers.append(server)
+                problems = asyncio.run(_verify(server.port, PUBLIC_URL, token, accounts[:3]))
+                if problems:
+                    print("verification FAILED:\n  " + "\n  ".join(problems))
+                    print(f"full server log (last lines):\n{server.tail()}")
+                    return 1
+                full[backend], urls[backend] = server, url
             bare = _start_server("serve-bare", _clean_env(), workdir, _free_port())
             servers.append(bare)
-            env = _clean_env()
-            full_port = _free_port()
-            public_url = f"http://{HOST}:{full_port}"
-            env.update(
-                POINTSHALL_DATABASE_URL=url,
-                POINTSHALL_TWILIO_AUTH_TOKEN=token,
-                POINTSHALL_PUBLIC_URL=public_url,
-                POINTSHALL_RATE_LIMIT_PER_MINUTE="1000000",
-                POINTSHALL_HOST=HOST,
-            )
-            profile_dir = workdir / "profile"
-            extra: tuple[str, ...] = ()
-            if args.profile:
-                profile_dir.mkdir()
-                extra = ("--profile-dir", str(profile_dir))
-            full = _start_server("serve-full", env, workdir, full_port, extra)
-            servers.append(full)
-            problems = asyncio.run(_verify(full.port, public_url, token, accounts[:3]))
-            if problems:
-                print("verification FAILED:\n  " + "\n  ".join(problems))
-                print(f"full server log (last lines):\n{full.tail()}")
-                return 1
 
+            started = time.perf_counter()
+            warm_file, pool_file = workdir / "warm.txt", workdir / "pool.txt"
+            _write_pool(warm_file, _signed_requests(senders, args.pool // 5, token, PUBLIC_URL))
             print(
-                f"load: {args.concurrency} in flight, {args.warmup:g} s warm-up + "
-                f"{args.duration:g} s measured, {args.rounds} round(s)"
+                f"load: wrk {args.threads} thread(s), {args.connections} connections, "
+                f"{args.warmup:g} s warm-up + {args.duration:g} s measured, {args.rounds} "
+                f"round(s); requests signed in {time.perf_counter() - started:.1f} s"
             )
-            bare_rps, full_rps, ratios = [], [], []
-            full_sent = 0
+            answered = dict.fromkeys(backends, 0)
+            sent = dict.fromkeys(backends, 0)
+            _run_wrk(wrk, bare, warm_file, args, args.warmup)
+            for backend in backends:
+                warm = _run_wrk(wrk, full[backend], warm_file, args, args.warmup)
+                answered[backend] += warm["requests"]
+                sent[backend] += warm["sent"]
+            ratios: dict[str, list[float]] = {b: [] for b in backends}
+            rates: dict[str, list[float]] = {"bare": [], **{b: [] for b in backends}}
             for rnd in range(1, args.rounds + 1):
-                rb = _run_load(bare, args, senders_file, token, public_url)
-                print(f"  round {rnd} bare: {_fmt(rb)}", flush=True)
-                rf = _run_load(full, args, senders_file, token, public_url)
-                print(f"  round {rnd} full: {_fmt(rf)}", flush=True)
-                if rb["rps"]:
-                    print(f"  round {rnd} ratio full/bare = {rf['rps'] / rb['rps']:.2f}")
-                    ratios.append(rf["rps"] / rb["rps"])
-                bare_rps.append(rb["rps"])
-                full_rps.append(rf["rps"])
-                full_sent += rf["sent"]
-                if rf["bad"] or rf["errors"]:
-                    print("  full path returned errors or replies without <Message>")
+                _write_pool(pool_file, _signed_requests(senders, args.pool, token, PUBLIC_URL))
+                rb = _run_wrk(wrk, bare, pool_file, args, args.duration)
+                print(f"  round {rnd} bare:              {_fmt(rb)}", flush=True)
+                rates["bare"].append(rb["rps"])
+                for backend in backends:
+                    rf = _run_wrk(wrk, full[backend], pool_file, args, args.duration)
+                    answered[backend] += rf["requests"]
+                    sent[backend] += rf["sent"]
+                    print(f"  round {rnd} full {LABEL[backend]:<11}: {_fmt(rf)}", flush=True)
+                    rates[backend].append(rf["rps"])
+                    why = _why_no_ratio(rb, rf)
+                    if why:
+                        print(f"  round {rnd} {LABEL[backend]}: NO RATIO, {why}")
+                    else:
+                        ratios[backend].append(rf["rps"] / rb["rps"])
+                        print(
+                            f"  round {rnd} {LABEL[backend]}: ratio full/bare = "
+                            f"{rf['rps'] / rb['rps']:.3f}"
+                        )
             for server in servers:
                 server.stop()
-            if args.profile:
-                _print_profiles(profile_dir)
-                print("\n(profiled run: the full-path figures below are slowed by cProfile)")
-            counts = asyncio.run(_inbound_counts(url))
-            expected = full_sent + len(accounts[:3])  # + the signed verification requests
-            stored = sum(counts.values())
-            print(
-                f"inbound rows by status: {counts}; signed requests sent: {expected:,}"
-                + ("" if stored == expected else "  MISMATCH")
-            )
-            b, f = statistics.median(bare_rps), statistics.median(full_rps)
-            ratio = statistics.median(ratios) if ratios else float("nan")
-            print(
-                f"\nbare aiohttp form endpoint: {b:,.0f} req/s\n"
-                f"full signed /sms/twilio JF ({'PostgreSQL' if args.pg else 'SQLite'}): "
-                f"{f:,.0f} req/s\n"
-                f"ratio full/bare = {ratio:.2f}  (target ≥ 0.3)"
-                + (
-                    "  [medians over rounds; ratio = median of per-round ratios]"
-                    if args.rounds > 1
-                    else ""
+            for backend in backends:
+                if args.profile:
+                    print(f"\n==== profile of the full server on {LABEL[backend]} ====")
+                    _print_profiles(workdir / backend / "profile")
+                counts = asyncio.run(_inbound_counts(urls[backend]))
+                stored = sum(counts.values()) - 3  # the verification requests
+                ok = answered[backend] <= stored <= sent[backend]
+                print(
+                    f"{LABEL[backend]} inbound rows by status: {counts}; answered "
+                    f"{answered[backend]:,}, sent {sent[backend]:,} (warm-up included)"
+                    + ("" if ok else "  MISMATCH: not one row per request answered")
                 )
-            )
+            print(f"\nbare aiohttp form endpoint: {statistics.median(rates['bare']):,.0f} req/s")
+            for backend in backends:
+                line = (
+                    f"full signed /sms/twilio JF ({LABEL[backend]}): "
+                    f"{statistics.median(rates[backend]):,.0f} req/s; "
+                )
+                if ratios[backend]:
+                    line += (
+                        f"ratio full/bare = {statistics.median(ratios[backend]):.3f} "
+                        f"(target ≥ {TARGET[backend]:.2f}; median of {len(ratios[backend])} "
+                        "fair round(s))"
+                    )
+                else:
+                    line += "NO RATIO: no round was fair (see above)"
+                print(line + ("  [profiled: slowed by cProfile]" if args.profile else ""))
             return 0
         finally:
             for server in servers:
                 server.stop()
-            if pg_name:
-                asyncio.run(
-                    pg_admin(args.pg_dsn, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-                )
+            for name in pg_names:
+                asyncio.run(pg_admin(args.pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -682,12 +661,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--subscribers", type=int, default=1000, help="feed rows to seed")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--concurrency", "-c", type=int, default=32, help="requests in flight")
+    parser.add_argument("--connections", "-c", type=int, default=32, help="wrk connections")
+    parser.add_argument("--threads", "-t", type=int, default=1, help="wrk threads")
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
-    parser.add_argument("--rounds", type=int, default=1, help="bare/full pairs; medians reported")
-    parser.add_argument("--pool", type=int, default=100_000, help="pre-signed requests per run")
-    parser.add_argument("--pg", action="store_true", help="run the full app on PostgreSQL")
+    parser.add_argument("--rounds", type=int, default=1, help="bare/full sets; medians reported")
+    parser.add_argument("--pool", type=int, default=150_000, help="pre-signed requests per run")
+    parser.add_argument("--db", choices=("sqlite", "pg", "both"), default="sqlite")
     parser.add_argument("--pg-dsn", default=DEFAULT_PG_DSN, help="server to make a scratch DB on")
     parser.add_argument("--tmpdir", default=None, help="where the SQLite file and logs go")
     parser.add_argument(
@@ -698,20 +678,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--public-url", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
-    parser.add_argument("--senders", help=argparse.SUPPRESS)
-    parser.add_argument("--expect", default="<Message>", help=argparse.SUPPRESS)
-    parser.add_argument("--server-pid", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--profile-dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.role == "serve-bare":
         serve_bare(args.port)
     elif args.role == "serve-full":
         serve_full(args.port, args.profile_dir)
-    elif args.role == "load":
-        return load_main(args)
     else:
         return parent_main(args)
     return 0

@@ -3,9 +3,10 @@
 Rows with channel ``telegram`` carry a chat id as recipient. A row whose
 ``attachment`` is ``qr:<token>`` is a voucher: its QR code is drawn now
 (``core.vouchers.qr``) and sent as a photo with the text as caption; anything else is a
-text message. The drain paces the whole channel (about 30 messages a second);
-this transport adds Telegram's other limit, one message a second per chat, by
-waiting for the chat's next slot before sending.
+text message. The drain paces the whole channel (about 30 messages a second, shared by
+every replica on PostgreSQL); this transport adds Telegram's other limit, one message a
+second per chat: the drain enters ``turn`` (the chat's lock, then its next second)
+before it waits for the channel's send slot, and sends inside it.
 
 How Bot API answers map onto the drain's rules (never a second copy on a guess):
 
@@ -20,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import re
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from telegram import Bot
@@ -65,23 +68,35 @@ class TelegramTransport:
         self._timer = timer
         self._per_chat = per_chat_seconds
         self._next_slot: dict[int, float] = {}
+        self._started: dict[int, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
-    async def _wait_for_slot(self, chat_id: int) -> None:
-        now = self._timer.monotonic()
-        slot = max(now, self._next_slot.get(chat_id, now))
-        self._next_slot[chat_id] = slot + self._per_chat
-        if slot > now:
-            await self._timer.sleep(slot - now)
+    @asynccontextmanager
+    async def turn(self, message: OutboundMessage) -> AsyncIterator[None]:
+        """Hold the chat's turn: its messages go out in order, their sends a second apart."""
+        if not _CHAT_ID.fullmatch(message.recipient):
+            yield  # ``send`` refuses it
+            return
+        chat_id = int(message.recipient)
+        async with self._locks.setdefault(chat_id, asyncio.Lock()):
+            now = self._timer.monotonic()
+            slot = self._next_slot.get(chat_id, now)
+            if slot > now:
+                await self._timer.sleep(slot - now)
+            try:
+                yield
+            finally:  # a second from when the send started (it waited for the rate too)
+                started = self._started.pop(chat_id, None)
+                if started is not None:
+                    self._next_slot[chat_id] = started + self._per_chat
 
     async def send(self, message: OutboundMessage) -> Accepted:
+        """Send now; the drain calls it inside ``turn`` for the chat's one message a second."""
         if not _CHAT_ID.fullmatch(message.recipient):  # e.g. a phone number queued here by mistake
             raise RejectedSendError(f"not a chat id: {message.recipient!r}")
         chat_id = int(message.recipient)
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:  # one chat's messages go out in order, a second apart
-            await self._wait_for_slot(chat_id)
-            return await self._send(chat_id, message)
+        self._started[chat_id] = self._timer.monotonic()
+        return await self._send(chat_id, message)
 
     async def _send(self, chat_id: int, message: OutboundMessage) -> Accepted:
         attachment = message.attachment or ""
@@ -111,3 +126,4 @@ class TelegramTransport:
 
     async def close(self) -> None:
         self._locks.clear()
+        self._started.clear()

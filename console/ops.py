@@ -11,10 +11,10 @@ login starts a fresh session.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
@@ -23,8 +23,26 @@ from aiohttp_session import Session, get_session, new_session
 from sqlalchemy import Connection
 
 from console import session as sessions
-from console.pages import html_page, posted
-from console.texts import Words
+from console.backoffice import words as office_words
+from console.backoffice.access import CAN, may, menu
+from console.backoffice.desk import (
+    PAGE_SIZE,
+    Operator,
+    OpsHandler,
+    Words,
+    link,
+    local_input,
+    offset_of,
+    page_number,
+    readable_form,
+    sliced,
+    take_flash,
+    windowed,
+    yuan,
+)
+from console.backoffice.pages import office_routes
+from console.pages import html_page
+from console.texts import Words as ConsoleWords
 from core.backoffice import operator_staff
 from core.backoffice.operator_staff import OperatorStaff
 from core.catalogue import submissions
@@ -34,6 +52,7 @@ from core.merchants.errors import ApplicationNotPending, UnknownApplication
 from core.platform import audit, inputs
 from core.platform.codes import Keyring
 from core.platform.db import Database
+from core.points.accrual import AccrualRules
 
 
 class Shell(Protocol):
@@ -51,10 +70,22 @@ class Shell(Protocol):
 
 
 OPS = "/ops"
-REVIEWERS = frozenset({"business_admin", "admin"})
-FINAL = frozenset({"admin"})
+REVIEWERS = CAN["goods.review"]
+FINAL = CAN["applications.final"]
 KEY = "ops_staff"
 MAX_ID = 10**12 - 1
+
+
+@dataclass(frozen=True)
+class OfficeSettings:
+    """What the back office needs beyond the console: the operator's time zone (pages show
+    and read local times), the phone region (numbers typed without +) and the accrual rules
+    (when an approved adjustment's points expire)."""
+
+    timezone: ZoneInfo
+    region: str
+    rules: AccrualRules
+
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {
@@ -136,40 +167,40 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-class OpsWords(Words):
-    """The console's words with the operator pages' own on top."""
+class OpsWords(ConsoleWords):
+    """The console's words with the operator pages' and the back office's own on top."""
 
-    def __call__(self, key: str, **args: object) -> str:
-        text = TEXTS[self.lang].get(key)
+    def __call__(self, key: str, /, **args: object) -> str:
+        text = TEXTS[self.lang].get(key) or office_words.TEXTS[self.lang].get(key)
         if text is None:
             return super().__call__(key, **args)
         return text.format(**args) if args else text
 
 
-@dataclass(frozen=True)
-class Operator:
-    member: OperatorStaff
-
-    @property
-    def reviewer(self) -> bool:
-        return self.member.role in REVIEWERS
-
-    @property
-    def final(self) -> bool:
-        return self.member.role in FINAL
-
-
-OpsHandler = Callable[[web.Request, Session, Operator], Awaitable[web.StreamResponse]]
-
-
 class Ops:
     """The operator pages, sharing the console's templates, cookie and CSRF tokens."""
 
-    def __init__(self, console: Shell, prefix: str) -> None:
+    def __init__(self, console: Shell, prefix: str, settings: OfficeSettings) -> None:
         self.console = console
         self.db = console.db
+        self.keyring = console.keyring
         self.base = prefix
         self.prefix = f"{prefix}{OPS}"
+        self.timezone = settings.timezone
+        self.region = settings.region
+        self.rules = settings.rules
+
+    def now(self) -> int:
+        return self.console.now()
+
+    def time(self, at: int | None) -> str:
+        return self.console.time(at)
+
+    def words(self, request: web.Request, session: Session) -> Words:
+        return OpsWords(self.console.lang(request, session))
+
+    def lang(self, request: web.Request, session: Session) -> str:
+        return self.console.lang(request, session)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -184,6 +215,10 @@ class Ops:
         **context: Any,
     ) -> web.Response:
         lang = self.console.lang(request, session)
+        message, error, args = (context.pop(k, None) for k in ("message", "error", "args"))
+        flash = take_flash(session) if message is None and error is None else None
+        if flash is not None:
+            message, args = flash
         body = self.console.templates.get_template(name).render(
             t=OpsWords(lang),
             lang=lang,
@@ -192,11 +227,17 @@ class Ops:
             csrf=sessions.csrf_token(session),
             staff=None,
             op=op,
+            menu=menu(op.member.role) if op else [],
+            may=(lambda capability: may(op.member.role, capability)) if op else (lambda _: False),
             path=request.path,
+            query=request.query,
+            link=link,
+            yuan=yuan,
+            local_input=lambda at: local_input(at, self.timezone),
             fmt_time=self.console.time,
-            message=context.pop("message", None),
-            error=context.pop("error", None),
-            args=context.pop("args", None),
+            message=message,
+            error=error,
+            args=args,
             **context,
         )
         return html_page(body, status)
@@ -228,8 +269,12 @@ class Ops:
                 raise web.HTTPFound(f"{self.prefix}/login?expired=1")
             op = Operator(member)
             if request.method == "POST":
-                fields = await posted(request)
-                if not sessions.csrf_ok(session, fields.get(sessions.CSRF_FIELD)):
+                posted = await readable_form(request)
+                if posted is None:
+                    return self.render(
+                        request, session, "ops_page.html", op=op, status=400, error="bo_unreadable"
+                    )
+                if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
                     return self.render(request, session, "ops_page.html", status=403, error="csrf")
             if member.role not in roles:
                 return self.render(
@@ -250,12 +295,22 @@ class Ops:
             web.post(f"{OPS}/reviews", self.page(self.review)),
             web.get(f"{OPS}/applications", self.page(self.applications)),
             web.post(f"{OPS}/applications", self.page(self.decide)),
+            *office_routes(self, OPS),
         ]
 
     # --------------------------------------------------------------------- login
 
     async def home(self, request: web.Request) -> web.StreamResponse:
-        raise web.HTTPFound(f"{self.prefix}/reviews")
+        """Send an operator to the first page of the menu their role may use."""
+        session = await get_session(request)
+        sid = self.current(session, self.console.now())
+        member = (
+            None if sid is None else await self.db.read(partial(operator_staff.by_id, staff_id=sid))
+        )
+        if member is None or not member.active:
+            raise web.HTTPFound(f"{self.prefix}/login")
+        pages = menu(member.role)
+        raise web.HTTPFound(f"{self.prefix}{pages[0][1]}" if pages else f"{self.prefix}/login")
 
     async def login_form(self, request: web.Request) -> web.StreamResponse:
         session = await get_session(request)
@@ -265,10 +320,14 @@ class Ops:
     async def login(self, request: web.Request) -> web.StreamResponse:
         """Check the pasted token; open a fresh operator session. Every attempt is audited."""
         session = await get_session(request)
-        fields = await posted(request)
-        if not sessions.csrf_ok(session, fields.get(sessions.CSRF_FIELD)):
+        posted = await readable_form(request)
+        if posted is None:
+            return self.render(
+                request, session, "ops_login.html", status=400, error="bo_unreadable"
+            )
+        if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
             return self.render(request, session, "ops_login.html", status=403, error="csrf")
-        token = str(fields.get("token", "")).strip()
+        token = str(posted.get("token", "")).strip()
         now = self.console.now()
         keyring = self.console.keyring
         remote = (request.remote or "")[:64]
@@ -300,12 +359,12 @@ class Ops:
         if isinstance(lang, str):
             fresh["lang"] = lang
         sessions.csrf_token(fresh)
-        raise web.HTTPFound(f"{self.prefix}/reviews")  # a 403 page for finance and support
+        raise web.HTTPFound(f"{self.prefix}/")  # the first page of the member's menu
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         session = await get_session(request)
-        fields = await posted(request)
-        if not sessions.csrf_ok(session, fields.get(sessions.CSRF_FIELD)):
+        posted = await readable_form(request)
+        if posted is None or not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
             return self.render(request, session, "ops_login.html", status=403, error="csrf")
         sessions.end(session)
         return self.render(request, session, "ops_login.html", message="logged_out")
@@ -324,7 +383,8 @@ class Ops:
         args: dict[str, Any] | None = None,
     ) -> web.Response:
         """Goods waiting for review, each with approve and reject (reason) forms."""
-        goods = await self.db.read(submissions.pending_for_review)
+        pending = await self.db.read(submissions.pending_for_review)
+        goods = sliced(pending, page_number(request.query))
         return self.render(
             request,
             session,
@@ -339,7 +399,7 @@ class Ops:
 
     async def review(self, request: web.Request, session: Session, op: Operator) -> web.Response:
         """Approve (list) or reject (with a reason) one pending item."""
-        form = await posted(request)
+        form = await request.post()
         code = str(form.get("code", "")).strip()[:16]
         decision = str(form.get("decision", ""))
         reason = str(form.get("reason", "")).strip()[:200]
@@ -379,7 +439,11 @@ class Ops:
         args: dict[str, Any] | None = None,
     ) -> web.Response:
         """Merchant applications, newest first, with the buttons this role may use."""
-        apps = await self.db.read(partial(admission.listing, limit=200))
+        number = page_number(request.query)
+        found = await self.db.read(
+            partial(admission.listing, offset=offset_of(number), limit=PAGE_SIZE + 1)
+        )
+        apps = windowed(found, number)
         return self.render(
             request,
             session,
@@ -394,7 +458,7 @@ class Ops:
 
     async def decide(self, request: web.Request, session: Session, op: Operator) -> web.Response:
         """First review (start, pass, reject) or final review (approve, reject; admin only)."""
-        form = await posted(request)
+        form = await request.post()
         app_id = inputs.whole_number(form.get("id"), 1, MAX_ID)
         decision = str(form.get("decision", ""))
         reason = str(form.get("reason", "")).strip()[:200]

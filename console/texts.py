@@ -288,6 +288,6 @@ class Words:
         self.lang = lang if lang in LANGS else "zh"
         self._table = TEXTS[self.lang]
 
-    def __call__(self, key: str, **args: object) -> str:
+    def __call__(self, key: str, /, **args: object) -> str:
         text = self._table.get(key, key)
         return text.format(**args) if args else text

@@ -33,7 +33,7 @@ from sqlalchemy import Connection
 
 from console import session as sessions
 from console.chart import monthly_svg
-from console.ops import Ops
+from console.ops import OfficeSettings, Ops
 from console.pages import html_page, posted
 from console.session import Login
 from console.texts import LANGS, Words, pick_lang
@@ -52,6 +52,7 @@ from core.platform.codes import Keyring
 from core.platform.db import Database
 from core.platform.errors import DomainError, Invalid, InvalidPhoneNumber
 from core.platform.phones import to_e164
+from core.points.accrual import AccrualRules
 from core.settlement import reports, statements
 from core.settlement.errors import IllegalStatementMove, ReasonRequired
 from core.settlement.report_files import write_statement
@@ -77,6 +78,9 @@ CODE = re.compile(r"\d{6}")
 ITEM_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 MAX_POINTS = 10_000_000
 MAX_PAGE = 999_999
+MAX_BODY = 1024 * 1024
+"""A form's body: room for a picture of ``core.catalogue.photos.UPLOAD_BYTES`` uploaded in the
+back office; the merchant pages' forms are far smaller."""
 log = logging.getLogger(__name__)
 
 
@@ -869,15 +873,16 @@ def _error_pages(console: Console) -> Any:
 
 
 def build_console(
-    db: Database, clock: Clock, keyring: Keyring, settings: Settings
+    db: Database, clock: Clock, keyring: Keyring, settings: Settings, rules: AccrualRules
 ) -> web.Application:
     """The console as a sub-application, to be mounted at ``/console``."""
     console = Console(db, clock, keyring, settings)
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=MAX_BODY)
     setup_sessions(app, sessions.storage(keyring, secure=settings.secure_cookie, path=PREFIX))
     app.middlewares.append(_error_pages(console))
     app.add_routes(console.routes())
-    app.add_routes(Ops(console, PREFIX).routes())  # operator pages (issue 8)
+    office = OfficeSettings(settings.timezone, settings.region, rules)
+    app.add_routes(Ops(console, PREFIX, office).routes())  # the back office (issues 8, 16)
     return app
 
 

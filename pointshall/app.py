@@ -26,7 +26,15 @@ from console.web import build_console, settings_from
 from core.messaging.drain import Drain
 from core.messaging.ratelimit import SystemTimer
 from pointshall.bootstrap import Services
-from pointshall.transports import build_transport, drain_policy, telegram_bot, telegram_drain_policy
+from pointshall.transports import (
+    build_transport,
+    drain_policy,
+    pacer,
+    sms_rate_name,
+    telegram_bot,
+    telegram_drain_policy,
+    telegram_rate_name,
+)
 from pointshall.weblog import request_log
 from sms.delivery_reports import KannelDlr, TwilioStatus
 from sms.kannel_inbound import KannelInbound
@@ -46,14 +54,18 @@ def _secret(value: object) -> str | None:
 async def _outbox_drain(app: web.Application) -> AsyncIterator[None]:
     """Run the drain for the configured transport while the app runs; finish sends on stop."""
     services = app[SERVICES_KEY]
-    transport = build_transport(services.settings)
+    settings = services.settings
+    transport = build_transport(settings)
+    timer, policy = SystemTimer(), drain_policy(settings)
+    limiter = pacer(services.db, sms_rate_name(settings), policy, timer, settings)
     drain = Drain(
         services.db,
         transport,
         services.clock,
-        SystemTimer(),
-        drain_policy(services.settings),
+        timer,
+        policy,
         keyring=services.keyring,
+        limiter=limiter,
     )
     app[DRAIN_KEY] = drain
     task = asyncio.create_task(drain.run(), name="outbox-drain")
@@ -74,7 +86,9 @@ async def _telegram_drain(app: web.Application) -> AsyncIterator[None]:
     await bot.initialize()
     timer = SystemTimer()
     transport = TelegramTransport(bot, timer)
-    policy = telegram_drain_policy(services.settings)
+    settings = services.settings
+    policy = telegram_drain_policy(settings)
+    limiter = pacer(services.db, telegram_rate_name(settings), policy, timer, settings)
     drain = Drain(
         services.db,
         transport,
@@ -83,6 +97,7 @@ async def _telegram_drain(app: web.Application) -> AsyncIterator[None]:
         policy,
         keyring=services.keyring,
         channel="telegram",
+        limiter=limiter,
     )
     app[TELEGRAM_DRAIN_KEY] = drain
     task = asyncio.create_task(drain.run(), name="telegram-drain")
@@ -125,7 +140,9 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
     )
     app.add_subapp(
         CONSOLE_PREFIX,
-        build_console(services.db, services.clock, services.keyring, console_settings),
+        build_console(
+            services.db, services.clock, services.keyring, console_settings, services.rules
+        ),
     )
     if services.payments is not None and settings.gateway_secret is not None:
         gateway_secret = settings.gateway_secret.get_secret_value()

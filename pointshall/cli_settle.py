@@ -107,7 +107,7 @@ def settle(
         out.print("drafts that took the lines consumed since they were made:")
         _print_statements(run.topped_up)
     for left in run.waiting:
-        out.print(_waiting_line(left, zone), highlight=False)
+        out.print(_waiting_line(left, run.cutoff, zone), highlight=False)
     if run.changed or run.waiting:
         return
     scope = f" of {merchant}" if merchant else ""
@@ -121,17 +121,28 @@ def _at(moment: int, zone: ZoneInfo) -> str:
     return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _waiting_line(left: runs.Waiting, zone: ZoneInfo) -> str:
-    why = (
-        f"statement {left.statement_id} ({left.period}) is {left.statement_status}"
-        if left.statement_id is not None
-        else f"no statement for {left.period}"
+def _waiting_line(left: runs.Waiting, cutoff: int, zone: ZoneInfo) -> str:
+    if left.numbered_after is not None:
+        why = (
+            f"numbered after line {left.numbered_after:,}, the last before the first line "
+            f"consumed at or after {_at(cutoff, zone)}; they go into the next statement"
+        )
+    elif left.statement_id is not None and left.statement_status != runs.OPEN_STATUS:
+        why = (
+            f"statement {left.statement_id} ({left.period}) is {left.statement_status}; "
+            f"they go into the {left.next_period} statement"
+        )
+    else:
+        why = "another run was settling them at the same time; settle again to see where"
+    ids = (
+        f"id {left.first_id}"
+        if left.first_id == left.last_id
+        else f"ids {left.first_id} to {left.last_id}"
     )
     return (
-        f"{left.merchant_code}: {left.lines:,} line(s), {left.points:,} points, "
+        f"{left.merchant_code}: {left.lines:,} line(s) ({ids}), {left.points:,} points, "
         f"{yuan(left.amount_cents)} yuan consumed {_at(left.first_at, zone)} to "
-        f"{_at(left.last_at, zone)} not settled: {why}; they go into the "
-        f"{left.next_period} statement"
+        f"{_at(left.last_at, zone)} not settled: {why}"
     )
 
 

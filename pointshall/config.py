@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     outbox_backoff: float = Field(default=30.0, gt=0)
     outbox_max_in_flight: int = Field(default=16, ge=1)
     outbox_drain: bool = True
+    outbox_lease: int = Field(default=300, ge=1)
+    """Seconds a claimed message may stay ``sending`` before a drain calls its outcome unknown."""
+    outbox_slack: float = Field(default=0.03, ge=0, lt=1)
+    """PostgreSQL: seconds of margin per one-second window of the shared rate (send_rate)."""
     telegram_token: SecretStr | None = None
     telegram_secret: SecretStr | None = None
     telegram_api_url: str | None = None

@@ -6,7 +6,10 @@ from telegram import Bot
 
 from bot.sender import GLOBAL_RATE
 from core.messaging.drain import DrainPolicy
+from core.messaging.ratelimit import Pacer, RateLimiter, WallTimer
+from core.messaging.send_rate import SharedRateLimiter
 from core.messaging.transport import Transport
+from core.platform.db import Database
 from core.platform.errors import ConfigurationError
 from pointshall.config import Settings
 from sms.console_outbound import ConsoleTransport
@@ -26,7 +29,38 @@ def drain_policy(settings: Settings) -> DrainPolicy:
         max_attempts=settings.outbox_max_attempts,
         backoff=settings.outbox_backoff,
         max_in_flight=settings.outbox_max_in_flight,
+        lease=settings.outbox_lease,
     )
+
+
+def pacer(
+    db: Database, name: str, policy: DrainPolicy, timer: WallTimer, settings: Settings
+) -> Pacer:
+    """The rate limiter of one outbound rate (issue 15 §4).
+
+    On PostgreSQL the rate is the deployment's: every replica draws its send slots from
+    the row ``send_rate(name)``, so ``POINTSHALL_OUTBOX_RATE`` is what all replicas send
+    together. On SQLite one process is assumed (as for the job locks): it paces itself.
+    """
+    if db.dialect == "postgresql":
+        return SharedRateLimiter(db, name, policy.rate, timer, slack=settings.outbox_slack)
+    return RateLimiter(policy.rate, policy.burst, timer)
+
+
+def sms_rate_name(settings: Settings) -> str:
+    """The shared rate of the SMS sender: one per provider and sending number or code."""
+    sender = {
+        "twilio": settings.twilio_from,
+        "kannel": settings.kannel_from,
+    }.get(settings.sms_transport)
+    return f"sms:{settings.sms_transport}:{sender or '-'}"[:80]
+
+
+def telegram_rate_name(settings: Settings) -> str:
+    """The shared rate of the Telegram bot: its numeric id (the token's public half)."""
+    assert settings.telegram_token is not None
+    bot_id = settings.telegram_token.get_secret_value().partition(":")[0]
+    return f"telegram:{bot_id}"[:80]
 
 
 def build_transport(settings: Settings) -> Transport:
@@ -70,6 +104,7 @@ def telegram_drain_policy(settings: Settings) -> DrainPolicy:
         max_attempts=settings.outbox_max_attempts,
         backoff=settings.outbox_backoff,
         max_in_flight=settings.outbox_max_in_flight,
+        lease=settings.outbox_lease,
     )
 
 

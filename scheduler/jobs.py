@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -110,10 +111,23 @@ async def monthly_settlement(ctx: JobContext) -> int:
         by="scheduler",
     )
     for left in run.waiting:
+        if left.numbered_after is not None:
+            log.info(
+                "settlement: %s has %d line(s) (ids %d to %d) for the next statement"
+                " (numbered after the watermark %d)",
+                left.merchant_code,
+                left.lines,
+                left.first_id,
+                left.last_id,
+                left.numbered_after,
+            )
+            continue
         log.info(
-            "settlement: %s has %d line(s) for the %s statement (%s is %s)",
+            "settlement: %s has %d line(s) (ids %d to %d) for the %s statement (%s is %s)",
             left.merchant_code,
             left.lines,
+            left.first_id,
+            left.last_id,
             left.next_period,
             left.period,
             left.statement_status,
@@ -148,6 +162,23 @@ class Schedule:
 
     minutes: int | None = None
     daily_hour: int | None = None
+
+    def period_start(self, now: int, tz: ZoneInfo) -> int:
+        """The start of the period ``now`` (UTC epoch seconds) falls in, as epoch seconds.
+
+        Every ``minutes``: periods are aligned on the epoch (a minute job's period starts
+        at second 0 of the minute). Daily: the last ``daily_hour``:00 local time at or
+        before ``now``. A scheduled run happens once per period (``run_scheduled``).
+        """
+        if self.daily_hour is None:
+            assert self.minutes is not None
+            length = self.minutes * 60
+            return now - now % length
+        local = datetime.fromtimestamp(now, tz)
+        start = datetime.combine(local.date(), time(self.daily_hour), tzinfo=tz)
+        if start > local:
+            start = datetime.combine(local.date() - timedelta(days=1), time(self.daily_hour), tz)
+        return epoch(start)
 
     def __str__(self) -> str:
         if self.daily_hour is not None:

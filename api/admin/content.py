@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from sqlalchemy import Connection, select
-
 from api.admin.fields import BadInput, body, code, flag, integer, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, EVERYONE, Call, Download, Route
 from core.catalogue import management as ca
@@ -15,7 +13,6 @@ from core.catalogue import photos
 from core.catalogue.management import Ad, Announcement, Banner
 from core.catalogue.photos import PhotoInfo
 from core.platform.errors import NotFound
-from core.platform.schema import item
 
 WRITE = frozenset({BUSINESS_ADMIN, ADMIN})
 READ = EVERYONE
@@ -122,15 +119,13 @@ async def deactivate_banner(call: Call) -> Banner:
 
 async def banner_picture(call: Call) -> Banner:
     """Upload the banner's picture (PNG or JPEG, base64); the chat shows it."""
-    data = _decode(call)
-
-    def unit(conn: Connection, banner_id: int) -> Banner:
-        ca.get_banner(conn, banner_id)
-        subject = photos.banner_subject(banner_id)
-        photos.upload(conn, subject, data, by=call.staff.name, now=call.now)
-        return ca.get_banner(conn, banner_id)
-
-    return await call.write(unit, banner_id=call.path["id"])
+    return await call.write(
+        ca.banner_picture,
+        banner_id=call.path["id"],
+        data=_decode(call),
+        by=call.staff.name,
+        now=call.now,
+    )
 
 
 async def list_ads(call: Call) -> list[Ad]:
@@ -160,28 +155,20 @@ async def deactivate_ad(call: Call) -> Ad:
 
 async def ad_picture(call: Call) -> Ad:
     """Upload the ad's picture (PNG or JPEG, base64)."""
-    data = _decode(call)
-
-    def unit(conn: Connection, ad_id: int) -> Ad:
-        ca.get_ad(conn, ad_id)
-        photos.upload(conn, photos.ad_subject(ad_id), data, by=call.staff.name, now=call.now)
-        return ca.get_ad(conn, ad_id)
-
-    return await call.write(unit, ad_id=call.path["id"])
+    return await call.write(
+        ca.ad_picture, ad_id=call.path["id"], data=_decode(call), by=call.staff.name, now=call.now
+    )
 
 
 async def item_picture(call: Call) -> PhotoInfo:
     """Upload the item's picture (PNG or JPEG, base64); the chat shows it with the item."""
-    data = _decode(call)
-
-    def unit(conn: Connection, item_code: str) -> PhotoInfo:
-        found = conn.execute(select(item.c.id).where(item.c.code == item_code)).scalar()
-        if found is None:
-            raise NotFound("item", item_code)
-        subject = photos.item_subject(int(found))
-        return photos.upload(conn, subject, data, by=call.staff.name, now=call.now)
-
-    return await call.write(unit, item_code=call.path["code"].upper())
+    return await call.write(
+        ca.item_picture,
+        code=call.path["code"].upper(),
+        data=_decode(call),
+        by=call.staff.name,
+        now=call.now,
+    )
 
 
 async def get_photo(call: Call) -> Download:

@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, delete, literal, select, update
 
-from core.catalogue import editing
+from core.catalogue import editing, photos
 from core.catalogue.editing import ItemSpec, UnknownReference
 from core.catalogue.listing import ActivityLine, ItemLine
 from core.catalogue.listing import activities as all_activities
 from core.catalogue.listing import items as all_items
+from core.catalogue.photos import PhotoInfo
 from core.platform import audit
 from core.platform.errors import AlreadyExists, Invalid, NotFound
 from core.platform.schema import activity, ad, announcement, banner, brand, category, item, photo
@@ -169,10 +170,69 @@ def save_item(conn: Connection, spec: ItemSpec, *, create: bool, by: str, now: i
 
 
 def deactivate_item(conn: Connection, code: str, *, by: str, now: int) -> ItemLine:
+    return set_item_active(conn, code, False, by=by, now=now)
+
+
+def set_item_active(conn: Connection, code: str, active: bool, *, by: str, now: int) -> ItemLine:
+    """List (``active``) or unlist item ``code``; an unlisted item stays for its orders and
+    statistics. Raises ``NotFound``; audited as ``item_activate`` / ``item_deactivate``."""
     get_item(conn, code)
-    conn.execute(update(item).where(item.c.code == code.upper()).values(active=False))
-    _audit(conn, by, "item_deactivate", f"item {code.upper()}", now)
+    conn.execute(update(item).where(item.c.code == code.upper()).values(active=active))
+    action = "item_activate" if active else "item_deactivate"
+    _audit(conn, by, action, f"item {code.upper()}", now)
     return get_item(conn, code)
+
+
+def item_spec(conn: Connection, code: str) -> ItemSpec:
+    """Everything staff may edit of item ``code``, as ``save_item`` takes it (the list view
+    ``ItemLine`` lacks the descriptions and the voucher days). Raises ``NotFound``."""
+    row = conn.execute(
+        select(item.c.description_zh, item.c.description_en, item.c.voucher_days).where(
+            item.c.code == code.upper()
+        )
+    ).first()
+    if row is None:
+        raise NotFound("item", code)
+    line = get_item(conn, code)
+    return ItemSpec(
+        code=line.code,
+        name_zh=line.name_zh,
+        name_en=line.name_en,
+        category=line.category,
+        kind=line.kind,
+        points=line.points,
+        brand=line.brand,
+        merchant=line.merchant,
+        activity=line.activity,
+        cash_cents=line.cash_cents,
+        face_value_cents=line.face_value_cents,
+        stock=line.stock,
+        per_account_limit=line.per_account_limit,
+        voucher_days=int(row[2]),
+        description_zh=row[0],
+        description_en=row[1],
+        active=line.active,
+        pay_methods=line.pay_methods,
+        price_cents=line.price_cents,
+    )
+
+
+def item_picture(conn: Connection, code: str, data: bytes, *, by: str, now: int) -> PhotoInfo:
+    """Store the picture of item ``code`` (PNG or JPEG, at most ``photos.UPLOAD_BYTES``); the
+    chat shows it with the item. Raises ``NotFound`` or ``NotAPicture``; audited."""
+    found = conn.execute(select(item.c.id).where(item.c.code == code.upper())).scalar()
+    if found is None:
+        raise NotFound("item", code)
+    return photos.upload(conn, photos.item_subject(int(found)), data, by=by, now=now)
+
+
+def item_photo_subject(conn: Connection, code: str) -> str | None:
+    """The subject of item ``code``'s picture in ``core.catalogue.photos``, or None."""
+    found = conn.execute(select(item.c.id).where(item.c.code == code.upper())).scalar()
+    if found is None:
+        return None
+    subject = photos.item_subject(int(found))
+    return subject if photos.has(conn, subject) else None
 
 
 # --------------------------------------------------------------------- activities
@@ -192,8 +252,13 @@ def get_activity(conn: Connection, code: str) -> ActivityLine:
 def save_activity(
     conn: Connection, value: ActivityLine, *, create: bool, by: str, now: int
 ) -> ActivityLine:
+    """Create (``create``) or change activity ``value.code``: titles, start, end and limit;
+    a change keeps the activity's texts (``body_zh``/``body_en``, shown in the chat), which
+    this form does not carry. Raises ``AlreadyExists``, ``NotFound`` or ``Invalid``."""
     code = value.code.upper()
-    exists = conn.execute(select(activity.c.id).where(activity.c.code == code)).first()
+    exists = conn.execute(
+        select(activity.c.id, activity.c.body_zh, activity.c.body_en).where(activity.c.code == code)
+    ).first()
     if create and exists is not None:
         raise AlreadyExists("activity", code)
     if not create and exists is None:
@@ -207,6 +272,8 @@ def save_activity(
         value.title_en,
         value.starts_at,
         value.ends_at,
+        body_zh=exists[1] if exists is not None else "",
+        body_en=exists[2] if exists is not None else "",
         per_account_limit=value.per_account_limit,
     )
     _audit(conn, by, "activity_save", f"activity:{code}", now, create=create)
@@ -327,6 +394,14 @@ def save_banner(
     return get_banner(conn, banner_id)
 
 
+def banner_picture(conn: Connection, banner_id: int, data: bytes, *, by: str, now: int) -> Banner:
+    """Store banner ``banner_id``'s picture (PNG or JPEG, at most ``photos.UPLOAD_BYTES``); the
+    chat shows it. Raises ``NotFound`` or ``NotAPicture``; audited."""
+    get_banner(conn, banner_id)
+    photos.upload(conn, photos.banner_subject(banner_id), data, by=by, now=now)
+    return get_banner(conn, banner_id)
+
+
 def set_banner(conn: Connection, banner_id: int, *, by: str, now: int, **values: object) -> Banner:
     """Set the banner's ``active`` flag."""
     get_banner(conn, banner_id)
@@ -375,6 +450,14 @@ def save_ad(
         get_ad(conn, ad_id)
         conn.execute(update(ad).where(ad.c.id == ad_id).values(**fields))
     _audit(conn, by, "ad_save", f"ad:{ad_id}", now)
+    return get_ad(conn, ad_id)
+
+
+def ad_picture(conn: Connection, ad_id: int, data: bytes, *, by: str, now: int) -> Ad:
+    """Store ad ``ad_id``'s picture (PNG or JPEG, at most ``photos.UPLOAD_BYTES``). Raises
+    ``NotFound`` or ``NotAPicture``; audited."""
+    get_ad(conn, ad_id)
+    photos.upload(conn, photos.ad_subject(ad_id), data, by=by, now=now)
     return get_ad(conn, ad_id)
 
 

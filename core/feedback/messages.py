@@ -156,9 +156,13 @@ def mine_page(
     return _views(conn, message.c.subscriber_id == subscriber_id, limit, offset), int(total)
 
 
-def staff_list(conn: Connection, status: str | None, limit: int) -> list[MessageView]:
+def staff_list(
+    conn: Connection, status: str | None, limit: int, offset: int = 0
+) -> list[MessageView]:
+    """For staff: messages newest first, with their replies (only in ``status`` if given),
+    ``limit`` of them from ``offset``."""
     where = message.c.status == status if status else message.c.id > 0
-    return _views(conn, where, limit)
+    return _views(conn, where, limit, offset)
 
 
 def get(conn: Connection, message_id: int) -> MessageView:

@@ -128,9 +128,12 @@ def mine(
     return rows, int(total)
 
 
-def listing(conn: Connection, *, unanswered: bool = False, limit: int = 200) -> list[QuestionView]:
-    """For staff: questions oldest first (only the unanswered ones if asked)."""
+def listing(
+    conn: Connection, *, unanswered: bool = False, limit: int = 200, offset: int = 0
+) -> list[QuestionView]:
+    """For staff: questions oldest first (only the unanswered ones if asked), ``limit`` of
+    them from ``offset``."""
     query = _query()
     if unanswered:
         query = query.where(question.c.answered_at.is_(None))
-    return _views(conn, query.order_by(question.c.id).limit(limit))
+    return _views(conn, query.order_by(question.c.id).offset(offset).limit(limit))

@@ -120,8 +120,12 @@ def for_item(conn: Connection, code: str, limit: int) -> tuple[list[ReviewView],
     return [ReviewView(*r) for r in rows], rated
 
 
-def staff_list(conn: Connection, status: str | None, limit: int) -> list[ReviewView]:
-    query = _query().order_by(goods_review.c.id.desc()).limit(limit)
+def staff_list(
+    conn: Connection, status: str | None, limit: int, offset: int = 0
+) -> list[ReviewView]:
+    """For staff: reviews newest first (only in ``status`` if given), ``limit`` of them from
+    ``offset``."""
+    query = _query().order_by(goods_review.c.id.desc()).offset(offset).limit(limit)
     if status is not None:
         query = query.where(goods_review.c.status == status)
     return [ReviewView(*r) for r in conn.execute(query).all()]

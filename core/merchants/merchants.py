@@ -336,3 +336,42 @@ def upsert(
         update(merchant).where(merchant.c.code == code).values(name_zh=name_zh, name_en=name_en)
     )
     return int(conn.execute(select(merchant.c.id).where(merchant.c.code == code)).scalar_one())
+
+
+def listing(conn: Connection) -> list[MerchantView]:
+    """Every merchant, approved or not, by code (issue 16 §1: the back office's list)."""
+    rows = conn.execute(
+        select(
+            merchant.c.id,
+            merchant.c.code,
+            merchant.c.name_zh,
+            merchant.c.name_en,
+            merchant.c.status,
+        ).order_by(merchant.c.code)
+    ).all()
+    return [MerchantView(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+
+@dataclass(frozen=True)
+class TerminalLine:
+    """A terminal as staff list it; its key is never shown again (it is derived, not kept)."""
+
+    terminal_id: str
+    secret_version: int
+    active: bool
+    created_at: int
+
+
+def terminals_of(conn: Connection, merchant_id: int) -> list[TerminalLine]:
+    """The merchant's POS terminals, active or not, by terminal id."""
+    rows = conn.execute(
+        select(
+            terminal.c.terminal_id,
+            terminal.c.secret_version,
+            terminal.c.active,
+            terminal.c.created_at,
+        )
+        .where(terminal.c.merchant_id == merchant_id)
+        .order_by(terminal.c.terminal_id)
+    ).all()
+    return [TerminalLine(r[0], int(r[1]), bool(r[2]), int(r[3])) for r in rows]

@@ -1,9 +1,10 @@
 """The outbox drain (DESIGN.md §10): claim → send → mark, paced per transport.
 
-One ``Drain`` serves one transport. Each cycle it waits for send slots from the
-``RateLimiter``, claims no more rows than it got slots for (so only what is really
-about to be sent sits in ``sending``), and starts one send per row, at most
-``max_in_flight`` at a time. Each answer is written back at once:
+One ``Drain`` serves one transport. Each cycle it waits for send slots from its
+``Pacer`` (a ``RateLimiter`` in one process, or a ``SharedRateLimiter`` whose slots
+every replica draws from one database row), claims no more rows than it got slots
+for (so only what is really about to be sent sits in ``sending``), and starts one
+send per row, at most ``max_in_flight`` at a time. Each answer is written back at once:
 
 * accepted → ``sent`` (delivery reports move it on to delivered or failed);
 * ``RetryableSendError`` → ``pending`` again after an exponential back-off
@@ -13,6 +14,10 @@ about to be sent sits in ``sending``), and starts one send per row, at most
   subscriber opted out);
 * ``UnknownOutcome`` or anything unexpected → ``dead`` with "outcome unknown":
   the provider may have the message, so it is never sent again on a guess.
+
+Every ``lease`` seconds (and when it starts) the drain moves rows that a dead process
+left in ``sending`` past their lease to ``dead`` (``recover``), so a replica killed in
+the middle of sending leaves nothing pending for ever.
 
 Stopping (``stop()`` or cancelling ``run()``) interrupts the cycle's waits for
 send slots and rate tokens at once, and lets sends already under way finish and
@@ -32,9 +37,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 from core.messaging import outbox
-from core.messaging.ratelimit import RateLimiter, Timer
+from core.messaging.ratelimit import Pacer, RateLimiter, Timer
 from core.messaging.transport import (
+    Accepted,
     OutboundMessage,
+    RecipientTurns,
     RejectedSendError,
     RetryableSendError,
     Transport,
@@ -134,7 +141,7 @@ class Drain:
         *,
         keyring: Keyring,
         channel: str = "sms",
-        limiter: RateLimiter | None = None,
+        limiter: Pacer | None = None,
     ) -> None:
         """``keyring`` opens the messages that carry sealed secrets (issue 13 §1)."""
         self._db = db
@@ -144,11 +151,12 @@ class Drain:
         self._timer = timer
         self.policy = policy
         self._channel = channel
-        self._limiter = limiter or RateLimiter(policy.rate, policy.burst, timer)
+        self._limiter: Pacer = limiter or RateLimiter(policy.rate, policy.burst, timer)
         self._slots = asyncio.Semaphore(policy.max_in_flight)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self._recorder = _Recorder(db)
+        self._recovered_at: float | None = None
 
     def _now(self) -> int:
         return epoch(self._clock.now())
@@ -210,14 +218,22 @@ class Drain:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
 
+    async def _recover_when_due(self) -> None:
+        """``recover`` at start and then once every ``lease`` seconds."""
+        now = self._timer.monotonic()
+        if self._recovered_at is not None and now - self._recovered_at < self.policy.lease:
+            return
+        self._recovered_at = now
+        try:
+            await self.recover()
+        except Exception:
+            log.exception("could not recover stale outbox messages; draining anyway")
+
     async def run(self) -> None:
         """Drain until ``stop()`` or cancellation; sends under way are finished first."""
         try:
-            try:
-                await self.recover()
-            except Exception:
-                log.exception("could not recover stale outbox messages; draining anyway")
             while not self._stopping.is_set():
+                await self._recover_when_due()
                 try:
                     claimed = await self._cycle()
                 except Exception:  # the database is away: keep the drain alive, try again
@@ -275,11 +291,19 @@ class Drain:
         finally:
             self._slots.release()
 
+    async def _send(self, message: OutboundMessage) -> Accepted:
+        """Wait for the recipient's turn (if the transport keeps one), then the send slot."""
+        if isinstance(self._transport, RecipientTurns):
+            async with self._transport.turn(message):
+                await self._limiter.admit()
+                return await self._transport.send(message)
+        await self._limiter.admit()
+        return await self._transport.send(message)
+
     async def _attempt(self, message: OutboundMessage) -> None:
         name = self._transport.name
-        await self._limiter.admit()
         try:
-            accepted = await self._transport.send(message)
+            accepted = await self._send(message)
         except RetryableSendError as exc:
             delay = self.policy.delay(message.attempt, exc.retry_after)
             status = await self._recorder.record(

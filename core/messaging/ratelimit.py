@@ -9,8 +9,9 @@ right before each send) refuses any send that would put more than ``floor(r)``
 inside one second, whichever second you look at.
 
 One limiter belongs to one transport in one process; pass the same one to every
-drain of that transport. Several processes draining one PostgreSQL outbox each
-pace themselves, so give each ``rate / processes``.
+drain of that transport. It is the pacer of a single process (SQLite, or tests); on
+PostgreSQL several replicas share one rate through the database instead
+(``core.messaging.send_rate.SharedRateLimiter``). Both are ``Pacer``s to the drain.
 
 Time comes from a ``Timer`` (monotonic seconds and a sleep), so tests and the
 benchmark can run the same code in virtual time.
@@ -39,9 +40,34 @@ class Timer(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
+class WallTimer(Timer, Protocol):
+    def time(self) -> float:
+        """Seconds since the epoch, the same in every process of the deployment (NTP)."""
+        ...
+
+
+class Pacer(Protocol):
+    """What the drain needs of a rate limiter: slots to claim for, then leave to send."""
+
+    async def acquire(self, most: int = 1, least: int = 1) -> int:
+        """Wait for ``least`` send slots (at most ``most``); return how many were taken."""
+        ...
+
+    async def admit(self) -> None:
+        """Wait until one send may start now; call the transport straight after."""
+        ...
+
+    def refund(self, count: int) -> None:
+        """Give back ``count`` slots taken by ``acquire`` that no message will use."""
+        ...
+
+
 class SystemTimer:
     def monotonic(self) -> float:
         return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -55,6 +81,10 @@ class VirtualTimer:
         self._clock = clock
 
     def monotonic(self) -> float:
+        return self._now
+
+    def time(self) -> float:
+        """The same virtual seconds: every limiter of a test shares this one clock."""
         return self._now
 
     async def sleep(self, seconds: float) -> None:

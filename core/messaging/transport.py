@@ -18,8 +18,9 @@ Any other exception is treated like ``UnknownOutcome``.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -78,3 +79,14 @@ class Transport(Protocol):
     async def send(self, message: OutboundMessage) -> Accepted: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class RecipientTurns(Protocol):
+    """A transport whose provider also limits each recipient (Telegram: a chat a second).
+
+    The drain enters ``turn(message)`` *before* it waits for the rate's send slot and
+    sends inside it, so waiting for the recipient never pushes a send past its slot.
+    """
+
+    def turn(self, message: OutboundMessage) -> AbstractAsyncContextManager[None]: ...

@@ -2,10 +2,10 @@
 
 An unpaid order that is cancelled or expires gives back its hold and its stock and
 its confirm code stops working. A paid physical order not yet shipped, or an
-unused voucher, may be refunded at the subscriber's request: one
-``order:{no}:refund`` entry of the points taken, stock and sales back. A shipped
-parcel, a top-up, a used voucher and anything paid with money cannot (money goes
-back through the operator).
+unused voucher, may be refunded at the subscriber's request or by operator staff
+(``refund``): one ``order:{no}:refund`` entry of the points taken, stock and sales back.
+A shipped parcel, a top-up, a used voucher and anything paid with money cannot (money
+goes back through the operator).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, and_, select, update
 
 from core.orders import orders, states
-from core.orders.errors import CannotCancel, IllegalTransition
+from core.orders.errors import CannotCancel, IllegalTransition, UnknownOrder
 from core.orders.orders import OrderView
-from core.platform import otp
+from core.platform import audit, otp
 from core.platform.schema import item, voucher
 from core.platform.schema import orders as orders_table
 from core.platform.schema import otp as otp_table
@@ -51,16 +51,59 @@ def cancel(conn: Connection, *, subscriber: Subscriber, no: str, now: int) -> st
     if order.status in states.UNPAID:
         end_unpaid(conn, order, "cancelled", now, "cancelled by subscriber")
         return "cancelled"
-    refundable = order.status == "voucher_issued" or (
-        order.status == "paid" and order.kind == "physical"
-    )
+    _refund_by_rule(conn, order, now, "refunded at subscriber's request")
+    return "refunded"
+
+
+def refundable(conn: Connection, order: OrderView) -> str | None:
+    """Why a paid ``order`` cannot be refunded (``CannotCancel.reason``: ``status``,
+    ``money``), or None when it can: a paid physical order not yet shipped, or an issued
+    voucher, paid with points only. (A locked or used voucher is refused on refund.)"""
+    if not (
+        order.status == "voucher_issued" or (order.status == "paid" and order.kind == "physical")
+    ):
+        return "status"
     method = conn.execute(
         select(orders_table.c.pay_method).where(orders_table.c.id == order.id)
     ).scalar_one()
-    if not refundable:
-        raise CannotCancel(order.no, order.status)
-    if method != "points":
-        raise CannotCancel(order.no, order.status, "money")
+    return None if method == "points" else "money"
+
+
+def refund(conn: Connection, *, no: str, by: str, now: int) -> OrderView:
+    """Operator staff refund paid order ``no`` (issue 16 §1) under the same rules as a
+    subscriber's ``QX`` (``refundable``): one ``order:{no}:refund`` entry gives the points
+    back into lots expiring when the originals did, stock and sales are restored, the
+    voucher is void; audited as ``order_refund`` by ``by``. Returns the refunded order.
+
+    Raises ``UnknownOrder`` or ``CannotCancel`` (not paid, shipped, used, paid with money…).
+    """
+    order = orders.by_no(conn, no)
+    if order is None:
+        raise UnknownOrder(no)
+    orders.lock_account_of(conn, order)
+    order = orders.by_no(conn, no)  # read again under the lock
+    assert order is not None
+    _refund_by_rule(conn, order, now, f"refunded by {by}"[:200])
+    audit.record(
+        conn,
+        actor_kind="operator",
+        actor=by,
+        action="order_refund",
+        subject=f"order:{no}",
+        result="refunded",
+        now=now,
+        details={"points": order.points},
+    )
+    refunded = orders.by_no(conn, no)
+    assert refunded is not None
+    return refunded
+
+
+def _refund_by_rule(conn: Connection, order: OrderView, now: int, note: str) -> None:
+    """Refund ``order`` if ``refundable`` says it may be: its voucher is void first."""
+    why = refundable(conn, order)
+    if why is not None:
+        raise CannotCancel(order.no, order.status, why)
     if order.status == "voucher_issued":
         voided = conn.execute(
             update(voucher)
@@ -69,8 +112,7 @@ def cancel(conn: Connection, *, subscriber: Subscriber, no: str, now: int) -> st
         ).rowcount
         if voided != 1:
             raise CannotCancel(order.no, order.status, "voucher")
-    refund_paid(conn, order, now, "refunded at subscriber's request")
-    return "refunded"
+    refund_paid(conn, order, now, note)
 
 
 def refund_paid(conn: Connection, order: OrderView, now: int, note: str) -> int:

@@ -9,6 +9,7 @@ an electronic voucher (``voucher_issued``), a gift waits for shipment.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Connection, bindparam, update
@@ -17,6 +18,7 @@ from core.orders import orders, states, topups, voucher_issue
 from core.orders.errors import IllegalTransition
 from core.orders.orders import OrderView
 from core.platform.codes import Keyring
+from core.platform.db import at_end
 from core.platform.prepared import Prepared
 from core.platform.schema import item
 from core.platform.schema import orders as orders_table
@@ -44,6 +46,10 @@ _SELL = Prepared(
     .where(item.c.id == bindparam("iid"))
     .values(sold=item.c.sold + bindparam("qty", type_=BigInteger))
 )
+
+
+def _sell(conn: Connection, *, iid: int, qty: int) -> None:
+    _SELL.run(conn, iid=iid, qty=qty)
 
 
 def pay(
@@ -75,7 +81,8 @@ def pay(
         )
         if captured is None:
             raise IllegalTransition(order.no, order.status, "paid")
-    _SELL.run(conn, iid=order.item_id, qty=order.qty)
+    # The item's row is every buyer's: count the sale as the unit's last statement.
+    at_end(conn, partial(_sell, iid=order.item_id, qty=order.qty))
     paid = orders.find(conn, subscriber.id, order.no)
     if order.kind == "credit":
         topups.request(conn, paid, subscriber.msisdn, now)

@@ -85,7 +85,19 @@ class LoggedAction:
     details: dict[str, Any]
 
 
-def page(conn: Connection, *, subject: str | None, offset: int, limit: int) -> list[LoggedAction]:
+def page(
+    conn: Connection,
+    *,
+    subject: str | None,
+    offset: int,
+    limit: int,
+    actor: str | None = None,
+    action: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
+) -> list[LoggedAction]:
+    """The log newest first, rows ``offset`` to ``offset + limit``, filtered by any of: the
+    exact ``subject``, ``actor`` and ``action``, and ``since <= at < until`` (UTC epoch)."""
     query = select(
         audit_log.c.id,
         audit_log.c.actor_kind,
@@ -98,5 +110,13 @@ def page(conn: Connection, *, subject: str | None, offset: int, limit: int) -> l
     ).order_by(audit_log.c.id.desc())
     if subject is not None:
         query = query.where(audit_log.c.subject == subject)
+    if actor is not None:
+        query = query.where(audit_log.c.actor == actor)
+    if action is not None:
+        query = query.where(audit_log.c.action == action)
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    if until is not None:
+        query = query.where(audit_log.c.at < until)
     rows = conn.execute(query.offset(offset).limit(limit))
     return [LoggedAction(int(r[0]), *r[1:6], int(r[6]), json.loads(r[7])) for r in rows]

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -74,23 +75,70 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)}")
 
 
+_AT_END = "pointshall.at_end"
+
+
+def at_end(conn: Connection, step: Callable[[Connection], object]) -> None:
+    """Run ``step(conn)`` when the unit of work ends, just before it commits, in the same
+    transaction (issue 15 §2): for an update of a row every unit touches (an item's
+    ``sold``), whose row lock PostgreSQL would otherwise hold from the middle of the unit
+    to its commit while other units queue for it. Dropped with the savepoint (or unit)
+    that registered it if that rolls back; the steps run in the order registered. Outside
+    a unit of work of this module (no end to wait for) it runs at once."""
+    pending = conn.info.get(_AT_END)
+    if pending is None:
+        step(conn)
+    else:
+        pending.append(step)
+
+
+def _finish(fn: UnitOfWork[T]) -> UnitOfWork[T]:
+    """``fn``, then the steps it left for the end of its unit of work."""
+
+    def unit(conn: Connection) -> T:
+        conn.info[_AT_END] = []
+        try:
+            result = fn(conn)
+            for step in conn.info[_AT_END]:
+                step(conn)
+            return result
+        finally:
+            conn.info.pop(_AT_END, None)
+
+    return unit
+
+
+@contextmanager
+def _dropping_at_end(conn: Connection) -> Iterator[None]:
+    pending = conn.info.get(_AT_END)
+    mark = len(pending) if pending is not None else 0
+    try:
+        yield
+    except BaseException:
+        if pending is not None:
+            del pending[mark:]
+        raise
+
+
 @contextmanager
 def savepoint(conn: Connection, name: str = "unit") -> Iterator[None]:
-    """Run the block inside a SAVEPOINT: released on success, rolled back if it raises.
+    """Run the block inside a SAVEPOINT: released on success, rolled back if it raises
+    (with the ``at_end`` steps the block registered).
 
     The exception propagates. On SQLite the three statements go straight to the
     driver (SQLAlchemy's ``begin_nested`` compiles them anew each time, which
     costs more than everything else on the SMS hot path).
     """
     if conn.dialect.name != "sqlite":
-        with conn.begin_nested():
+        with _dropping_at_end(conn), conn.begin_nested():
             yield
         return
     raw = conn.connection.dbapi_connection
     assert raw is not None
     raw.execute(f"SAVEPOINT {name}")
     try:
-        yield
+        with _dropping_at_end(conn):
+            yield
     except BaseException:
         raw.execute(f"ROLLBACK TO {name}")
         raw.execute(f"RELEASE {name}")
@@ -120,6 +168,7 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -258,7 +307,7 @@ class SqliteDatabase(Database):
     async def write(self, fn: UnitOfWork[T]) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._writer.jobs.put(_Job(fn, loop, future))
+        self._writer.jobs.put(_Job(_finish(fn), loop, future))
         return await future
 
     async def read(self, fn: UnitOfWork[T]) -> T:
@@ -277,6 +326,37 @@ class SqliteDatabase(Database):
 # ----------------------------------------------------------------------- PostgreSQL
 
 
+PG_PING_AFTER_IDLE_S = 10.0
+"""A pooled connection idle this long is pinged before use (a restarted server or a
+dropped connection is found then, not by the unit of work)."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a connection on checkout only if it sat idle in the pool (issue 15 §2).
+
+    ``pool_pre_ping`` pings on every checkout: on asyncpg that is BEGIN, a query and
+    ROLLBACK, three round trips before each unit of work. A connection in steady use
+    needs none; one idle past ``PG_PING_AFTER_IDLE_S`` gets the same ping, and a failed
+    ping makes the pool replace it, as ``pool_pre_ping`` would.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PG_PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("idle connection failed its ping")
+
+
 def _is_retryable(exc: DBAPIError) -> bool:
     orig = exc.orig
     code = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
@@ -288,9 +368,8 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: URL, *, pool_size: int) -> None:
         self.url = url.set(drivername="postgresql+asyncpg")
-        self._async = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
-        )
+        self._async = create_async_engine(self.url, pool_size=pool_size, max_overflow=0)
+        _ping_when_idle(self._async.sync_engine)
         # Callers wait here, in asyncio, for a connection: a burst of requests queues
         # without a pool timeout turning it into errors.
         self._slots = asyncio.Semaphore(pool_size)
@@ -303,7 +382,7 @@ class PostgresDatabase(Database):
         for attempt in range(PG_MAX_RETRIES):
             try:
                 async with self._slots, self._async.begin() as conn:
-                    return await conn.run_sync(fn)
+                    return await conn.run_sync(_finish(fn))
             except DBAPIError as exc:
                 if not _is_retryable(exc) or attempt == PG_MAX_RETRIES - 1:
                     raise

@@ -156,9 +156,10 @@ def token(value: object, max_length: int) -> str | None:
     return value if value.isascii() and value.isprintable() else None
 
 
-def whole_number(text: str | None, low: int, high: int) -> int | None:
-    """``text`` as an integer in ``[low, high]`` when it is 1-18 ASCII digits, else None."""
-    if text is None or not _DIGITS.fullmatch(text):
+def whole_number(text: object, low: int, high: int) -> int | None:
+    """``text`` as an integer in ``[low, high]`` when it is a string of 1-18 ASCII digits,
+    else None (a missing field, an uploaded file, ``²``, ``-1``, 4,300 digits)."""
+    if not isinstance(text, str) or not _DIGITS.fullmatch(text):
         return None
     value = int(text)
     return value if low <= value <= high else None

@@ -42,6 +42,12 @@ JOB_RUNS = Counter(
     ["job", "outcome"],
     registry=REGISTRY,
 )
+SEND_SLOTS_MISSED = Counter(
+    "pointshall_send_slots_missed",
+    "Shared send slots given up because the sender woke too late to use them, by rate.",
+    ["rate"],
+    registry=REGISTRY,
+)
 REDEMPTIONS = Counter(
     "pointshall_redemptions",
     "Redemptions by outcome (held, paid, cancelled, refunded, ...).",

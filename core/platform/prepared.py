@@ -12,7 +12,7 @@ needed (booleans arrive as 0/1 from SQLite and as bool from asyncpg).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -65,6 +65,21 @@ class Prepared:
     def scalar(self, conn: Connection, **params: Any) -> Any:
         row = self.first(conn, **params)
         return row[0] if row is not None else None
+
+    def many(self, conn: Connection, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Execute once per row with the driver's ``executemany``; ``names`` are the
+        parameters each row's values stand for, in the row's order (no per-row dicts)."""
+        sql, order, _defaults = self._for(conn)
+        if not conn.in_transaction():
+            conn.begin()
+        if tuple(names) != order:
+            at = [list(names).index(n) for n in order]
+            rows = [tuple(row[i] for i in at) for row in rows]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
 
     def run(self, conn: Connection, **params: Any) -> int:
         """Execute; return the number of rows changed."""

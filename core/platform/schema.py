@@ -668,10 +668,16 @@ statement = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("updated_by", String(64), nullable=False),
+    # The merchant's lines it covers: ids in (lines_after, lines_upto] (issue 15 §3); the
+    # next statement starts where this one ends, and no two start at the same place.
+    Column("lines_after", BigInteger, nullable=False, server_default="0"),
+    Column("lines_upto", BigInteger, nullable=False, server_default="0"),
     CheckConstraint(
         "status IN ('draft', 'confirmed', 'disputed', 'approved', 'paid')", name="status"
     ),
+    CheckConstraint("lines_upto > lines_after", name="lines_range"),
     UniqueConstraint("merchant_id", "period"),
+    UniqueConstraint("merchant_id", "lines_after"),
     Index(None, "period"),
 )
 
@@ -688,12 +694,10 @@ settlement_line = Table(
     Column("rate_points", BigInteger, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
     Column("consumed_at", BigInteger, nullable=False),
-    Column("statement_id", ID, ForeignKey("statement.id")),
     CheckConstraint("source IN ('voucher', 'pos')", name="source"),
     CheckConstraint("points > 0", name="points_positive"),
     CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
-    Index(None, "merchant_id", "statement_id", "consumed_at"),
-    Index(None, "statement_id"),
+    Index(None, "merchant_id", "id"),
     Index(None, "consumed_at"),
 )
 
@@ -944,4 +948,26 @@ message_reply = Table(
     Column("text", String(500), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Index(None, "message_id"),
+)
+
+# ------------------------------------- several replicas as one service (issue 15 §4)
+
+send_rate = Table(
+    "send_rate",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    # the next free send slot, microseconds since the epoch (UTC): one row per outbound
+    # rate (an SMS provider's sender, a Telegram bot), shared by every replica
+    Column("next_slot_us", BigInteger, nullable=False),
+)
+
+job_run = Table(
+    "job_run",
+    metadata,
+    Column("job", String(40), primary_key=True),
+    Column("period_start", BigInteger, primary_key=True),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("changed", BigInteger),
+    Column("runner", String(80), nullable=False),
 )

@@ -24,7 +24,15 @@ MAX_SPEND_CENTS = 10**12
 MAX_TENURE_MONTHS = 1200
 MAX_REWARD_POINTS = 10**9
 MAX_NAME = 64
-_UNSIGNED = re.compile(r"[0-9]+")
+_NUMBERS = tuple(
+    (column, ceiling, len(str(ceiling)))
+    for column, ceiling in (
+        ("spend_cents", MAX_SPEND_CENTS),
+        ("tenure_months", MAX_TENURE_MONTHS),
+        ("reward_points", MAX_REWARD_POINTS),
+    )
+)
+"""Each whole-number column, its ceiling and the ceiling's digits."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -132,26 +140,25 @@ class FeedReader:
 
     def _row(self, line: int, fields: list[str]) -> FeedRow | BadRow:
         get = self._index.get
-        if any("\ufffd" in f for f in fields):
+        joined = "".join(fields)
+        if "\ufffd" in joined:
             return BadRow(line, "not valid UTF-8")
-        if any("\x00" in f for f in fields):
+        if "\x00" in joined:
             return BadRow(line, "contains a NUL character")
         period = fields[self._index["period"]].strip()
         if period != self.period:
             return BadRow(line, f"period {period!r} does not match {self.period}")
-        numbers: dict[str, int] = {}
-        for column, ceiling in (
-            ("spend_cents", MAX_SPEND_CENTS),
-            ("tenure_months", MAX_TENURE_MONTHS),
-            ("reward_points", MAX_REWARD_POINTS),
-        ):
+        numbers: list[int] = []
+        for column, ceiling, width in _NUMBERS:
             raw = fields[self._index[column]].strip()
-            if not _UNSIGNED.fullmatch(raw):
+            if not (raw.isascii() and raw.isdigit()):
                 return BadRow(line, f"{column} {raw[:40]!r} is not a whole number ≥ 0")
-            if len(raw.lstrip("0")) > len(str(ceiling)) or int(raw) > ceiling:
+            if len(raw) > width and len(raw.lstrip("0")) > width:
                 return BadRow(line, f"{column} {raw[:40]} is more than {ceiling}")
             value = int(raw)
-            numbers[column] = value
+            if value > ceiling:
+                return BadRow(line, f"{column} {raw[:40]} is more than {ceiling}")
+            numbers.append(value)
         service = "mobile"
         at = get("account_type")
         if at is not None and fields[at].strip():
@@ -177,8 +184,8 @@ class FeedReader:
             line,
             msisdn,
             service,
-            numbers["spend_cents"],
-            numbers["tenure_months"],
-            numbers["reward_points"],
+            numbers[0],
+            numbers[1],
+            numbers[2],
             name,
         )

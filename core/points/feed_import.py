@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -46,6 +47,7 @@ from sqlalchemy.schema import CreateTable
 from core.platform.clock import Clock, epoch
 from core.platform.db import Database
 from core.platform.errors import FeedError
+from core.platform.prepared import Prepared
 from core.platform.schema import account, entry, feed_check, feed_import, lot, subscriber
 from core.platform.sql import insert_ignoring
 from core.points.accrual import AccrualRules, parse_period
@@ -62,15 +64,18 @@ feed_stage = Table(
     Column("service", String(16), nullable=False),
     Column("name", String(64)),
     Column("points", BigInteger, nullable=False),
-    Column("reason_args", Text, nullable=False),
-    Column("ref", String(64), nullable=False),
-    Column("account_id", BigInteger),
-    Column("ikey", String(160)),
+    Column("spend", BigInteger, nullable=False),
+    Column("rate", Text, nullable=False),
+    Column("reward", BigInteger, nullable=False),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DELETE ROWS",
 )
 """Each chunk's rows; on PostgreSQL emptied by the commit itself (a DELETE would leave dead
-rows that a temporary table never vacuums, and every later chunk would scan them)."""
+rows that a temporary table never vacuums, and every later chunk would scan them).
+``rate`` is the tenure rate's label already JSON-quoted."""
+
+_STAGE_COLUMNS = ("line", "msisdn", "service", "name", "points", "spend", "rate", "reward")
+StagedRow = tuple[int, str, str, str | None, int, int, str, int]
 
 
 @dataclass
@@ -91,15 +96,18 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class _Chunk:
+    staged: list[StagedRow]
+    bad: list[BadRow]
+    bytes_read: int
+
+
+@dataclass(frozen=True)
 class _ChunkOutcome:
     ok: int
     skipped: int
     points: int
     bad: list[BadRow]
-
-
-def _ref(import_id: int, line: int) -> str:
-    return f"feed {import_id} line {line}"
 
 
 def _duplicate(line: int, first_line: int | str) -> BadRow:
@@ -112,50 +120,76 @@ def _conflict(line: int, posted: int, period: str, ref: str, points: int) -> Bad
     )
 
 
-def _stage_rows(
-    rows: list[FeedRow], rules: AccrualRules, period: str, import_id: int
-) -> list[dict[str, object]]:
-    staged = []
+def _stage_rows(rows: list[FeedRow], rules: AccrualRules) -> list[StagedRow]:
+    """One tuple per row (``_STAGE_COLUMNS``): the points and what the entry's reason
+    needs; the JSON of the reason itself is put together by the database."""
+    labels: dict[int, str] = {}
+    staged: list[StagedRow] = []
+    points_of = rules.points
     for row in rows:
-        rate = rules.rate_for(row.tenure_months)
+        tenure = row.tenure_months
+        label = labels.get(tenure)
+        if label is None:
+            label = labels[tenure] = json.dumps(rules.rate_for(tenure).label)
         staged.append(
-            {
-                "line": row.line,
-                "msisdn": row.msisdn,
-                "service": row.service,
-                "name": row.name,
-                "points": rules.points(row.spend_cents, row.tenure_months, row.reward_points),
-                "reason_args": json.dumps(
-                    {
-                        "period": period,
-                        "spend": row.spend_cents,
-                        "rate": rate.label,
-                        "reward": row.reward_points,
-                        "service": row.service,
-                    },
-                    separators=(",", ":"),
-                ),
-                "ref": _ref(import_id, row.line),
-            }
+            (
+                row.line,
+                row.msisdn,
+                row.service,
+                row.name,
+                points_of(row.spend_cents, tenure, row.reward_points),
+                row.spend_cents,
+                label,
+                row.reward_points,
+            )
         )
     return staged
+
+
+_STAGE_INSERT = Prepared(insert(feed_stage).values({c: bindparam(c) for c in _STAGE_COLUMNS}))
+
+
+def _text(value: Any) -> Any:
+    return cast(value, String)
+
+
+def _reason_args(period: str) -> Any:
+    """The reason's JSON, as ``json.dumps(…, separators=(",", ":"))`` wrote it per row."""
+    st = feed_stage
+    return (
+        literal(f'{{"period":{json.dumps(period)},"spend":')
+        + _text(st.c.spend)
+        + literal(',"rate":')
+        + st.c.rate
+        + literal(',"reward":')
+        + _text(st.c.reward)
+        + literal(',"service":"')
+        + st.c.service
+        + literal('"}')
+    )
+
+
+def _ref(import_id: int) -> Any:
+    return literal(f"feed {import_id} line ") + _text(feed_stage.c.line)
 
 
 def _accrue_chunk(
     conn: Connection,
     *,
-    staged: list[dict[str, object]],
+    staged: list[StagedRow],
     import_id: int,
     period: str,
     now: int,
     expires_at: int,
     home_lang: str,
 ) -> _ChunkOutcome:
+    """Post one chunk set-based: stage it, open what is missing, post the entries, then
+    their lots and the balances from the entries this statement inserted."""
     st = feed_stage
     conn.execute(CreateTable(st, if_not_exists=True))
     if conn.dialect.name == "sqlite":
         conn.execute(delete(st))
-    conn.execute(insert(st), staged)
+    _STAGE_INSERT.many(conn, _STAGE_COLUMNS, staged)
     # WHERE line > 0 keeps SQLite's parser from reading ON CONFLICT as a join constraint.
     lang = case((st.c.msisdn.like("+86%"), literal(home_lang)), else_=literal("en"))
     conn.execute(
@@ -181,21 +215,11 @@ def _accrue_chunk(
             .group_by(subscriber.c.id),
         )
     )
-    account_of = (
-        select(account.c.id)
-        .select_from(account.join(subscriber, subscriber.c.id == account.c.subscriber_id))
-        .where(subscriber.c.msisdn == st.c.msisdn)
-        .scalar_subquery()
+    owned = st.join(subscriber, subscriber.c.msisdn == st.c.msisdn).join(
+        account, account.c.subscriber_id == subscriber.c.id
     )
-    conn.execute(update(st).values(account_id=account_of))
-    conn.execute(
-        update(st).values(
-            ikey=literal("accrual:")
-            + cast(st.c.account_id, String)
-            + literal(f":{period}:")
-            + st.c.service
-        )
-    )
+    ikey = literal("accrual:") + _text(account.c.id) + literal(f":{period}:") + st.c.service
+    before = int(conn.execute(select(func.coalesce(func.max(entry.c.id), 0))).scalar_one())
     conn.execute(
         insert_ignoring(conn, entry, "idempotency_key").from_select(
             [
@@ -211,92 +235,82 @@ def _accrue_chunk(
                 "created_at",
             ],
             select(
-                st.c.account_id,
+                account.c.id,
                 st.c.points,
                 literal("earn"),
                 literal("accrual"),
-                st.c.ikey,
+                ikey,
                 literal("accrual"),
-                st.c.reason_args,
-                st.c.ref,
+                _reason_args(period),
+                _ref(import_id),
                 literal(import_id, BigInteger),
                 literal(now, BigInteger),
             )
+            .select_from(owned)
             .where(st.c.points > 0)
             .order_by(st.c.line),
         )
     )
-    posted = st.join(
-        entry,
-        and_(
-            entry.c.idempotency_key == st.c.ikey,
-            entry.c.ref == st.c.ref,
-            entry.c.import_id == import_id,
-        ),
-    )
+    # What this chunk posted: this import's entries numbered after ``before`` (chunks of
+    # one import run one after the other; other writers' entries have no import id).
+    new = and_(entry.c.import_id == import_id, entry.c.id > before)
+    prefix = func.length(literal("accrual:") + _text(entry.c.account_id) + literal(f":{period}:"))
     conn.execute(
         lot.insert().from_select(
             ["account_id", "entry_id", "service", "amount", "remaining", "earned_at", "expires_at"],
             select(
                 entry.c.account_id,
                 entry.c.id,
-                st.c.service,
+                func.substr(entry.c.idempotency_key, prefix + 1),
                 entry.c.amount,
                 entry.c.amount,
                 literal(now, BigInteger),
                 literal(expires_at, BigInteger),
-            ).select_from(posted),
+            ).where(new),
         )
     )
-    gains = conn.execute(
-        select(entry.c.account_id, func.sum(entry.c.amount), func.count())
-        .select_from(posted)
+    gains = (
+        select(entry.c.account_id.label("aid"), func.sum(entry.c.amount).label("gain"))
+        .where(new)
         .group_by(entry.c.account_id)
-    ).all()
-    if gains:
-        conn.execute(
-            update(account)
-            .where(account.c.id == bindparam("aid"))
-            .values(balance=account.c.balance + bindparam("gain", type_=BigInteger)),
-            [{"aid": aid, "gain": int(gain)} for aid, gain, _ in gains],
-        )
-    ok = sum(int(n) for _, _, n in gains)
-    points = sum(int(g) for _, g, _ in gains)
-    zero = conn.execute(select(func.count()).select_from(st).where(st.c.points == 0)).scalar_one()
-    clashes = conn.execute(
-        select(st.c.line, st.c.points, entry.c.amount, entry.c.import_id, entry.c.ref)
-        .select_from(st.join(entry, entry.c.idempotency_key == st.c.ikey))
-        .where(
-            and_(
-                st.c.points > 0,
-                or_(
-                    entry.c.import_id.is_(None),
-                    entry.c.import_id != import_id,
-                    entry.c.ref != st.c.ref,
-                ),
-            )
-        )
-        .order_by(st.c.line)
-    ).all()
+        .subquery()
+    )
+    conn.execute(
+        update(account)
+        .where(account.c.id == gains.c.aid)
+        .values(balance=account.c.balance + gains.c.gain)
+    )
+    ok, points = conn.execute(
+        select(func.count(), func.coalesce(func.sum(entry.c.amount), 0)).where(new)
+    ).one()
+    ok, points = int(ok), int(points)
+    zero = sum(1 for r in staged if r[4] == 0)
     bad: list[BadRow] = []
     skipped = 0
-    for line, points_here, amount, first_import, first_ref in clashes:
-        if first_import == import_id:
-            first_line = first_ref.rsplit(" ", 1)[-1]
-            bad.append(
-                BadRow(line, f"duplicate of line {first_line}: same number and account_type")
-            )
-        elif amount == points_here:
-            skipped += 1
-        else:
-            bad.append(
-                BadRow(
-                    line,
-                    f"already accrued {amount} points for {period} ({first_ref}); "
-                    f"this row says {points_here}",
+    if ok + zero < len(staged):
+        clashes = conn.execute(
+            select(st.c.line, st.c.points, entry.c.amount, entry.c.import_id, entry.c.ref)
+            .select_from(owned.join(entry, entry.c.idempotency_key == ikey))
+            .where(
+                and_(
+                    st.c.points > 0,
+                    or_(
+                        entry.c.import_id.is_(None),
+                        entry.c.import_id != import_id,
+                        entry.c.ref != _ref(import_id),
+                    ),
                 )
             )
-    return _ChunkOutcome(ok + int(zero), skipped, points, bad)
+            .order_by(st.c.line)
+        ).all()
+        for line, points_here, amount, first_import, first_ref in clashes:
+            if first_import == import_id:
+                bad.append(_duplicate(line, first_ref.rsplit(" ", 1)[-1]))
+            elif amount == points_here:
+                skipped += 1
+            else:
+                bad.append(_conflict(line, amount, period, first_ref, points_here))
+    return _ChunkOutcome(ok + zero, skipped, points, bad)
 
 
 def _chunks(reader: FeedReader, size: int) -> Iterator[list[FeedRow | BadRow]]:
@@ -356,40 +370,50 @@ async def import_feed(
     with path.open("rb") as stream:
         reader = FeedReader(stream, period, region)
         chunks = _chunks(reader, chunk_rows)
-        while True:
-            chunk = await asyncio.to_thread(next, chunks, None)
+
+        def read_next() -> _Chunk | None:
+            chunk = next(chunks, None)
             if chunk is None:
-                break
+                return None
             good = [r for r in chunk if isinstance(r, FeedRow)]
-            for row in chunk:
-                if isinstance(row, BadRow):
-                    result.add_bad(row)
-                    report_bad(row)
-            if good:
-                staged = await asyncio.to_thread(_stage_rows, good, rules, period, result.import_id)
+            bad = [r for r in chunk if isinstance(r, BadRow)]
+            return _Chunk(_stage_rows(good, rules), bad, reader.bytes_read)
 
-                def unit(
-                    conn: Connection, staged: list[dict[str, object]] = staged
-                ) -> _ChunkOutcome:
-                    return _accrue_chunk(
-                        conn,
-                        staged=staged,
-                        import_id=result.import_id,
-                        period=period,
-                        now=now,
-                        expires_at=expires_at,
-                        home_lang=home_lang,
-                    )
-
-                outcome = await db.write(unit)
-                result.rows_ok += outcome.ok
-                result.rows_skipped += outcome.skipped
-                result.points += outcome.points
-                for bad in outcome.bad:
+        # The next chunk is read and parsed while the database posts this one.
+        ahead = asyncio.ensure_future(asyncio.to_thread(read_next))
+        try:
+            while (chunk := await ahead) is not None:
+                ahead = asyncio.ensure_future(asyncio.to_thread(read_next))
+                for bad in chunk.bad:
                     result.add_bad(bad)
                     report_bad(bad)
-            if on_progress:
-                on_progress(reader.bytes_read, total)
+                if chunk.staged:
+
+                    def unit(
+                        conn: Connection, staged: list[StagedRow] = chunk.staged
+                    ) -> _ChunkOutcome:
+                        return _accrue_chunk(
+                            conn,
+                            staged=staged,
+                            import_id=result.import_id,
+                            period=period,
+                            now=now,
+                            expires_at=expires_at,
+                            home_lang=home_lang,
+                        )
+
+                    outcome = await db.write(unit)
+                    result.rows_ok += outcome.ok
+                    result.rows_skipped += outcome.skipped
+                    result.points += outcome.points
+                    for bad in outcome.bad:
+                        result.add_bad(bad)
+                        report_bad(bad)
+                if on_progress:
+                    on_progress(chunk.bytes_read, total)
+        finally:
+            if not ahead.done():
+                await asyncio.wait([ahead])  # never leave the reader thread on a closed file
 
     await db.write(
         partial(

@@ -119,8 +119,16 @@ def points_cost(conn: Connection, period: str, tz: ZoneInfo) -> list[CostRow]:
 
 
 def statement_lines(conn: Connection, statement_id: int, batch: int = 5000) -> Iterator[LineRow]:
-    """The statement's lines in consumption order, streamed ``batch`` rows at a time, each
-    with the item its voucher was for (empty strings for a terminal payment)."""
+    """The statement's lines in consumption order, streamed ``batch`` rows at a time: its
+    merchant's lines numbered in the statement's ``(lines_after, lines_upto]``, each with
+    the item its voucher was for (empty strings for a terminal payment)."""
+    span = conn.execute(
+        select(statement.c.merchant_id, statement.c.lines_after, statement.c.lines_upto).where(
+            statement.c.id == statement_id
+        )
+    ).first()
+    if span is None:
+        return
     result = conn.execution_options(yield_per=batch).execute(
         select(
             settlement_line.c.id,
@@ -140,7 +148,13 @@ def statement_lines(conn: Connection, statement_id: int, batch: int = 5000) -> I
                 orders_table, orders_table.c.id == settlement_line.c.order_id
             ).outerjoin(item, item.c.id == orders_table.c.item_id)
         )
-        .where(settlement_line.c.statement_id == statement_id)
+        .where(
+            and_(
+                settlement_line.c.merchant_id == span[0],
+                settlement_line.c.id > span[1],
+                settlement_line.c.id <= span[2],
+            )
+        )
         .order_by(settlement_line.c.consumed_at, settlement_line.c.id)
     )
     for r in result:
@@ -190,10 +204,14 @@ def merchant_months(
             )
         ).all()
     }
+    # On no statement yet: numbered after the merchant's watermark (issue 15 §3).
+    upto = conn.execute(
+        select(func.coalesce(func.max(statement.c.lines_upto), 0)).where(
+            statement.c.merchant_id == merchant_id
+        )
+    ).scalar_one()
     unsettled = func.coalesce(
-        func.sum(
-            case((settlement_line.c.statement_id.is_(None), settlement_line.c.points), else_=0)
-        ),
+        func.sum(case((settlement_line.c.id > int(upto), settlement_line.c.points), else_=0)),
         0,
     )
     figures = []

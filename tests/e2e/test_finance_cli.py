@@ -64,7 +64,7 @@ async def test_settle_now_settles_late_lines_into_the_draft_or_says_why_not(
     await used(services, 1)
     third = pointshall(database_url, "settle", "--now")
     assert third.returncode == 0
-    assert "M1: 1 line(s), 800 points" in third.stdout
+    assert "M1: 1 line(s) (id 4), 800 points" in third.stdout
     assert "statement 1 (" in third.stdout and ") is confirmed; they go into the" in third.stdout
     none = pointshall(database_url, "settle", "--now", "--merchant", "M2")
     assert none.stdout.startswith("nothing to settle: no unsettled lines of M2 consumed before")

@@ -124,6 +124,19 @@ async def test_each_service_of_one_number_accrues_separately(
     assert result.rows_ok == 2 and result.rows_bad == 0
     assert (await balances(services))["+8613800138000"] == 150
 
+    def lots(conn: Connection) -> list[tuple[str, int, str]]:
+        rows = conn.execute(
+            select(lot.c.service, lot.c.amount, entry.c.idempotency_key)
+            .join(entry, entry.c.id == lot.c.entry_id)
+            .order_by(lot.c.amount)
+        ).all()
+        return [(str(s), int(a), str(k)) for s, a, k in rows]
+
+    # issue 15 §3: the lots are made set-based from the entries the chunk posted
+    found = await services.db.read(lots)
+    assert [(s, a) for s, a, _ in found] == [("broadband", 50), ("mobile", 100)]
+    assert all(k.endswith(f":{PERIOD}:{s}") for s, _, k in found)
+
 
 async def test_strict_refuses_a_file_with_any_bad_row(services: Services, tmp_path: Path) -> None:
     feed = write_feed(tmp_path / "feed.csv", GOOD_AND_BAD)

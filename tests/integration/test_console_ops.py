@@ -112,7 +112,7 @@ async def test_login_by_token_shows_the_queue(
     client: TestClient, services: Services, world: World
 ) -> None:
     status, where, _ = await ops_login(client, world.tokens["business_admin"])
-    assert (status, where) == (302, f"{OPS}/reviews")
+    assert (status, where) == (302, f"{OPS}/")
     resp = await client.get(f"{OPS}/reviews", allow_redirects=False)
     text = await resp.text()
     assert resp.status == 200
@@ -214,9 +214,18 @@ async def test_role_matrix(client: TestClient, services: Services, world: World)
         assert resp.status == 302 and resp.headers["Location"] == f"{OPS}/login", path
     assert (await client.get("/console/orders", allow_redirects=False)).status == 200
     allowed = {"business_admin": 200, "admin": 200, "finance": 403, "support": 403}
+    landing = {
+        "business_admin": f"{OPS}/orders",
+        "admin": f"{OPS}/orders",
+        "finance": f"{OPS}/subscribers",
+        "support": f"{OPS}/orders",
+    }
     for role in ROLES:
         status, where, _ = await ops_login(client, world.tokens[role])
-        assert (status, where) == (302, f"{OPS}/reviews"), role
+        assert (status, where) == (302, f"{OPS}/"), role
+        home = await client.get(f"{OPS}/", allow_redirects=False)  # the first page of its menu
+        assert home.status == 302 and home.headers["Location"] == landing[role], role
+        assert (await client.get(landing[role], allow_redirects=False)).status == 200, role
         for path in routes:
             resp = await client.get(path, allow_redirects=False)
             assert resp.status == allowed[role], (role, path)
@@ -303,3 +312,25 @@ async def test_idle_operator_session_expires(
     assert resp.status == 302 and resp.headers["Location"] == f"{OPS}/login?expired=1"
     text = await (await client.get(resp.headers["Location"])).text()
     assert "登录已过期" in text
+
+
+async def test_applications_are_paged(client: TestClient, services: Services, world: World) -> None:
+    now = epoch(services.clock.now())
+
+    def more(conn: Connection) -> None:
+        for n in range(25):
+            admission.apply(
+                conn,
+                code=f"N{n}",
+                name_zh=f"店{n}",
+                name_en=f"Shop {n}",
+                applicant=APPLICANT,
+                now=now,
+            )
+
+    await services.db.write(more)
+    await ops_login(client, world.tokens["admin"])
+    text = await (await client.get(f"{OPS}/applications")).text()
+    assert "N24" in text and "N5<" in text and "N4<" not in text and 'rel="next"' in text
+    text = await (await client.get(f"{OPS}/applications?page=2")).text()
+    assert "N4<" in text and "M9" in text and 'rel="next"' not in text

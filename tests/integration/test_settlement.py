@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, insert, select, text
 
 from core.merchants import merchants
 from core.messaging import segments
@@ -101,6 +101,67 @@ async def snapshot(services: Services) -> tuple[list[Any], list[Any]]:
 async def settle_all(services: Services, **kw: Any) -> list[settlement.StatementView]:
     return await settlement.settle(
         services.db, now=epoch(services.clock.now()), tz=TZ, by="test", **kw
+    )
+
+
+def covered_times(conn: Connection) -> list[int]:
+    """For each line, in id order, how many statements cover it (issue 15 §3 watermark)."""
+    st = statement
+    covering = (
+        select(func.count())
+        .where(
+            and_(
+                st.c.merchant_id == settlement_line.c.merchant_id,
+                settlement_line.c.id > st.c.lines_after,
+                settlement_line.c.id <= st.c.lines_upto,
+            )
+        )
+        .select_from(st)
+        .correlate(settlement_line)
+        .scalar_subquery()
+    )
+    query = select(covering).select_from(settlement_line).order_by(settlement_line.c.id)
+    return [int(n) for n in conn.execute(query).scalars()]
+
+
+def mismatches(conn: Connection) -> list[tuple[int, tuple[int, int, int], tuple[int, int, int]]]:
+    """Statements whose recorded totals differ from the lines in their range."""
+    found = []
+    for s in conn.execute(select(statement)).all():
+        line = settlement_line
+        n, points, amount = conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(line.c.points), 0),
+                func.coalesce(func.sum(line.c.amount_cents), 0),
+            ).where(
+                and_(
+                    line.c.merchant_id == s.merchant_id,
+                    line.c.id > s.lines_after,
+                    line.c.id <= s.lines_upto,
+                )
+            )
+        ).one()
+        actual = (int(n), int(points), int(amount))
+        if actual != (s.lines, s.points, s.amount_cents):
+            found.append((int(s.id), (s.lines, s.points, s.amount_cents), actual))
+    return found
+
+
+async def add_line(services: Services, conn: Any, ref: str) -> None:
+    """A 100-point POS line of M1 consumed in November, on ``conn`` (not committed)."""
+    m1 = await services.db.read(lambda c: merchants.find_merchant(c, "M1").id)
+    await conn.execute(
+        insert(settlement_line).values(
+            merchant_id=m1,
+            source="pos",
+            ref=ref,
+            points=100,
+            rate_cents=250,
+            rate_points=1000,
+            amount_cents=25,
+            consumed_at=epoch(datetime(2026, 11, 20, tzinfo=UTC)),
+        )
     )
 
 
@@ -220,13 +281,11 @@ async def test_concurrent_settles_make_one_set_of_statements(
 
     def check(conn: Connection) -> tuple[int, int, int]:
         n_statements = conn.execute(select(func.count()).select_from(statement)).scalar_one()
-        unclaimed = conn.execute(
-            select(func.count()).where(settlement_line.c.statement_id.is_(None))
-        ).scalar_one()
         summed = conn.execute(select(func.sum(statement.c.lines))).scalar_one()
-        return int(n_statements), int(unclaimed), int(summed)
+        return int(n_statements), covered_times(conn).count(0), int(summed)
 
     assert await services.db.read(check) == (2, 0, 5)
+    assert await services.db.read(mismatches) == []
 
 
 async def test_early_settlement_never_pays_a_line_twice(services: Services, tmp_path: Path) -> None:
@@ -244,11 +303,8 @@ async def test_early_settlement_never_pays_a_line_twice(services: Services, tmp_
     december = await settle_all(services, period="2026-12")
     assert [(s.merchant_code, s.lines, s.points) for s in december] == [("M1", 1, 800)]
 
-    def per_line(conn: Connection) -> list[int]:
-        return [int(n) for n in conn.execute(select(settlement_line.c.statement_id)).scalars()]
-
-    ids = await services.db.read(per_line)
-    assert len(ids) == 6 and None not in ids
+    assert await services.db.read(covered_times) == [1] * 6
+    assert await services.db.read(mismatches) == []
 
 
 async def test_statement_state_machine_refuses_illegal_moves(
@@ -330,3 +386,50 @@ async def test_reports_open_with_openpyxl_and_csv_parses(
     assert sum(int(r["amount_cents"]) for r in lines) == view.amount_cents
     with pytest.raises(ValueError):
         report_files.write_points_cost(tmp_path / "cost.pdf", PERIOD, cost)
+
+
+async def test_a_line_still_being_written_is_settled_exactly_once(
+    services: Services, tmp_path: Path
+) -> None:
+    """Issue 15 §3: a statement covers line ids up to a watermark. On PostgreSQL a line
+    numbered below a committed one may still be uncommitted when a run starts; the run
+    waits for it (SHARE lock) instead of leaving it behind its watermark uncounted. On
+    SQLite the one writer leaves nothing in flight; lines written during the run land
+    in this statement or the next, never both nor neither."""
+    await month_of_consumption(services, tmp_path)
+    services.clock.set(DECEMBER)
+    engine = services.db.async_engine
+    if services.db.dialect == "postgresql":
+        async with engine.connect() as open_tx, engine.connect() as other:
+            await add_line(services, open_tx, "late:1")  # numbered first, not committed
+            await add_line(services, other, "late:2")
+            await other.commit()
+            run = asyncio.create_task(settle_all(services, period=PERIOD))
+            for _ in range(500):  # until the run waits for the open transaction's lock
+                waiting = await other.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND query LIKE 'LOCK TABLE settlement_line%'"
+                    )
+                )
+                await other.rollback()
+                if waiting or run.done():
+                    break
+                await asyncio.sleep(0.02)
+            assert not run.done()
+            await open_tx.commit()
+            made = await run
+    else:
+
+        async def write_late() -> None:
+            async with engine.connect() as conn:
+                await add_line(services, conn, "late:1")
+                await conn.commit()
+
+        made, _ = await asyncio.gather(settle_all(services, period=PERIOD), write_late())
+    assert await services.db.read(mismatches) == []
+    times = await services.db.read(covered_times)
+    if services.db.dialect == "postgresql":
+        assert times == [1] * 7 and sum(s.lines for s in made) == 7
+    else:
+        assert times in ([1] * 6, [1] * 5 + [0])  # the late line: now or next time

@@ -14,17 +14,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
-from core.platform.clock import epoch
+from core.merchants import merchants
+from core.platform.clock import ManualClock, epoch
 from core.platform.schema import outbox, settlement_line, statement
 from core.settlement import runs, settlement, statements
 from core.settlement.runs import SettleRun
-from pointshall.bootstrap import Services
+from pointshall.bootstrap import Services, bootstrap
 from pointshall.scheduling import job_context
 from scheduler.runner import run_job
 from tests.support.helpers import send
 from tests.support.merchant_helpers import STAFF_A, buy, merchant_mall
+from tests.support.settings import make_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 DECEMBER = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)  # 03:00 on 2 December in Shanghai
@@ -49,31 +51,62 @@ async def settle_now(services: Services, **kw: object) -> SettleRun:
     )
 
 
-async def lines_by_statement(services: Services) -> dict[int | None, int]:
-    def q(conn: Connection) -> dict[int | None, int]:
-        return {
-            sid: int(n)
-            for sid, n in conn.execute(
-                select(settlement_line.c.statement_id, func.count()).group_by(
-                    settlement_line.c.statement_id
-                )
+def covering(conn: Connection) -> dict[int, int | None]:
+    """Each line's statement by watermark (issue 15 §3): the one of its merchant whose
+    ``(lines_after, lines_upto]`` holds its id; None when no statement covers it. A line
+    covered twice fails."""
+    found: dict[int, int | None] = {}
+    for lid, sid in conn.execute(
+        select(settlement_line.c.id, statement.c.id)
+        .select_from(
+            settlement_line.outerjoin(
+                statement,
+                and_(
+                    statement.c.merchant_id == settlement_line.c.merchant_id,
+                    settlement_line.c.id > statement.c.lines_after,
+                    settlement_line.c.id <= statement.c.lines_upto,
+                ),
             )
-        }
+        )
+        .order_by(settlement_line.c.id)
+    ):
+        assert int(lid) not in found, f"line {lid} is in two statements"
+        found[int(lid)] = None if sid is None else int(sid)
+    return found
 
-    return await services.db.read(q)
+
+async def lines_by_statement(services: Services) -> dict[int | None, int]:
+    counts: dict[int | None, int] = {}
+    for sid in (await services.db.read(covering)).values():
+        counts[sid] = counts.get(sid, 0) + 1
+    return counts
 
 
 async def statements_agree_with_their_lines(services: Services) -> None:
     def q(conn: Connection) -> None:
-        for sid, lines, points, cents in conn.execute(
-            select(statement.c.id, statement.c.lines, statement.c.points, statement.c.amount_cents)
+        for sid, m, after, upto, lines, points, cents in conn.execute(
+            select(
+                statement.c.id,
+                statement.c.merchant_id,
+                statement.c.lines_after,
+                statement.c.lines_upto,
+                statement.c.lines,
+                statement.c.points,
+                statement.c.amount_cents,
+            )
         ):
             got = conn.execute(
                 select(
                     func.count(),
                     func.coalesce(func.sum(settlement_line.c.points), 0),
                     func.coalesce(func.sum(settlement_line.c.amount_cents), 0),
-                ).where(settlement_line.c.statement_id == sid)
+                ).where(
+                    and_(
+                        settlement_line.c.merchant_id == m,
+                        settlement_line.c.id > after,
+                        settlement_line.c.id <= upto,
+                    )
+                )
             ).one()
             assert (lines, points, cents) == tuple(int(v) for v in got), sid
 
@@ -205,4 +238,105 @@ async def test_a_confirmation_racing_a_top_up_loses_no_line(
     else:  # the confirmation came first: the three wait, and the run says so
         assert counts == {made.id: 1, None: 3}
         assert [w.lines for w in outcome.waiting] == [3]
+    await statements_agree_with_their_lines(services)
+
+
+async def line_at(services: Services, when: datetime, ref: str) -> None:
+    """An 800-point M1 line consumed at ``when`` (numbered now, whatever ``when`` is)."""
+
+    def unit(conn: Connection) -> None:
+        shop = merchants.find_merchant(conn, "M1").id
+        settlement.record_line(
+            conn, merchant_id=shop, source="pos", ref=ref, points=800, now=epoch(when)
+        )
+
+    await services.db.write(unit)
+
+
+async def test_a_line_numbered_after_the_watermark_waits_and_the_run_says_so(
+    services: Services, tmp_path: Path
+) -> None:
+    """Issue 15 §3 with issue 16 §3: a line consumed in November but numbered after a
+    December one is beyond November's watermark; the run names it and why."""
+    await merchant_mall(services, tmp_path)
+    await line_at(services, datetime(2026, 11, 25, tzinfo=UTC), "a")
+    await line_at(services, DECEMBER - timedelta(hours=1), "december")
+    await line_at(services, datetime(2026, 11, 28, tzinfo=UTC), "late-numbered")
+    services.clock.set(DECEMBER)
+    run = await runs.settle_due(
+        services.db, period="2026-11", now=epoch(DECEMBER), tz=TZ, by="finance"
+    )
+    [made] = run.made
+    assert (made.period, made.lines, run.upto, run.later) == ("2026-11", 1, 1, 1)
+    [left] = run.waiting
+    assert (left.merchant_code, left.lines, left.first_id, left.last_id) == ("M1", 1, 3, 3)
+    assert (left.numbered_after, left.statement_id) == (1, made.id)
+    assert await lines_by_statement(services) == {made.id: 1, None: 2}
+    services.clock.set(datetime(2027, 1, 1, 19, 0, tzinfo=UTC))
+    december = await runs.settle_due(
+        services.db, period="2026-12", now=epoch(services.clock.now()), tz=TZ, by="finance"
+    )
+    assert [(s.period, s.lines) for s in december.made] == [("2026-12", 2)]
+    assert december.waiting == [] and december.topped_up == []
+    await statements_agree_with_their_lines(services)
+
+
+async def test_a_draft_followed_by_a_statement_is_not_moved_up(
+    services: Services, tmp_path: Path
+) -> None:
+    await merchant_mall(services, tmp_path)
+    await used_vouchers(services, 1)
+    november = (await settle_now(services)).made[0]
+    await used_vouchers(services, 1)
+    services.clock.set(DECEMBER)
+    december = await settlement.settle(
+        services.db, period=None, now=epoch(DECEMBER), tz=TZ, by="finance", early=True
+    )
+    assert [(s.period, s.lines) for s in december] == [("2026-12", 1)]
+    await used_vouchers(services, 1)
+    now = epoch(services.clock.now())
+
+    def unit(conn: Connection) -> runs.StatementView | None:
+        shop = merchants.find_merchant(conn, "M1").id
+        upto = settlement.watermark(conn, now + 1)
+        return runs.top_up_draft(
+            conn, merchant_id=shop, period="2026-11", upto=upto, cutoff=now + 1, now=now, by="t"
+        )
+
+    assert await services.db.write(unit) is None
+    assert await lines_by_statement(services) == {november.id: 1, december[0].id: 1, None: 1}
+    await statements_agree_with_their_lines(services)
+
+
+async def test_concurrent_runs_move_a_draft_up_and_start_the_next_month_exactly_once(
+    services: Services, tmp_path: Path, database_url: str, clock: ManualClock
+) -> None:
+    """Issue 15 §3 exactly once, with the draft moved up (issue 16 §3): the monthly job
+    moving November's draft up, ``settle --now`` (November then December) and a bare
+    early settle of December, on two services at once."""
+    await merchant_mall(services, tmp_path)
+    await used_vouchers(services, 1)
+    await settle_now(services)  # November's draft, made early
+    await used_vouchers(services, 2)  # November, after it
+    clock.set(DECEMBER - timedelta(hours=20))  # 1 December 07:00 in Shanghai
+    await used_vouchers(services, 1)  # December
+    clock.set(DECEMBER)
+    other = await bootstrap(make_settings(database_url), clock=clock, upgrade=False)
+    try:
+        outcomes = await asyncio.gather(
+            run_job(job_context(services), "settlement"),
+            settle_now(other),
+            settlement.settle(
+                other.db, period=None, now=epoch(DECEMBER), tz=TZ, by="cli", early=True
+            ),
+            settle_now(services),
+            run_job(job_context(other), "settlement"),
+        )
+    finally:
+        await other.close()
+    assert all(o is not None for o in outcomes)
+    await statements_agree_with_their_lines(services)  # and no line in two statements
+    await settle_now(services)
+    counts = await lines_by_statement(services)
+    assert None not in counts and sum(counts.values()) == 4
     await statements_agree_with_their_lines(services)

@@ -19,6 +19,7 @@ from bot.sender import GLOBAL_RATE, TelegramTransport
 from core.messaging import outbox as core_outbox
 from core.messaging.drain import Drain, DrainPolicy
 from core.messaging.ratelimit import VirtualTimer
+from core.messaging.send_rate import SharedRateLimiter
 from core.messaging.transport import Accepted, OutboundMessage
 from core.platform.clock import ManualClock, epoch
 from core.platform.schema import outbox
@@ -78,7 +79,12 @@ async def queue(services: Services, *messages: tuple[int, str, str | None]) -> N
     await services.db.write(unit)
 
 
-async def drain_all(services: Services, transport: TelegramTransport, timer: VirtualTimer) -> None:
+async def drain_all(
+    services: Services,
+    transport: TelegramTransport,
+    timer: VirtualTimer,
+    limiter: SharedRateLimiter | None = None,
+) -> None:
     policy = DrainPolicy(rate=GLOBAL_RATE, burst=int(GLOBAL_RATE), backoff=2.0, idle=0.5)
     drain = Drain(
         services.db,
@@ -88,6 +94,7 @@ async def drain_all(services: Services, transport: TelegramTransport, timer: Vir
         policy,
         keyring=services.keyring,
         channel="telegram",
+        limiter=limiter,
     )
 
     def busy(conn: Connection) -> int:
@@ -189,3 +196,29 @@ async def test_a_recipient_that_is_not_a_chat_is_rejected(
     await drain_all(services, TelegramTransport(bot, timer), timer)
     assert [s for s, _, _ in (await outcomes(services)).values()] == ["failed"]
     assert fake.messages == {}
+
+
+def max_in_any_window(times: list[float]) -> int:
+    ordered = sorted(times)
+    return max(sum(1 for u in ordered[i:] if u < t + 1.0) for i, t in enumerate(ordered))
+
+
+async def test_a_chat_waiting_its_turn_never_pushes_a_send_past_the_bot_s_shared_slot(
+    services: Services, clock: ManualClock, api: tuple[FakeTelegram, Bot]
+) -> None:
+    """Issue 15 §4: the bot's rate is shared by every replica (``send_rate``), and a chat's
+    second message waits for the chat *before* it takes a slot of the bot's rate, so every
+    send starts at its slot: never more than 30 in a second, never two to a chat in one."""
+    _, bot = api
+    timer = VirtualTimer(clock)
+    transport = TimedTransport(bot, timer)
+    chats = [A, B, *range(2001, 2019)]
+    await queue(services, *[(chat, f"{chat}:{i}", None) for chat in chats for i in range(4)])
+    limiter = SharedRateLimiter(services.db, "telegram:42", GLOBAL_RATE, timer)
+    await drain_all(services, transport, timer, limiter)
+    assert len(transport.moments) == 4 * len(chats)
+    assert max_in_any_window([t for t, _ in transport.moments]) <= GLOBAL_RATE
+    for chat in chats:
+        at = [t for t, c in transport.moments if c == chat]
+        assert len(at) == 4
+        assert all(later - earlier >= 1.0 for earlier, later in pairwise(at))

@@ -14,6 +14,10 @@ test, most of it creating and dropping files; this costs a few milliseconds.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
 import asyncpg
 from sqlalchemy.engine import make_url
 
@@ -78,3 +82,23 @@ async def reset(dsn: str, *, delete: bool | None = None) -> list[str]:
     finally:
         await conn.close()
     return tables
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(url: str, prefix: str = "pointshall_fresh") -> AsyncIterator[str]:
+    """A new, empty (not migrated) database on ``url``'s server, dropped afterwards."""
+    admin = dsn(url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()

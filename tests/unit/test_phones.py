@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.platform.errors import DomainError, InvalidPhoneNumber
-from core.platform.phones import region_of, to_e164
+from core.platform.phones import canonical_e164, region_of, to_e164
 
 
 @pytest.mark.parametrize(
@@ -100,3 +101,49 @@ def test_garbage_raises_only_invalid_phone_number(raw: str) -> None:
     assert result.startswith("+")
     assert result[1:].isdigit()
     assert to_e164(result) == result
+
+
+def _by_phonenumbers(text: str, region: str) -> str:
+    """What the full parser makes of ``text``: its E.164 form, or "" when invalid."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_CANONICAL = st.one_of(
+    st.text("0123456789", min_size=1, max_size=18),
+    st.builds(
+        lambda p, r: p + r,
+        st.sampled_from(["1", "13", "17951", "0", "86", "10", "400"]),
+        st.text("0123456789", min_size=0, max_size=12),
+    ),
+    st.builds(
+        lambda p, r: "+" + p + r,
+        st.sampled_from(["86", "8617951", "860", "44", "1", "49", "91", "7", "999", "852", "886"]),
+        st.text("0123456789", min_size=0, max_size=13),
+    ),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_CANONICAL, st.sampled_from(["CN", "US", "GB", "DE", "IN", "HK"]))
+def test_canonical_fast_path_agrees_with_phonenumbers(text: str, region: str) -> None:
+    """Issue 15 §3: the billing feed's fast path for numbers in canonical form gives
+    phonenumbers' own answer (or steps aside, None, for the parser)."""
+    fast = canonical_e164(text, region)
+    if fast is not None:
+        assert fast == _by_phonenumbers(text, region)
+
+
+def test_canonical_fast_path_takes_national_and_e164_forms() -> None:
+    assert canonical_e164("13800138000") == "+8613800138000"
+    assert canonical_e164("+8613800138000", "US") == "+8613800138000"
+    assert canonical_e164("1380013800") == ""  # a digit short: invalid without parsing
+    # prefixes the parser would strip or read are left to it
+    assert canonical_e164("01012345678") is None
+    assert canonical_e164("17951380013800") is None
+    assert canonical_e164("+16502530000") is None  # +1 is shared by many regions
