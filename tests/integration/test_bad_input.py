@@ -35,6 +35,7 @@ from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from tests.support.admin_helpers import make_staff
 from tests.support.console_helpers import OWNER_A, console_shops, csrf_of, login
+from tests.support.office import FIELDS, OPS, office_routes, ops_login
 from tests.support.raw_http import Header, row_counts, send
 from tests.support.settings import KANNEL_SECRET, TWILIO_TOKEN, make_settings
 from tests.support.telegram_fake import FakeTelegram, text_update
@@ -69,6 +70,11 @@ class World:
     console_csrf: str
     admin_token: str
     statement_id: int
+    ops_cookie: bytes
+    """An admin's back-office session (``/console/ops``)."""
+    ops_csrf: str
+    office: list[tuple[str, str]]
+    """(method, path) of every back-office route, path parameters filled."""
     seen: set[int] = field(default_factory=set)
     """Every status answered so far: a test shows its requests got past the gate it aims at."""
 
@@ -111,7 +117,7 @@ class World:
 
 async def _world_parts(
     database_url: str, clock: ManualClock, tmp_path: Path, stack: list[Any]
-) -> tuple[Services, int, dict[str, str], bytes, str, str, int]:
+) -> tuple[Services, int, dict[str, str], bytes, str, str, int, bytes, str, list[tuple[str, str]]]:
     telegram = FakeTelegram(TG_TOKEN)
     tg_server = TestServer(telegram.app())
     await tg_server.start_server()
@@ -137,9 +143,23 @@ async def _world_parts(
     csrf = await csrf_of(client, "/console/orders")
     cookie = "; ".join(f"{c.key}={c.value}" for c in client.session.cookie_jar).encode()
     tokens = await make_staff(services)
+    await ops_login(client, tokens["admin"])
+    ops_csrf = await csrf_of(client, f"{OPS}/orders")
+    ops_cookie = "; ".join(f"{c.key}={c.value}" for c in client.session.cookie_jar).encode()
     port = client.port
     assert port is not None
-    return services, port, shops.terminal_keys, cookie, csrf, tokens["admin"], shops.statement_a
+    return (
+        services,
+        port,
+        shops.terminal_keys,
+        cookie,
+        csrf,
+        tokens["admin"],
+        shops.statement_a,
+        ops_cookie,
+        ops_csrf,
+        office_routes(client),
+    )
 
 
 @pytest.fixture
@@ -880,6 +900,44 @@ def test_console_forms_and_pages_refuse_bad_input_without_a_500(world: World) ->
 
     forms()
     pages()
+    assert {200, 400} <= world.seen
+
+
+# ------------------------------------------------------------------------ back office
+
+OFFICE_FIELDS = [f.encode() for f in FIELDS]
+
+
+def test_back_office_refuses_bad_input_without_a_500(world: World) -> None:
+    """Every /console/ops route as an admin: forms in any encoding, multipart with files,
+    queries of any bytes. A refusal writes nothing but its audit record."""
+    cookie = (b"Cookie", world.ops_cookie)
+    routes = [(m, p) for m, p in world.office if not p.endswith(("/login", "/logout"))]
+    assert len(routes) > 50
+
+    @PROPERTY
+    @given(
+        data=st.data(),
+        route=st.sampled_from(routes),
+        with_csrf=st.booleans(),
+        query=st.lists(st.tuples(st.sampled_from(OFFICE_FIELDS), raw_text), max_size=4),
+    )
+    def call(
+        data: st.DataObject,
+        route: tuple[str, str],
+        with_csrf: bool,
+        query: list[tuple[bytes, bytes]],
+    ) -> None:
+        method, path = route
+        if method == "GET":
+            world.check("GET", path.encode() + b"?" + form_bytes(query), [cookie])
+            return
+        extra = ((b"csrf", world.ops_csrf.encode()),) if with_csrf else ()
+        kind, body = data.draw(bodies(OFFICE_FIELDS, extra))
+        headers = [(b"Content-Type", kind), cookie]
+        world.check("POST", path.encode(), headers, body, may_write=AUDITED)
+
+    call()
     assert {200, 400} <= world.seen
 
 

@@ -9,25 +9,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import FormData, web
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from pointshall.bootstrap import Services
 from tests.support.admin_helpers import buy_flask
 from tests.support.console_helpers import console_shops, csrf_of
-from tests.support.office import OPS, office_client, ops_login, staff_tokens
+from tests.support.office import FIELDS, OPS, office_client, office_routes, ops_login, staff_tokens
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
-FIELDS = (
-    "code", "name_zh", "name_en", "sort", "category", "kind", "points", "stock", "brand",
-    "merchant", "activity", "cash", "price", "face_value", "per_account_limit", "voucher_days",
-    "pay_methods", "description_zh", "active", "create", "title_zh", "title_en", "starts_at",
-    "ends_at", "id", "body_zh", "body_en", "pinned", "target_kind", "target", "msisdn",
-    "reason", "text", "carrier", "tracking_no", "yuan", "terminal_id", "role", "name",
-    "decision", "phone", "no", "status", "from", "to", "period", "format", "subject", "actor",
-    "action", "page", "q", "unanswered", "token",
-)  # fmt: skip
 NASTY = (
     "",
     "-1",
@@ -38,15 +29,6 @@ NASTY = (
     "中文😀",
     "2026-02-30T25:61",
 )
-PARAMS = {
-    "code": "2001",
-    "no": "000000000000",
-    "id": "1",
-    "name": "support",
-    "subject": "item:1",
-    "action": "hide",
-    "fmt": "csv",
-}
 
 
 @pytest.fixture
@@ -57,26 +39,6 @@ async def client(services: Services, tmp_path: Path) -> AsyncIterator[TestClient
     async with office_client(services) as c:
         await ops_login(c, tokens["admin"])
         yield c
-
-
-def office_routes(client: TestClient) -> list[tuple[str, str]]:
-    """(method, path) of every back-office route, path parameters filled."""
-    app = client.server.app
-    assert isinstance(app, web.Application)
-    found: list[tuple[str, str]] = []
-    for mounted in app.router.resources():
-        sub = mounted.get_info().get("app")
-        if not isinstance(sub, web.Application):
-            continue
-        for route in sub.router.routes():
-            info = route.resource.get_info() if route.resource else {}
-            path = str(info.get("formatter") or info.get("path") or "")
-            if not path.startswith(OPS) or route.method == "HEAD":
-                continue
-            for key, value in PARAMS.items():
-                path = path.replace("{" + key + "}", value)
-            found.append((route.method, path))
-    return found
 
 
 @pytest.mark.slow

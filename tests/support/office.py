@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from aiohttp import FormData
+from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Connection
 
@@ -110,3 +110,45 @@ async def actions(services: Services, subject: str | None = None) -> list[tuple[
     """(actor, action, subject) of the audit log, oldest first."""
     rows = await services.db.read(lambda conn: audit.entries(conn, subject, limit=10_000))
     return [(r.actor, r.action, r.subject) for r in rows]
+
+
+FIELDS = (
+    "code", "name_zh", "name_en", "sort", "category", "kind", "points", "stock", "brand",
+    "merchant", "activity", "cash", "price", "face_value", "per_account_limit", "voucher_days",
+    "pay_methods", "description_zh", "active", "create", "title_zh", "title_en", "starts_at",
+    "ends_at", "id", "body_zh", "body_en", "pinned", "target_kind", "target", "msisdn",
+    "reason", "text", "carrier", "tracking_no", "yuan", "terminal_id", "role", "name",
+    "decision", "phone", "no", "status", "from", "to", "period", "format", "subject", "actor",
+    "action", "page", "q", "unanswered", "token",
+)  # fmt: skip
+"""Every field name a back-office form or query reads."""
+PARAMS = {
+    "code": "2001",
+    "no": "000000000000",
+    "id": "1",
+    "name": "support",
+    "subject": "item:1",
+    "action": "hide",
+    "fmt": "csv",
+}
+"""A value for each path parameter of a back-office route."""
+
+
+def office_routes(client: TestClient) -> list[tuple[str, str]]:
+    """(method, path) of every back-office route, path parameters filled."""
+    app = client.server.app
+    assert isinstance(app, web.Application)
+    found: list[tuple[str, str]] = []
+    for mounted in app.router.resources():
+        sub = mounted.get_info().get("app")
+        if not isinstance(sub, web.Application):
+            continue
+        for route in sub.router.routes():
+            info = route.resource.get_info() if route.resource else {}
+            path = str(info.get("formatter") or info.get("path") or "")
+            if not path.startswith(OPS) or route.method == "HEAD":
+                continue
+            for key, value in PARAMS.items():
+                path = path.replace("{" + key + "}", value)
+            found.append((route.method, path))
+    return found
