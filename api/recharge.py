@@ -1,8 +1,10 @@
 """``POST /recharge/callback``: the recharge provider's signed callbacks (issue 16 §2).
 
-A callback with a missing, stale or wrong signature, or that is not a recharge event,
-gets 403/400 and changes nothing; a good one is answered 200 once its effect is stored,
-however many times it comes (a duplicate finds the top-up already final).
+A callback with a missing, stale or wrong signature, or that is not a recharge event
+(``api.recharge_gateway.recharge_from``: UTF-8 JSON, printable ASCII ids of the length we
+keep, an amount in range), gets 403/400 and changes nothing; a good one is answered 200
+once its effect is stored, however many times it comes (a duplicate finds the top-up
+already final).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 
 from core.payments.gateway import verify
+from core.platform import inputs
 from core.recharge.errors import RechargeOutcomeUnknown, RechargeRefused, RechargeUnavailable
 from core.recharge.gateway import (
     IDEMPOTENCY_HEADER,
@@ -38,21 +39,48 @@ TIMEOUT_SECONDS = 10.0
 NOT_TAKEN = (401, 403, 429, 503)
 """Statuses by which the provider says it did nothing with the request."""
 EVENTS = ("recharge.succeeded", "recharge.failed", "recharge.pending")
+MAX_ID = 64
+"""Characters of the provider's recharge id (``topup.provider_id``)."""
+MAX_KEY = 160
+MAX_MSISDN = 16
+MAX_FAILURE = 200
+"""Characters of a failure code (kept in ``topup.last_error``)."""
+MAX_CENTS = 10**12
+
+
+def _text(data: Any, name: str, most: int) -> str:
+    """``data[name]`` as printable ASCII of 1 to ``most`` characters (what our columns and
+    lookups take: PostgreSQL keeps no NUL), or ``ValueError``."""
+    value = inputs.token(str(data[name]), most)
+    if value is None:
+        raise ValueError(f"{name} must be 1-{most} printable ASCII characters")
+    return value
 
 
 def recharge_from(data: Any) -> Recharge:
-    """A ``Recharge`` from the provider's JSON object; ``ValueError`` if it is not one."""
+    """A ``Recharge`` from the provider's JSON object; ``ValueError`` if it is not one (a
+    field missing, not printable ASCII or longer than we keep, an amount that is not a whole
+    number of cents from 0 to ``MAX_CENTS``)."""
     try:
         status = str(data["status"])
         if status not in RECHARGE_STATUSES:
             raise ValueError(f"unknown recharge status {status!r}")
+        amount = data["amount_cents"]
+        if isinstance(amount, bool) or not isinstance(amount, int | str):
+            raise ValueError("amount_cents must be a whole number")
+        cents = int(amount)
+        if not 0 <= cents <= MAX_CENTS:
+            raise ValueError(f"amount_cents must be from 0 to {MAX_CENTS}")
+        failure = data.get("failure_code") or ""
         return Recharge(
-            id=str(data["id"]),
-            key=str(data["idempotency_key"]),
-            msisdn=str(data["msisdn"]),
-            amount_cents=int(data["amount_cents"]),
+            id=_text(data, "id", MAX_ID),
+            key=_text(data, "idempotency_key", MAX_KEY),
+            msisdn=_text(data, "msisdn", MAX_MSISDN),
+            amount_cents=cents,
             status=status,
-            failure=str(data.get("failure_code") or ""),
+            failure=_text({"failure_code": failure}, "failure_code", MAX_FAILURE)
+            if failure
+            else "",
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"not a recharge: {exc}") from exc
@@ -144,7 +172,7 @@ class HttpRecharge:
         if not verify(self._secret.encode(), signature, body, now):
             raise BadSignature("bad or stale signature")
         try:
-            event = json.loads(body)
+            event = inputs.json_body(body)
             if event["type"] not in EVENTS:
                 raise ValueError(f"not a recharge event: {event['type']!r}")
             return recharge_from(event["data"])

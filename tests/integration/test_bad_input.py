@@ -31,6 +31,7 @@ from api.pos import sign as pos_sign
 from core.payments.gateway import SIGNATURE_HEADER as GATEWAY_HEADER
 from core.payments.gateway import sign as gateway_sign
 from core.platform.clock import ManualClock, epoch
+from core.recharge.gateway import SIGNATURE_HEADER as RECHARGE_HEADER
 from pointshall.app import build_app
 from pointshall.bootstrap import Services, bootstrap
 from tests.support.admin_helpers import make_staff
@@ -46,6 +47,7 @@ EXAMPLES = int(os.environ.get("POINTSHALL_BAD_INPUT_EXAMPLES", "60"))
 TG_TOKEN = "123456:TEST-token_for-the-fake"
 TG_SECRET = "tg-webhook-secret_1"
 GATEWAY_SECRET = "gateway-test-secret"
+RECHARGE_SECRET = "recharge-test-secret"
 PUBLIC_URL = "http://hall.example.com"
 """Plain http, so the console's cookie is not Secure and the test's raw requests carry it."""
 FORM = b"application/x-www-form-urlencoded"
@@ -130,6 +132,8 @@ async def _world_parts(
         telegram_file_url=str(tg_server.make_url("/file/bot")),
         gateway_url="http://127.0.0.1:9",  # nothing listens: the gateway is never reached
         gateway_secret=GATEWAY_SECRET,
+        recharge_url="http://127.0.0.1:9",  # nothing listens: the provider is never reached
+        recharge_secret=RECHARGE_SECRET,
         rate_limit_per_minute=10**9,
         public_url=PUBLIC_URL,
     )
@@ -343,6 +347,18 @@ def test_the_examples_of_the_issue_are_refused_and_write_nothing(world: World) -
     now = world.now()
     nul_order = json.dumps({"order_no": "2611\x00", "password": "12345678"}).encode()
     nul_charge = json.dumps({"type": "charge.succeeded", "data": {"id": "ch_\x00"}}).encode()
+    nul_topup = json.dumps(
+        {
+            "type": "recharge.succeeded",
+            "data": {
+                "id": "rc_1",
+                "idempotency_key": "topup:2611\x00",
+                "msisdn": "+8613800138000",
+                "amount_cents": 1000,
+                "status": "succeeded",
+            },
+        }
+    ).encode()
     nul_sid = {"MessageSid": "SM\x00", "MessageStatus": "failed"}
     long_error = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed", "ErrorCode": "3" * 40}
     admin = [(b"Authorization", b"Bearer " + world.admin_token.encode())]
@@ -527,6 +543,21 @@ def test_the_examples_of_the_issue_are_refused_and_write_nothing(world: World) -
             json.dumps({"code": "A_B", "name_zh": "类", "name_en": "Kind"}).encode(),
             422,
             b"letters, digits",
+        ),
+        (
+            "recharge callback: a key holding NUL",
+            "POST",
+            b"/recharge/callback",
+            [
+                (b"Content-Type", b"application/json"),
+                (
+                    RECHARGE_HEADER.encode(),
+                    gateway_sign(RECHARGE_SECRET.encode(), now, nul_topup).encode(),
+                ),
+            ],
+            nul_topup,
+            400,
+            b"idempotency_key",
         ),
         (
             "admin API: JSON 5,000 deep",
@@ -832,6 +863,45 @@ def test_payment_callback_and_pay_link_refuse_bad_input_without_a_500(world: Wor
     unsigned()
     signed()
     link()
+
+
+def test_recharge_callback_refuses_bad_input_without_a_500(world: World) -> None:
+    secret = RECHARGE_SECRET.encode()
+    good = {
+        "id": "rc_1",
+        "idempotency_key": "topup:000000000000",
+        "msisdn": "+8613800138000",
+        "amount_cents": 1000,
+        "status": "succeeded",
+    }
+    fields = [*good, "failure_code"]
+    recharge = st.dictionaries(st.sampled_from(fields), json_values, max_size=2).map(
+        lambda changes: good | changes
+    )
+
+    @PROPERTY
+    @given(
+        payload=st.one_of(
+            json_values,
+            st.builds(
+                lambda kind, data: {"type": kind, "data": data},
+                st.sampled_from(["recharge.succeeded", "recharge.failed", "x"]),
+                st.one_of(recharge, json_values),
+            ),
+        ),
+        raw=st.one_of(st.none(), st.binary(max_size=60), st.just(b"[" * 5000 + b"]" * 5000)),
+        mac=st.one_of(st.none(), header_values),
+    )
+    def callback(payload: Any, raw: bytes | None, mac: bytes | None) -> None:
+        body = raw if raw is not None else json.dumps(payload).encode()
+        signature = gateway_sign(secret, world.now(), body).encode()
+        if mac is not None:
+            signature = f"t={world.now()},v1=".encode() + mac
+        headers = [(b"Content-Type", b"application/json"), (RECHARGE_HEADER.encode(), signature)]
+        world.check("POST", b"/recharge/callback", headers, body)
+
+    callback()
+    assert {200, 400, 403} <= world.seen
 
 
 # --------------------------------------------------------------------------- console
