@@ -25,7 +25,8 @@ from sqlalchemy import Connection
 from console import session as sessions
 from console.pages import html_page
 from console.texts import Words
-from core.backoffice import operator_staff
+from core.backoffice import decisions, duties, operator_staff
+from core.backoffice.errors import NotIndependent, NotPermitted
 from core.backoffice.operator_staff import OperatorStaff
 from core.catalogue import submissions
 from core.catalogue.errors import UnknownItem
@@ -51,8 +52,12 @@ class Shell(Protocol):
 
 
 OPS = "/ops"
-REVIEWERS = frozenset({"business_admin", "admin"})
-FINAL = frozenset({"admin"})
+REVIEWERS = (
+    duties.DUTIES[duties.APPLICATION_FIRST_REVIEW]
+    | duties.DUTIES[duties.APPLICATION_FINAL_REVIEW]
+    | duties.DUTIES[duties.GOODS_REVIEW]
+)
+FINAL = duties.DUTIES[duties.APPLICATION_FINAL_REVIEW]
 KEY = "ops_staff"
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -84,6 +89,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "ops_rejected": "商品{code}已驳回。",
         "ops_not_pending": "该事项已被处理,当前状态:{status}。",
         "ops_app_done": "申请{id}已更新为:{status}。",
+        "ops_not_independent": "终审须由初审人以外、且非其任命的管理员进行。",
         "a_submitted": "已提交",
         "a_first_review": "初审中",
         "a_final_review": "终审中",
@@ -122,6 +128,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ops_rejected": "Item {code} rejected.",
         "ops_not_pending": "Already handled; it is now: {status}.",
         "ops_app_done": "Application {id} is now: {status}.",
+        "ops_not_independent": (
+            "The final review needs an admin other than the first reviewer, "
+            "and not one they appointed."
+        ),
         "a_submitted": "submitted",
         "a_first_review": "in first review",
         "a_final_review": "in final review",
@@ -349,14 +359,16 @@ class Ops:
         try:
             await self.db.write(
                 partial(
-                    submissions.review,
+                    decisions.review_goods,
+                    reviewer=op.member,
                     code=code,
                     approve=decision == "approve",
-                    reviewer=op.member.name,
                     reason=reason,
                     now=self.console.now(),
                 )
             )
+        except NotPermitted:
+            return await self.reviews(request, session, op, status=403, error="forbidden")
         except UnknownItem:
             return await self.reviews(
                 request, session, op, status=409, error="ops_not_pending", args={"status": "—"}
@@ -406,29 +418,33 @@ class Ops:
             return await self.applications(
                 request, session, op, status=400, error="ops_reason_required"
             )
-        by, now = op.member.name, self.console.now()
+        now = self.console.now()
         t = OpsWords(self.console.lang(request, session))
 
-        def unit(conn: Connection) -> str | None:
-            """The new status, or None when this role may not take this step."""
-            current = admission.find(conn, app_id)
-            final = current.status == "final_review"
-            if not op.final and (final or decision == "approve"):
-                return None
-            if decision == "start":
-                admission.start_first_review(conn, app_id, by, now)
-            elif decision == "pass":
-                admission.pass_first_review(conn, app_id, by, reason, now)
-            elif decision == "approve":
-                admission.approve(conn, app_id, by, reason, now)
+        def unit(conn: Connection) -> str:
+            """The new status; the rules are ``core.backoffice.decisions``'."""
+            final = admission.find(conn, app_id).status == "final_review"
+            if decision == "approve" or (decision == "reject" and final):
+                decided = decisions.final_review(
+                    conn, op.member, app_id, decision, reason=reason, now=now
+                )
             else:
-                admission.reject(conn, app_id, by, reason, now)
-            return admission.find(conn, app_id).status
+                decided = decisions.first_review(
+                    conn, op.member, app_id, decision, reason=reason, now=now
+                )
+            return decided.status
 
+        outcome: str | None
         try:
             outcome = await self.db.write(unit)
         except UnknownApplication as exc:
             raise web.HTTPNotFound() from exc
+        except NotPermitted:
+            outcome = None
+        except NotIndependent:
+            return await self.applications(
+                request, session, op, status=403, error="ops_not_independent"
+            )
         except ApplicationNotPending as exc:
             return await self.applications(
                 request,

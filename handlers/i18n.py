@@ -474,6 +474,17 @@ CATALOG["zh"].update(
         "already_exists": "{key}已存在。",
         "item_code_taken": "商品编号{code}已被占用。",
         "unknown_merchant": "没有编号为{code}的商户。",
+        "not_merchant_owner": "只有商户店主可以确认或对结算单提出异议。",
+        "unknown_staff": "没有这个运营人员。",
+        "staff_disabled": "该运营人员已停用或尚待审批。",
+        "not_permitted": "该运营人员的角色无权执行此操作。",
+        "not_independent": "审批人须独立于提出人。",
+        "same_person": "提出人不能自己审批。",
+        "joined_after": "审批人在提出之后才获得权限,不能审批。",
+        "appointed_by_proposer": "审批人由提出人任命,不能审批。",
+        "self_change": "运营人员不能修改自己的账号。",
+        "staff_change_not_pending": "人员变更{change_id}已处理。",
+        "named_admin_needed": "已有管理员,请注明操作的管理员。",
     }
 )
 CATALOG["en"].update(
@@ -521,6 +532,17 @@ CATALOG["en"].update(
         "already_exists": "{key} already exists.",
         "item_code_taken": "Item code {code} is taken.",
         "unknown_merchant": "There is no merchant {code}.",
+        "not_merchant_owner": "Only a merchant's owner may confirm or dispute its statement.",
+        "unknown_staff": "There is no such staff member.",
+        "staff_disabled": "That staff member is disabled or not yet approved.",
+        "not_permitted": "That staff member's role may not do this.",
+        "not_independent": "The approver must be independent of whoever proposed it.",
+        "same_person": "Whoever proposed it cannot approve it.",
+        "joined_after": "The approver got their role after it was proposed.",
+        "appointed_by_proposer": "The approver was appointed by whoever proposed it.",
+        "self_change": "Staff cannot change their own record.",
+        "staff_change_not_pending": "Staff change {change_id} was already decided.",
+        "named_admin_needed": "Admins exist: name the admin making this change.",
     }
 )
 

@@ -16,8 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Connection
 
+from core.backoffice import decisions, duties
 from core.platform.clock import epoch
 from core.platform.errors import DomainError
+from core.platform.phones import to_e164
 from core.settlement import report_files, reports, settlement, statements
 from core.settlement.settlement import StatementView
 from core.settlement.texts import yuan
@@ -29,6 +31,10 @@ statement_app = typer.Typer(help="Merchant statements: list and move along.", no
 report_app = typer.Typer(help="Finance reports as XLSX or CSV.", no_args_is_help=True)
 
 By = Annotated[str, typer.Option("--by", help="Who is doing this (recorded in the audit log).")]
+ByStaff = Annotated[
+    str, typer.Option("--by", help="The operator staff member doing it (their role is checked).")
+]
+ByOwner = Annotated[str, typer.Option("--by", help="The merchant owner's phone.")]
 Period = Annotated[str, typer.Option(help="The month, YYYY-MM (operator time zone).")]
 Out = Annotated[Path, typer.Option("--out", help="FILE.xlsx or FILE.csv")]
 
@@ -46,14 +52,16 @@ def _refused(exc: Exception) -> typer.Exit:
 def rate(
     code: Annotated[str, typer.Argument(help="Merchant code, e.g. M1")],
     cents_per_1000: Annotated[int, typer.Argument(help="Cents paid per 1,000 points.")],
-    by: By,
+    by: ByStaff,
 ) -> None:
     """Set a merchant's contract rate; lines already consumed keep the rate they had."""
 
     async def job(services: Services) -> settlement.Rate:
         now = epoch(services.clock.now())
         return await services.db.write(
-            lambda conn: settlement.set_rate(conn, code, cents_per_1000, by, now)
+            lambda conn: settlement.set_rate(
+                conn, code, cents_per_1000, duties.acting(conn, by, duties.MERCHANT_RATE).name, now
+            )
         )
 
     try:
@@ -129,11 +137,24 @@ def list_statements(
 
 
 def _move(statement_id: int, action: str, by: str, reason: str | None = None) -> None:
+    """A merchant owner's move (``by`` is their phone) or finance's (``by`` a staff name)."""
+
     async def job(services: Services) -> StatementView:
         now = epoch(services.clock.now())
+        region = services.settings.default_region
 
         def unit(conn: Connection) -> StatementView:
-            return statements.move(conn, statement_id, action, by=by, now=now, reason=reason)
+            if action in statements.MERCHANT_ACTIONS:
+                return statements.move_as_owner(
+                    conn,
+                    statement_id,
+                    action,
+                    msisdn=to_e164(by, region),
+                    now=now,
+                    reason=reason,
+                )
+            member = duties.acting(conn, by, decisions.STATEMENT_DUTIES[action])
+            return decisions.move_statement(conn, member, statement_id, action, now=now)
 
         return await services.db.write(unit)
 
@@ -148,29 +169,29 @@ Id = Annotated[int, typer.Argument(help="Statement number")]
 
 
 @statement_app.command()
-def confirm(statement_id: Id, by: By) -> None:
-    """The merchant confirms the statement."""
+def confirm(statement_id: Id, by: ByOwner) -> None:
+    """The merchant's owner confirms the statement."""
     _move(statement_id, "confirm", by)
 
 
 @statement_app.command()
 def dispute(
     statement_id: Id,
-    by: By,
+    by: ByOwner,
     reason: Annotated[str, typer.Option(help="What the merchant disputes.")],
 ) -> None:
-    """The merchant disputes the statement, with a reason."""
+    """The merchant's owner disputes the statement, with a reason."""
     _move(statement_id, "dispute", by, reason)
 
 
 @statement_app.command()
-def approve(statement_id: Id, by: By) -> None:
+def approve(statement_id: Id, by: ByStaff) -> None:
     """Finance approves a confirmed statement."""
     _move(statement_id, "approve", by)
 
 
 @statement_app.command()
-def pay(statement_id: Id, by: By) -> None:
+def pay(statement_id: Id, by: ByStaff) -> None:
     """Finance records an approved statement as paid."""
     _move(statement_id, "pay", by)
 

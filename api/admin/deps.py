@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from core.backoffice.staffing import DEFAULT_ALONE_PER_DAY
 from core.platform.clock import Clock
 from core.platform.codes import Keyring
 from core.platform.db import Database
@@ -19,3 +20,5 @@ class AdminDeps:
     rules: AccrualRules
     timezone: ZoneInfo
     region: str = "CN"
+    staff_changes_per_day: int = DEFAULT_ALONE_PER_DAY
+    """Staff changes an admin makes alone in 24 hours; more need a second admin."""
