@@ -32,7 +32,7 @@ from core.catalogue import submissions
 from core.catalogue.errors import UnknownItem
 from core.merchants import admission
 from core.merchants.errors import ApplicationNotPending, UnknownApplication
-from core.platform import audit
+from core.platform import audit, web_sessions
 from core.platform.codes import Keyring
 from core.platform.db import Database
 
@@ -231,7 +231,15 @@ class Ops:
                 if expired:
                     sessions.end(session)
                 raise web.HTTPFound(f"{self.prefix}/login" + ("?expired=1" if expired else ""))
-            member = await self.db.read(partial(operator_staff.by_id, staff_id=sid))
+            server_id = sessions.server_id(session)
+
+            def unit(conn: Connection) -> OperatorStaff | None:
+                live = web_sessions.alive(
+                    conn, self.console.keyring, server_id, kind="operator", who=str(sid)
+                )
+                return operator_staff.by_id(conn, sid) if live else None
+
+            member = await self.db.read(unit)
             if member is None or not member.active:
                 sessions.end(session)
                 raise web.HTTPFound(f"{self.prefix}/login?expired=1")
@@ -282,7 +290,7 @@ class Ops:
         keyring = self.console.keyring
         remote = (request.remote or "")[:64]
 
-        def unit(conn: Connection) -> OperatorStaff | None:
+        def unit(conn: Connection) -> tuple[OperatorStaff | None, str]:
             member = operator_staff.authenticate(conn, keyring, token) if token else None
             audit.record(
                 conn,
@@ -294,15 +302,19 @@ class Ops:
                 now=now,
                 details={"remote": remote},
             )
-            return member
+            if member is None:
+                return None, ""
+            sid = web_sessions.start(conn, keyring, kind="operator", who=str(member.id), now=now)
+            return member, sid
 
-        member = await self.db.write(unit)
+        member, server_id = await self.db.write(unit)
         if member is None:
             return self.render(
                 request, session, "ops_login.html", status=401, error="ops_bad_token"
             )
         lang = session.get("lang")
         fresh = await new_session(request)
+        fresh[sessions.SERVER_ID] = server_id
         fresh[KEY] = member.id
         fresh["at"] = now
         fresh["seen"] = now
@@ -316,6 +328,9 @@ class Ops:
         posted = await request.post()
         if not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
             return self.render(request, session, "ops_login.html", status=403, error="csrf")
+        server_id, now = sessions.server_id(session), self.console.now()
+        keyring = self.console.keyring
+        await self.db.write(lambda conn: web_sessions.end(conn, keyring, server_id, now))
         sessions.end(session)
         return self.render(request, session, "ops_login.html", message="logged_out")
 

@@ -679,6 +679,9 @@ staff_login = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("used_at", BigInteger),
+    # keyed hash of the random id the requesting browser holds: a code is tried only from
+    # the session that asked for it, so nobody spends another's tries (issue 13 §4)
+    Column("session_hash", String(64)),
     Index(None, "msisdn", "sent_at"),
 )
 

@@ -4,7 +4,8 @@
 operator staff member (existing members get their creation, with whoever the audit log
 says made them); ``adjustment.staff_seq`` the newest staff change when an adjustment was
 proposed; ``throttle_event`` counts code requests and tries; ``web_session`` holds console
-sessions server-side; ``pos_lockout`` the wrong points passwords per terminal and subscriber.
+sessions server-side; ``pos_lockout`` the wrong points passwords per terminal and subscriber;
+``staff_login.session_hash`` binds a console login code to the browser session that asked.
 
 Revision ID: 0014_13b
 Revises: 0013m
@@ -164,8 +165,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_pos_lockout_subscriber_id"), "pos_lockout", ["subscriber_id"])
 
+    with op.batch_alter_table("staff_login") as batch:
+        batch.add_column(sa.Column("session_hash", sa.String(length=64), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("staff_login") as batch:
+        batch.drop_column("session_hash")
     op.drop_index(op.f("ix_pos_lockout_subscriber_id"), table_name="pos_lockout")
     op.drop_table("pos_lockout")
     op.drop_index(op.f("ix_web_session_kind_who"), table_name="web_session")
