@@ -456,7 +456,9 @@ CATALOG["zh"].update(
         "payment_error": "支付未完成,请稍后再试。",
         "period_not_over": "{period}尚未结束,不能结算。",
         "pos_bad_amount": "支付积分数无效。",
-        "pos_password_locked": "积分密码错误次数过多,积分支付已暂停。回复MM重新设置密码。",
+        "pos_password_locked": (
+            "该终端积分密码错误次数过多,已暂停收取您的积分,稍后再试或回复MM重设密码。"
+        ),
         "pos_wrong_points_password": "积分密码不正确。",
         "pos_wrong_second_password": "二次密码不正确。",
         "question_error": "问题无法提交。",
@@ -513,7 +515,8 @@ CATALOG["en"].update(
         "period_not_over": "{period} is not over yet, so it cannot be settled.",
         "pos_bad_amount": "That number of points is not valid.",
         "pos_password_locked": (
-            "Too many wrong passwords: points payments are paused. Reply MM to set new ones."
+            "Too many wrong passwords at this terminal: it is paused for a while. Reply MM to "
+            "set new passwords."
         ),
         "pos_wrong_points_password": "Wrong points password.",
         "pos_wrong_second_password": "Wrong second password.",

@@ -30,6 +30,8 @@ WORST = {
     "date": "2100-12-31",
     "count": 99,
     "minutes": 5,
+    "terminal": "T" * 16,
+    "tries": 5,
 }
 TABLES: dict[str, Notices] = {
     "catalogue": catalogue_texts.notice,
