@@ -133,6 +133,9 @@ CATALOG: dict[str, dict[str, str]] = {
             "验证码已另发短信。请在5分钟内回复:MM 验证码 积分密码 二次密码"
             "(密码均为6位数字),例如MM 123456 135790 246801"
         ),
+        "mm_capped": (
+            "验证码获取过于频繁(每分钟1条、每小时5条、每天10条),请用最近收到的验证码或稍后再试。"
+        ),
         "mm_same": "积分密码和二次密码不能相同,请重新回复MM 验证码 积分密码 二次密码。",
         "mm_set": "积分密码和二次密码已设置,可在联盟商家POS用积分支付。请勿告诉他人。",
         "mm_wrong": "验证码不正确,还可再试{left}次。",
@@ -283,6 +286,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "mm_sent": (
             "A code is on its way by SMS. Within 5 minutes reply MM code points-password "
             "second-password (6 digits each), e.g. MM 123456 135790 246801"
+        ),
+        "mm_capped": (
+            "Codes go out at most 1 a minute, 5 an hour and 10 a day: use the last one you "
+            "got, or try later."
         ),
         "mm_same": "The two passwords must differ. Reply MM code points-password second-password.",
         "mm_set": (
