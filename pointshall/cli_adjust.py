@@ -4,6 +4,7 @@ named staff members (issue 8, issue 13 §3): the same rules as ``/admin/v1/adjus
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ from rich.table import Table
 from sqlalchemy import Connection
 
 from core.backoffice import decisions, duties
+from core.backoffice.errors import NotIndependent
 from core.platform.clock import epoch
 from core.platform.phones import to_e164
 from core.platform.schema import ADJUSTMENT_STATUSES
@@ -74,7 +76,11 @@ def approve(adjustment_id: Id, by: By) -> None:
                 conn, approver, adjustment_id, now=now, expires_at=expires_at
             )
 
-        return await services.db.write(unit)
+        try:
+            return await services.db.write(unit)
+        except NotIndependent as exc:
+            await services.db.write(partial(decisions.record_refusal, error=exc, now=now))
+            raise
 
     _print(run_with_services(job))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.admin.fields import body, integer, text
 from api.admin.registry import ADMIN, FINANCE, SUPPORT, Call, Route
 from core.backoffice import decisions, duties
+from core.backoffice.errors import NotIndependent
 from core.platform.phones import to_e164
 from core.platform.schema import ADJUSTMENT_STATUSES
 from core.points import adjustments
@@ -62,13 +63,17 @@ async def approve(call: Call) -> Adjustment:
     member created, re-enabled or given a role after it was proposed, and for anyone the
     proposer ever appointed (issue 13 §3)."""
     period = period_of(call.now, call.deps.timezone)
-    return await call.write(
-        decisions.approve_adjustment,
-        approver=call.staff,
-        adjustment_id=call.path["id"],
-        now=call.now,
-        expires_at=call.deps.rules.expires_at(period),
-    )
+    try:
+        return await call.write(
+            decisions.approve_adjustment,
+            approver=call.staff,
+            adjustment_id=call.path["id"],
+            now=call.now,
+            expires_at=call.deps.rules.expires_at(period),
+        )
+    except NotIndependent as exc:
+        await call.write(decisions.record_refusal, error=exc, now=call.now)
+        raise
 
 
 async def reject(call: Call) -> Adjustment:

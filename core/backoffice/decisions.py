@@ -12,12 +12,13 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from core.backoffice import duties, staff_history
-from core.backoffice.errors import StaffDisabled
+from core.backoffice.errors import NotIndependent, StaffDisabled
 from core.backoffice.operator_staff import OperatorStaff
 from core.catalogue import submissions
 from core.merchants import admission
 from core.merchants.admission import Application
 from core.merchants.errors import ApplicationNotPending
+from core.platform import audit
 from core.points import adjustments
 from core.points.adjustments import Adjustment
 from core.points.errors import AdjustmentNotPending
@@ -27,6 +28,21 @@ from core.settlement.settlement import StatementView
 FIRST_DECISIONS = ("start", "pass", "reject")
 FINAL_DECISIONS = ("approve", "reject")
 STATEMENT_DUTIES = {"approve": duties.STATEMENT_APPROVE, "pay": duties.STATEMENT_PAY}
+
+
+def record_refusal(conn: Connection, error: NotIndependent, *, now: int) -> None:
+    """Audit a decision refused by separation of duties (in a unit of its own: the refused
+    one is rolled back), so an attempt to approve one's own scheme leaves a trace."""
+    audit.record(
+        conn,
+        actor_kind="operator",
+        actor=error.approver,
+        action="duty_refused",
+        subject=error.subject,
+        result=error.why,
+        now=now,
+        details={"proposer": error.proposer},
+    )
 
 
 def propose_adjustment(

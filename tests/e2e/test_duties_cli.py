@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from core.platform import audit
 from core.points import doctor
 from pointshall.bootstrap import Services
 from tests.integration.test_admin_api import balance
@@ -56,6 +57,12 @@ async def test_the_bypass_of_the_issue_is_refused_from_the_cli(
         "may not",
     )
     assert await balance(services) == BEFORE
+    trail = await services.db.read(lambda conn: audit.entries(conn, f"adjustment:{number}"))
+    assert [(r.actor, r.result) for r in trail if r.action == "duty_refused"] == [
+        ("mallory", "appointed_by_proposer"),
+        ("boss", "appointed_by_proposer"),
+        ("root", "same_person"),
+    ]
 
     done = ok(cli("adjustment", "approve", number, "--by", "fin"))
     assert "approved" in done

@@ -67,6 +67,14 @@ async def test_the_two_person_bypass_of_the_issue_is_refused(
     status, still = await admin.call("GET", f"/adjustments/{adjustment}", "support")
     assert status == 200 and still["status"] == "proposed" and still["entry_id"] is None
 
+    status, trail = await admin.call(
+        "GET", "/audit", "admin", params={"subject": f"adjustment:{adjustment}"}
+    )
+    assert [(r["actor"], r["action"], r["result"]) for r in trail] == [  # newest first
+        ("mallory", "duty_refused", "appointed_by_proposer"),
+        ("admin", "adjustment_propose", "proposed"),
+    ]
+
     status, done = await admin.call("POST", approve, "finance")  # in place before, independent
     assert status == 200 and done["decided_by"] == "finance"
     assert await balance(services) == BEFORE + 500_001
