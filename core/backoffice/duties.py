@@ -52,6 +52,10 @@ MERCHANT_STAFF = "merchant_staff"
 MERCHANT_TERMINAL = "merchant_terminal"
 VOUCHER_UNLOCK = "voucher_unlock"
 STAFF_MANAGE = "staff_manage"
+MESSAGE_REPLY = "message_reply"
+QUESTION_ANSWER = "question_answer"
+REVIEW_MODERATE = "review_moderate"
+ORDER_LOGISTICS = "order_logistics"
 
 DUTIES: dict[str, frozenset[str]] = {
     APPLICATION_FIRST_REVIEW: frozenset({BUSINESS_ADMIN, ADMIN}),
@@ -66,6 +70,10 @@ DUTIES: dict[str, frozenset[str]] = {
     MERCHANT_TERMINAL: frozenset({ADMIN}),
     VOUCHER_UNLOCK: frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT}),
     STAFF_MANAGE: frozenset({ADMIN}),
+    MESSAGE_REPLY: frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT}),
+    QUESTION_ANSWER: frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT}),
+    REVIEW_MODERATE: frozenset({BUSINESS_ADMIN, ADMIN}),
+    ORDER_LOGISTICS: frozenset({BUSINESS_ADMIN, ADMIN}),
 }
 """Duty → the operator roles that may do it. The admin API's route roles for these
 decisions are taken from here (``api.admin``)."""
