@@ -13,7 +13,8 @@ from sqlalchemy import Connection
 from core.backoffice import decisions, duties
 from core.catalogue import submissions
 from core.catalogue.editing import ItemSpec
-from core.merchants import admission, merchants
+from core.merchants import admission, console_login, merchants
+from core.merchants.errors import NotOwner
 from core.platform.clock import epoch
 from core.platform.errors import DomainError
 from core.platform.phones import to_e164
@@ -37,7 +38,7 @@ By = Annotated[
         "--by", help="The operator staff member doing it (their name; their role is checked)."
     ),
 ]
-ByPhone = Annotated[str, typer.Option("--by", help="The merchant staff phone submitting it.")]
+ByPhone = Annotated[str, typer.Option("--by", help="The merchant owner's phone submitting it.")]
 Reason = Annotated[str, typer.Option(help="Why (the applicant is told).")]
 
 
@@ -57,6 +58,16 @@ def _write(unit: Callable[[Services, Connection, int], T]) -> T:
     except (DomainError, ValueError) as exc:
         err.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from None
+
+
+def _owner(conn: Connection, phone: str, code: str) -> str:
+    """``phone`` if it is an active owner of merchant ``code`` (the console's rule)."""
+    msisdn = to_e164(phone)
+    shop = merchants.find_merchant(conn, code)
+    role = console_login.role_at(conn, msisdn, shop.id)
+    if role is None or role.role != "owner":
+        raise NotOwner(msisdn, code)
+    return msisdn
 
 
 def _phone(raw: str) -> str:
@@ -251,7 +262,11 @@ def goods_submit(
         description_zh=description_zh,
         description_en=description_en,
     )
-    _write(lambda s, conn, now: submissions.submit(conn, merchant, spec, by, now))
+    _write(
+        lambda s, conn, now: submissions.submit(
+            conn, merchant, spec, _owner(conn, by, merchant), now
+        )
+    )
     out.print(f"item {code.upper()} submitted for review")
 
 

@@ -75,20 +75,36 @@ def settle(
     period: Annotated[str | None, typer.Option(help="The month to settle, YYYY-MM.")] = None,
     now: Annotated[bool, typer.Option("--now", help="Settle this month early, up to now.")] = False,
     merchant: Annotated[str | None, typer.Option(help="Only this merchant code.")] = None,
-    by: By = "cli",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="The finance or admin member settling early (needed with --now; a month "
+            "that is over is settled as the scheduled job does).",
+        ),
+    ] = None,
 ) -> None:
     """Make merchant statements for a month; running it again changes nothing."""
     if (period is None) == (not now):
         err.print("give either --period YYYY-MM or --now")
         raise typer.Exit(2)
+    if now and by is None:
+        err.print("settling early (--now) is a finance decision: name who with --by")
+        raise typer.Exit(2)
 
     async def job(services: Services) -> list[StatementView]:
+        who = "cli"
+        if by is not None:
+            member = await services.db.read(
+                lambda conn: duties.acting(conn, by, duties.SETTLE_EARLY)
+            )
+            who = member.name
         return await settlement.settle(
             services.db,
             period=period,
             now=epoch(services.clock.now()),
             tz=_zone(services),
-            by=by,
+            by=who,
             merchant_code=merchant,
             early=now,
         )

@@ -56,6 +56,7 @@ MESSAGE_REPLY = "message_reply"
 QUESTION_ANSWER = "question_answer"
 REVIEW_MODERATE = "review_moderate"
 ORDER_LOGISTICS = "order_logistics"
+SETTLE_EARLY = "settle_early"
 
 DUTIES: dict[str, frozenset[str]] = {
     APPLICATION_FIRST_REVIEW: frozenset({BUSINESS_ADMIN, ADMIN}),
@@ -74,6 +75,7 @@ DUTIES: dict[str, frozenset[str]] = {
     QUESTION_ANSWER: frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT}),
     REVIEW_MODERATE: frozenset({BUSINESS_ADMIN, ADMIN}),
     ORDER_LOGISTICS: frozenset({BUSINESS_ADMIN, ADMIN}),
+    SETTLE_EARLY: frozenset({FINANCE, ADMIN}),
 }
 """Duty → the operator roles that may do it. The admin API's route roles for these
 decisions are taken from here (``api.admin``)."""

@@ -112,3 +112,9 @@ async def test_one_operator_cannot_give_both_reviews(database_url: str) -> None:
     refused(cli("merchant", "staff", "add", "M9", "13700137009", "--by", "fin"), "may not")
     ok(cli("merchant", "staff", "add", "M9", "13700137009", "--by", "biz"))
     refused(cli("merchant", "terminal", "add", "M9", "T-1", "--by", "biz"), "may not")
+    ok(cli("catalog", "category", "add", "SJ", "商家", "Merchants"))
+    submit = ("merchant", "goods", "submit", "M9", "3101", "拿铁券", "Latte", "600")
+    refused(cli(*submit, "--by", "13700137009"), "not an owner")  # a verifier
+    ok(cli(*submit, "--by", "13511112222"))  # the applicant owns M9
+    refused(cli("merchant", "goods", "review", "3101", "--by", "fin", "--approve"), "may not")
+    ok(cli("merchant", "goods", "review", "3101", "--by", "biz", "--approve"))

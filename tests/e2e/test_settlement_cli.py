@@ -41,7 +41,10 @@ async def test_operator_settles_early_moves_the_statement_and_writes_reports(
     early = pointshall(database_url, "settle", "--now", "--merchant", "M1", "--by", "finance")
     assert early.returncode == 0, early.stderr
     assert "M1" in early.stdout and "2.00" in early.stdout
-    again = pointshall(database_url, "settle", "--now", "--merchant", "M1")
+    assert pointshall(database_url, "settle", "--now", "--merchant", "M1").returncode == 2
+    sneaky = pointshall(database_url, "settle", "--now", "--by", "support")
+    assert sneaky.returncode == 1 and "may not" in sneaky.stderr
+    again = pointshall(database_url, "settle", "--now", "--merchant", "M1", "--by", "admin")
     assert "nothing to settle" in again.stdout
     listed = pointshall(database_url, "statement", "list", "--merchant", "M1")
     assert "draft" in listed.stdout
