@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, select
+from sqlalchemy import ColumnElement, Connection, and_, delete, select
 
 from core.merchants import texts
 from core.messaging import outbox
@@ -35,6 +35,8 @@ from core.subscribers.subscribers import default_lang
 SendResult = Literal["sent", "not_staff", "too_soon"]
 """For the audit and the tests only: the page answers every one of them the same way."""
 SESSION_PURPOSE = "console-login-session"
+KEEP_SECONDS = 24 * 3600
+"""Challenges older than this are dropped (any number may ask, so they must not pile up)."""
 CODES_PER_PHONE = throttle.Limit(
     "console-code",
     (
@@ -129,6 +131,7 @@ def send_code(
         _audit(conn, msisdn, "console_code", "too_soon", now)
         return "too_soon"
     throttle.record(conn, CODES_PER_PHONE, msisdn, now)
+    conn.execute(delete(staff_login).where(staff_login.c.sent_at < now - KEEP_SECONDS))
     staff = bool(roles(conn, msisdn))
     code = otp.issue(
         conn,
