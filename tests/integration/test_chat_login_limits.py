@@ -136,3 +136,52 @@ async def test_the_owner_is_told_by_sms_when_a_chat_is_bound(chat: Chat) -> None
         return list(conn.execute(select(chat_binding.c.chat_id)).scalars())
 
     assert await chat.services.db.read(bound) == [CHAT]
+
+
+async def test_codes_per_chat_are_capped_a_day(chat: Chat) -> None:
+    hourly, daily = (c.count for c in CODES_PER_CHAT.caps)
+    clock = clock_of(chat)
+    phones = [f"+86138001381{10 + n}" for n in range(daily + 1)]
+    for n, phone in enumerate(phones[:daily]):
+        assert "已通过短信发送" in (await chat.share_contact(phone))[0].text, n
+        clock.advance(timedelta(minutes=60 // hourly + 1))
+    assert CAPPED in (await chat.share_contact(phones[daily]))[0].text
+    clock.advance(timedelta(days=1))
+    assert "已通过短信发送" in (await chat.share_contact(phones[daily]))[0].text
+
+
+async def spend_tries(chat: Chat, phones: list[str], tries: int) -> None:
+    """``tries`` wrong codes from ``chat``, five a code, asking a new code of the next phone
+    (round robin) each time, a minute and more apart."""
+    clock = clock_of(chat)
+    for n in range(tries // 5):
+        phone = phones[n % len(phones)]
+        await chat.share_contact(phone)
+        code = await last_sms_code(chat.services, phone)
+        for _ in range(5):
+            await chat.say(wrong_for(code))
+        clock.advance(timedelta(minutes=21))
+
+
+async def test_wrong_codes_per_chat_are_capped_a_day(chat: Chat) -> None:
+    hourly, daily = (c.count for c in TRIES_PER_CHAT.caps)
+    phones = [f"+86138001382{10 + n}" for n in range(daily // 5)]
+    for _ in range(daily // hourly):
+        await spend_tries(chat, phones, hourly)
+        clock_of(chat).advance(timedelta(hours=1))
+    await chat.share_contact(THIRD)
+    assert CAPPED in (await chat.say(await last_sms_code(chat.services, THIRD)))[0].text
+    clock_of(chat).advance(timedelta(days=1))
+    await chat.share_contact(THIRD)
+    assert "登录成功" in (await chat.say(await last_sms_code(chat.services, THIRD)))[0].text
+
+
+async def test_wrong_codes_per_number_are_capped_a_day(chat: Chat) -> None:
+    hourly, daily = (c.count for c in TRIES_PER_NUMBER.caps)
+    for n in range(daily // 5):
+        attacker = Chat(chat.client, chat.fake, chat.services, CHAT + 20 + n, 20_000 + 100 * n)
+        await spend_tries(attacker, [PHONE], 5)
+        if (n + 1) * 5 % hourly == 0:
+            clock_of(chat).advance(timedelta(hours=1))
+    await chat.share_contact(PHONE)
+    assert CAPPED in (await chat.say(await last_sms_code(chat.services, PHONE)))[0].text
