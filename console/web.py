@@ -45,6 +45,7 @@ from core.merchants.errors import NotStaff
 from core.merchants.merchants import Actor
 from core.messaging import outbox
 from core.messaging.texts import short
+from core.platform import web_sessions
 from core.platform.clock import Clock, epoch
 from core.platform.codes import Keyring
 from core.platform.db import Database
@@ -184,9 +185,17 @@ class Console:
                 sessions.end(session)
                 target = f"{PREFIX}/login" + ("?expired=1" if expired else "")
                 raise web.HTTPFound(target)
-            shops = await self.db.read(partial(console_login.roles, msisdn=login.msisdn))
+            sid = sessions.server_id(session)
+
+            def unit(conn: Connection) -> tuple[bool, list[console_login.StaffRole]]:
+                live = web_sessions.alive(
+                    conn, self.keyring, sid, kind="merchant", who=login.msisdn
+                )
+                return live, console_login.roles(conn, login.msisdn) if live else []
+
+            live, shops = await self.db.read(unit)
             role = next((r for r in shops if r.merchant_id == login.merchant_id), None)
-            if role is None:
+            if not live or role is None:
                 sessions.end(session)
                 raise web.HTTPFound(f"{PREFIX}/login?expired=1")
             staff = Staff(login, role, tuple(shops))
@@ -258,7 +267,8 @@ class Console:
         return self.render(request, session, "login.html", error=error, phone="")
 
     async def login_send(self, request: web.Request) -> web.StreamResponse:
-        """Send a login code to a staff phone (the answer does not say whether it is one)."""
+        """Send a login code to a staff phone. Every well-formed number gets the same answer,
+        staff or not, within the limits or over them (issue 13 §4)."""
         session = await get_session(request)
         form = await self._form(request, session)
         if form is None:
@@ -272,19 +282,16 @@ class Console:
             return self.render(
                 request, session, "login.html", status=400, error="bad_phone", phone=raw[:32]
             )
-        result = await self.db.write(
+        await self.db.write(
             partial(
                 console_login.send_code,
                 msisdn=phone,
                 now=self.now(),
                 keyring=self.keyring,
                 home_lang=self.settings.home_lang,
+                session=sessions.login_nonce(session),
             )
         )
-        if result == "too_soon":
-            return self.render(
-                request, session, "login.html", status=429, error="login_too_soon", phone=raw
-            )
         session["pending"] = phone
         raise web.HTTPFound(f"{PREFIX}/login/code")
 
@@ -311,14 +318,19 @@ class Console:
                 request, session, "code.html", status=400, phone=phone, error="bad_code"
             )
         now = self.now()
+        nonce = sessions.login_nonce(session)
 
         def unit(
             conn: Connection,
-        ) -> tuple[console_login.LoginCheck, list[console_login.StaffRole]]:
-            check = console_login.check_code(conn, phone, code, now, self.keyring)
-            return check, console_login.roles(conn, phone) if check.result == "ok" else []
+        ) -> tuple[console_login.LoginCheck, list[console_login.StaffRole], str]:
+            check = console_login.check_code(conn, phone, code, now, self.keyring, session=nonce)
+            if check.result != "ok":
+                return check, [], ""
+            roles = console_login.roles(conn, phone)
+            sid = web_sessions.start(conn, self.keyring, kind="merchant", who=phone, now=now)
+            return check, roles, sid
 
-        check, roles = await self.db.write(unit)
+        check, roles, sid = await self.db.write(unit)
         if check.result == "wrong":
             return self.render(
                 request,
@@ -339,15 +351,18 @@ class Console:
             Login(phone, roles[0].merchant_id),
             now,
             lang if isinstance(lang, str) else None,
+            sid,
         )
         raise web.HTTPFound(f"{PREFIX}/orders")
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        """End the session."""
+        """End the session, on the server too: a copy of the cookie opens nothing after."""
         session = await get_session(request)
         form = await self._form(request, session)
         if form is None:
             return self.page_error(request, session, 403, "csrf")
+        sid, now = sessions.server_id(session), self.now()
+        await self.db.write(lambda conn: web_sessions.end(conn, self.keyring, sid, now))
         sessions.end(session)
         return self.render(request, session, "login.html", message="logged_out", phone="")
 
