@@ -46,6 +46,7 @@ from console.texts import Words as ConsoleWords
 from core.backoffice import decisions, operator_staff
 from core.backoffice.errors import NotIndependent, NotPermitted
 from core.backoffice.operator_staff import OperatorStaff
+from core.backoffice.staffing import DEFAULT_ALONE_PER_DAY
 from core.catalogue import submissions
 from core.catalogue.errors import UnknownItem
 from core.merchants import admission
@@ -79,12 +80,15 @@ KEY = "ops_staff"
 @dataclass(frozen=True)
 class OfficeSettings:
     """What the back office needs beyond the console: the operator's time zone (pages show
-    and read local times), the phone region (numbers typed without +) and the accrual rules
-    (when an approved adjustment's points expire)."""
+    and read local times), the phone region (numbers typed without +), the accrual rules
+    (when an approved adjustment's points expire) and how many staff changes an admin makes
+    alone in a day."""
 
     timezone: ZoneInfo
     region: str
     rules: AccrualRules
+    staff_changes_per_day: int = DEFAULT_ALONE_PER_DAY
+    """Staff changes an admin makes alone in 24 hours; beyond, a second admin (issue 13 §3)."""
 
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -194,6 +198,7 @@ class Ops:
         self.timezone = settings.timezone
         self.region = settings.region
         self.rules = settings.rules
+        self.staff_changes_per_day = settings.staff_changes_per_day
 
     def now(self) -> int:
         return self.console.now()

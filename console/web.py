@@ -36,6 +36,7 @@ from console.ops import OfficeSettings, Ops
 from console.pages import html_page
 from console.session import Login
 from console.texts import LANGS, Words, pick_lang
+from core.backoffice.staffing import DEFAULT_ALONE_PER_DAY
 from core.catalogue import submissions
 from core.catalogue.editing import ItemSpec, UnknownReference
 from core.catalogue.errors import ItemCodeTaken
@@ -88,6 +89,8 @@ class Settings:
     region: str
     home_lang: str
     secure_cookie: bool
+    staff_changes_per_day: int = DEFAULT_ALONE_PER_DAY
+    """``POINTSHALL_STAFF_CHANGES_PER_DAY``: the back office's staff changes (issue 13 §3)."""
 
 
 @dataclass(frozen=True)
@@ -882,17 +885,26 @@ def build_console(
     setup_sessions(app, sessions.storage(keyring, secure=settings.secure_cookie, path=PREFIX))
     app.middlewares.append(_error_pages(console))
     app.add_routes(console.routes())
-    office = OfficeSettings(settings.timezone, settings.region, rules)
+    office = OfficeSettings(
+        settings.timezone, settings.region, rules, settings.staff_changes_per_day
+    )
     app.add_routes(Ops(console, PREFIX, office).routes())  # the back office (issues 8, 16)
     return app
 
 
-def settings_from(timezone: str, region: str, home_lang: str, public_url: str | None) -> Settings:
+def settings_from(
+    timezone: str,
+    region: str,
+    home_lang: str,
+    public_url: str | None,
+    staff_changes_per_day: int = DEFAULT_ALONE_PER_DAY,
+) -> Settings:
     return Settings(
         timezone=ZoneInfo(timezone),
         region=region,
         home_lang=home_lang,
         secure_cookie=bool(public_url and public_url.startswith("https://")),
+        staff_changes_per_day=staff_changes_per_day,
     )
 
 

@@ -17,6 +17,7 @@ from core.subscribers.chat_binding import (
     TRIES_PER_CHAT,
     TRIES_PER_NUMBER,
 )
+from tests.support.helpers import received, texts_of
 from tests.support.tg import CHAT, PHONE, Chat, last_sms, last_sms_code
 
 OTHER = "+8613800138001"
@@ -30,11 +31,10 @@ def clock_of(chat: Chat) -> ManualClock:
 
 
 async def codes_sent(chat: Chat, phone: str) -> int:
-    def q(conn: Connection) -> int:
-        texts = conn.execute(select(outbox.c.text).where(outbox.c.recipient == phone)).scalars()
-        return sum(1 for text in texts if re.search(r"验证码\d{6}", text))
-
-    return await chat.services.db.read(q)
+    """Login codes texted to ``phone``, read as the phone reads them (sealed until sent)."""
+    query = texts_of(outbox.c.recipient == phone)
+    texts = await chat.services.db.read(received(chat.services, query))
+    return sum(1 for text in texts if re.search(r"验证码\d{6}", text))
 
 
 def wrong_for(code: str) -> str:
