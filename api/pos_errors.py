@@ -57,6 +57,8 @@ def error_body(exc: DomainError) -> tuple[int, dict[str, Any]]:
         body["order_no"] = exc.no
     if isinstance(exc, WrongVoucherPassword | PaymentRefused) and exc.tries_left is not None:
         body["tries_left"] = exc.tries_left
+    if isinstance(exc, PaymentRefused) and exc.retry_after is not None:
+        body["retry_after"] = exc.retry_after
     if isinstance(exc, InsufficientPoints):
         body["available"] = exc.available
     return status, body

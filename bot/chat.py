@@ -169,7 +169,7 @@ class ChatDesk:
         sent = chat_binding.send_code(
             conn, chat_id, msisdn, now, self.hall.keyring, policy.home_lang
         )
-        key = "code_sent" if sent else "code_wait"
+        key = {"sent": "code_sent", "too_soon": "code_wait", "capped": "code_capped"}[sent]
         return ChatReply(ct(lang, key, number=masked(msisdn)), lang)
 
     def _check_code(

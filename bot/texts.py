@@ -14,6 +14,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_wrong": "验证码错误,还可以再试{left}次。",
         "code_dead": "验证码错误次数过多,请重新发送手机号获取新验证码。",
         "code_none": "验证码已失效,请发送/start重新登录。",
+        "code_capped": "获取或输入验证码的次数已达上限,请稍后再试。短信指令不受影响。",
         "login_first": "该功能需要登录,请发送/start并验证手机号。浏览商品可用HD、SP、SS、XQ。",
         "welcome_back": "欢迎回来,{number}!",
         "home": "积分商城首页:选择分类,或看看热销商品。",
@@ -38,6 +39,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_wrong": "Wrong code, {left} tries left.",
         "code_dead": "Too many wrong codes. Send your number again for a new code.",
         "code_none": "That code is no longer valid. Send /start to log in again.",
+        "code_capped": "Too many codes asked for or tried. Try again later; SMS commands still "
+        "work.",
         "login_first": "Please log in with /start first. You can browse without it: "
         "HD, SP, SS, XQ.",
         "welcome_back": "Welcome back, {number}!",

@@ -43,13 +43,15 @@ from console.backoffice.desk import (
 from console.backoffice.pages import office_routes
 from console.pages import html_page
 from console.texts import Words as ConsoleWords
-from core.backoffice import operator_staff
+from core.backoffice import decisions, operator_staff
+from core.backoffice.errors import NotIndependent, NotPermitted
 from core.backoffice.operator_staff import OperatorStaff
+from core.backoffice.staffing import DEFAULT_ALONE_PER_DAY
 from core.catalogue import submissions
 from core.catalogue.errors import UnknownItem
 from core.merchants import admission
 from core.merchants.errors import ApplicationNotPending, UnknownApplication
-from core.platform import audit, inputs
+from core.platform import audit, inputs, web_sessions
 from core.platform.codes import Keyring
 from core.platform.db import Database
 from core.points.accrual import AccrualRules
@@ -79,12 +81,15 @@ MAX_ID = 10**12 - 1
 @dataclass(frozen=True)
 class OfficeSettings:
     """What the back office needs beyond the console: the operator's time zone (pages show
-    and read local times), the phone region (numbers typed without +) and the accrual rules
-    (when an approved adjustment's points expire)."""
+    and read local times), the phone region (numbers typed without +), the accrual rules
+    (when an approved adjustment's points expire) and how many staff changes an admin makes
+    alone in a day."""
 
     timezone: ZoneInfo
     region: str
     rules: AccrualRules
+    staff_changes_per_day: int = DEFAULT_ALONE_PER_DAY
+    """Staff changes an admin makes alone in 24 hours; beyond, a second admin (issue 13 §3)."""
 
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -116,6 +121,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "ops_rejected": "商品{code}已驳回。",
         "ops_not_pending": "该事项已被处理,当前状态:{status}。",
         "ops_app_done": "申请{id}已更新为:{status}。",
+        "ops_not_independent": "终审须由初审人以外、且非其任命的管理员进行。",
         "a_submitted": "已提交",
         "a_first_review": "初审中",
         "a_final_review": "终审中",
@@ -154,6 +160,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ops_rejected": "Item {code} rejected.",
         "ops_not_pending": "Already handled; it is now: {status}.",
         "ops_app_done": "Application {id} is now: {status}.",
+        "ops_not_independent": (
+            "The final review needs an admin other than the first reviewer, "
+            "and not one they appointed."
+        ),
         "a_submitted": "submitted",
         "a_first_review": "in first review",
         "a_final_review": "in final review",
@@ -189,6 +199,7 @@ class Ops:
         self.timezone = settings.timezone
         self.region = settings.region
         self.rules = settings.rules
+        self.staff_changes_per_day = settings.staff_changes_per_day
 
     def now(self) -> int:
         return self.console.now()
@@ -263,7 +274,15 @@ class Ops:
                 if expired:
                     sessions.end(session)
                 raise web.HTTPFound(f"{self.prefix}/login" + ("?expired=1" if expired else ""))
-            member = await self.db.read(partial(operator_staff.by_id, staff_id=sid))
+            server_id = sessions.server_id(session)
+
+            def unit(conn: Connection) -> OperatorStaff | None:
+                live = web_sessions.alive(
+                    conn, self.console.keyring, server_id, kind="operator", who=str(sid)
+                )
+                return operator_staff.by_id(conn, sid) if live else None
+
+            member = await self.db.read(unit)
             if member is None or not member.active:
                 sessions.end(session)
                 raise web.HTTPFound(f"{self.prefix}/login?expired=1")
@@ -304,9 +323,16 @@ class Ops:
         """Send an operator to the first page of the menu their role may use."""
         session = await get_session(request)
         sid = self.current(session, self.console.now())
-        member = (
-            None if sid is None else await self.db.read(partial(operator_staff.by_id, staff_id=sid))
-        )
+        server_id = sessions.server_id(session)
+
+        def unit(conn: Connection) -> OperatorStaff | None:
+            if sid is None or not web_sessions.alive(
+                conn, self.keyring, server_id, kind="operator", who=str(sid)
+            ):
+                return None
+            return operator_staff.by_id(conn, sid)
+
+        member = await self.db.read(unit)
         if member is None or not member.active:
             raise web.HTTPFound(f"{self.prefix}/login")
         pages = menu(member.role)
@@ -332,7 +358,7 @@ class Ops:
         keyring = self.console.keyring
         remote = (request.remote or "")[:64]
 
-        def unit(conn: Connection) -> OperatorStaff | None:
+        def unit(conn: Connection) -> tuple[OperatorStaff | None, str]:
             member = operator_staff.authenticate(conn, keyring, token) if token else None
             audit.record(
                 conn,
@@ -344,15 +370,19 @@ class Ops:
                 now=now,
                 details={"remote": remote},
             )
-            return member
+            if member is None:
+                return None, ""
+            sid = web_sessions.start(conn, keyring, kind="operator", who=str(member.id), now=now)
+            return member, sid
 
-        member = await self.db.write(unit)
+        member, server_id = await self.db.write(unit)
         if member is None:
             return self.render(
                 request, session, "ops_login.html", status=401, error="ops_bad_token"
             )
         lang = session.get("lang")
         fresh = await new_session(request)
+        fresh[sessions.SERVER_ID] = server_id
         fresh[KEY] = member.id
         fresh["at"] = now
         fresh["seen"] = now
@@ -366,6 +396,9 @@ class Ops:
         posted = await readable_form(request)
         if posted is None or not sessions.csrf_ok(session, posted.get(sessions.CSRF_FIELD)):
             return self.render(request, session, "ops_login.html", status=403, error="csrf")
+        server_id, now = sessions.server_id(session), self.console.now()
+        keyring = self.console.keyring
+        await self.db.write(lambda conn: web_sessions.end(conn, keyring, server_id, now))
         sessions.end(session)
         return self.render(request, session, "ops_login.html", message="logged_out")
 
@@ -410,14 +443,16 @@ class Ops:
         try:
             await self.db.write(
                 partial(
-                    submissions.review,
+                    decisions.review_goods,
+                    reviewer=op.member,
                     code=code,
                     approve=decision == "approve",
-                    reviewer=op.member.name,
                     reason=reason,
                     now=self.console.now(),
                 )
             )
+        except NotPermitted:
+            return await self.reviews(request, session, op, status=403, error="forbidden")
         except UnknownItem:
             return await self.reviews(
                 request, session, op, status=409, error="ops_not_pending", args={"status": "—"}
@@ -470,29 +505,33 @@ class Ops:
             return await self.applications(
                 request, session, op, status=400, error="ops_reason_required"
             )
-        by, now = op.member.name, self.console.now()
+        now = self.console.now()
         t = OpsWords(self.console.lang(request, session))
 
-        def unit(conn: Connection) -> str | None:
-            """The new status, or None when this role may not take this step."""
-            current = admission.find(conn, app_id)
-            final = current.status == "final_review"
-            if not op.final and (final or decision == "approve"):
-                return None
-            if decision == "start":
-                admission.start_first_review(conn, app_id, by, now)
-            elif decision == "pass":
-                admission.pass_first_review(conn, app_id, by, reason, now)
-            elif decision == "approve":
-                admission.approve(conn, app_id, by, reason, now)
+        def unit(conn: Connection) -> str:
+            """The new status; the rules are ``core.backoffice.decisions``'."""
+            final = admission.find(conn, app_id).status == "final_review"
+            if decision == "approve" or (decision == "reject" and final):
+                decided = decisions.final_review(
+                    conn, op.member, app_id, decision, reason=reason, now=now
+                )
             else:
-                admission.reject(conn, app_id, by, reason, now)
-            return admission.find(conn, app_id).status
+                decided = decisions.first_review(
+                    conn, op.member, app_id, decision, reason=reason, now=now
+                )
+            return decided.status
 
+        outcome: str | None
         try:
             outcome = await self.db.write(unit)
         except UnknownApplication as exc:
             raise web.HTTPNotFound() from exc
+        except NotPermitted:
+            outcome = None
+        except NotIndependent:
+            return await self.applications(
+                request, session, op, status=403, error="ops_not_independent"
+            )
         except ApplicationNotPending as exc:
             return await self.applications(
                 request,

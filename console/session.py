@@ -6,6 +6,12 @@ restarts and differs per installation; a key rotation logs everyone out. A cooki
 does not decrypt (tampered, another key, too old) is simply an empty session. The staff
 member's role is read from the database on every request, so removing a phone ends its
 sessions at once.
+
+A cookie alone cannot be taken back, so every login is also a server-side session
+(``core.platform.web_sessions``): the cookie holds its random id (``SERVER_ID``) and a
+page is served only while that row is live. Logout, removal from a merchant's staff
+and disabling an operator end the row, so a cookie copied before still opens nothing
+(issue 13 §4).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ COOKIE = "pointshall_console"
 IDLE_SECONDS = 30 * 60
 ABSOLUTE_SECONDS = 12 * 3600
 CSRF_FIELD = "csrf"
+SERVER_ID = "sid"
+LOGIN_NONCE = "login_nonce"
 
 
 def storage(keyring: Keyring, *, secure: bool, path: str) -> EncryptedCookieStorage:
@@ -62,9 +70,28 @@ def csrf_ok(session: Session, sent: object) -> bool:
     return hmac.compare_digest(token.encode(), sent.encode())
 
 
-async def start(request: web.Request, login: Login, now: int, lang: str | None) -> Session:
-    """A fresh session (new id, new CSRF token) for a successful login: no fixation."""
+def login_nonce(session: Session) -> str:
+    """A random id of this browser's login attempt: the SMS code is bound to it."""
+    nonce = session.get(LOGIN_NONCE)
+    if not isinstance(nonce, str):
+        nonce = secrets.token_urlsafe(24)
+        session[LOGIN_NONCE] = nonce
+    return nonce
+
+
+def server_id(session: Session) -> str:
+    """The id of the server-side session this cookie belongs to ("" when none)."""
+    sid = session.get(SERVER_ID)
+    return sid if isinstance(sid, str) else ""
+
+
+async def start(
+    request: web.Request, login: Login, now: int, lang: str | None, sid: str
+) -> Session:
+    """A fresh session (new id, new CSRF token) for a successful login: no fixation. ``sid``
+    is the server-side session (``core.platform.web_sessions.start``)."""
     session = await new_session(request)
+    session[SERVER_ID] = sid
     session["msisdn"] = login.msisdn
     session["merchant_id"] = login.merchant_id
     session["at"] = now

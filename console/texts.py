@@ -18,7 +18,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "login_phone": "手机号",
         "login_send": "获取验证码",
         "login_sent": "如果该号码是已登记的商户员工号码,验证码已通过短信发送,5分钟内有效。",
-        "login_too_soon": "验证码发送过于频繁,请稍后再试。",
         "login_code": "短信验证码",
         "login_submit": "登录",
         "login_wrong": "验证码错误,还可尝试{n}次。",
@@ -148,7 +147,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "login_send": "Send me a code",
         "login_sent": "If this is a registered merchant staff number, a code was sent by SMS "
         "(valid 5 minutes).",
-        "login_too_soon": "Codes are sent at most once a minute and five an hour; try later.",
         "login_code": "Code from the SMS",
         "login_submit": "Log in",
         "login_wrong": "Wrong code; {n} tries left.",

@@ -37,6 +37,7 @@ from console.ops import OfficeSettings, Ops
 from console.pages import html_page, posted
 from console.session import Login
 from console.texts import LANGS, Words, pick_lang
+from core.backoffice.staffing import DEFAULT_ALONE_PER_DAY
 from core.catalogue import submissions
 from core.catalogue.editing import ItemSpec, UnknownReference
 from core.catalogue.errors import ItemCodeTaken
@@ -46,7 +47,7 @@ from core.merchants.errors import NotStaff
 from core.merchants.merchants import Actor
 from core.messaging import outbox
 from core.messaging.texts import short
-from core.platform import inputs
+from core.platform import inputs, web_sessions
 from core.platform.clock import Clock, epoch
 from core.platform.codes import Keyring
 from core.platform.db import Database
@@ -90,6 +91,8 @@ class Settings:
     region: str
     home_lang: str
     secure_cookie: bool
+    staff_changes_per_day: int = DEFAULT_ALONE_PER_DAY
+    """``POINTSHALL_STAFF_CHANGES_PER_DAY``: the back office's staff changes (issue 13 §3)."""
 
 
 @dataclass(frozen=True)
@@ -187,9 +190,17 @@ class Console:
                 sessions.end(session)
                 target = f"{PREFIX}/login" + ("?expired=1" if expired else "")
                 raise web.HTTPFound(target)
-            shops = await self.db.read(partial(console_login.roles, msisdn=login.msisdn))
+            sid = sessions.server_id(session)
+
+            def unit(conn: Connection) -> tuple[bool, list[console_login.StaffRole]]:
+                live = web_sessions.alive(
+                    conn, self.keyring, sid, kind="merchant", who=login.msisdn
+                )
+                return live, console_login.roles(conn, login.msisdn) if live else []
+
+            live, shops = await self.db.read(unit)
             role = next((r for r in shops if r.merchant_id == login.merchant_id), None)
-            if role is None:
+            if not live or role is None:
                 sessions.end(session)
                 raise web.HTTPFound(f"{PREFIX}/login?expired=1")
             staff = Staff(login, role, tuple(shops))
@@ -261,7 +272,8 @@ class Console:
         return self.render(request, session, "login.html", error=error, phone="")
 
     async def login_send(self, request: web.Request) -> web.StreamResponse:
-        """Send a login code to a staff phone (the answer does not say whether it is one)."""
+        """Send a login code to a staff phone. Every well-formed number gets the same answer,
+        staff or not, within the limits or over them (issue 13 §4)."""
         session = await get_session(request)
         form = await self._form(request, session)
         if form is None:
@@ -275,19 +287,16 @@ class Console:
             return self.render(
                 request, session, "login.html", status=400, error="bad_phone", phone=raw[:32]
             )
-        result = await self.db.write(
+        await self.db.write(
             partial(
                 console_login.send_code,
                 msisdn=phone,
                 now=self.now(),
                 keyring=self.keyring,
                 home_lang=self.settings.home_lang,
+                session=sessions.login_nonce(session),
             )
         )
-        if result == "too_soon":
-            return self.render(
-                request, session, "login.html", status=429, error="login_too_soon", phone=raw
-            )
         session["pending"] = phone
         raise web.HTTPFound(f"{PREFIX}/login/code")
 
@@ -314,14 +323,19 @@ class Console:
                 request, session, "code.html", status=400, phone=phone, error="bad_code"
             )
         now = self.now()
+        nonce = sessions.login_nonce(session)
 
         def unit(
             conn: Connection,
-        ) -> tuple[console_login.LoginCheck, list[console_login.StaffRole]]:
-            check = console_login.check_code(conn, phone, code, now, self.keyring)
-            return check, console_login.roles(conn, phone) if check.result == "ok" else []
+        ) -> tuple[console_login.LoginCheck, list[console_login.StaffRole], str]:
+            check = console_login.check_code(conn, phone, code, now, self.keyring, session=nonce)
+            if check.result != "ok":
+                return check, [], ""
+            roles = console_login.roles(conn, phone)
+            sid = web_sessions.start(conn, self.keyring, kind="merchant", who=phone, now=now)
+            return check, roles, sid
 
-        check, roles = await self.db.write(unit)
+        check, roles, sid = await self.db.write(unit)
         if check.result == "wrong":
             return self.render(
                 request,
@@ -342,15 +356,18 @@ class Console:
             Login(phone, roles[0].merchant_id),
             now,
             lang if isinstance(lang, str) else None,
+            sid,
         )
         raise web.HTTPFound(f"{PREFIX}/orders")
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        """End the session."""
+        """End the session, on the server too: a copy of the cookie opens nothing after."""
         session = await get_session(request)
         form = await self._form(request, session)
         if form is None:
             return self.page_error(request, session, 403, "csrf")
+        sid, now = sessions.server_id(session), self.now()
+        await self.db.write(lambda conn: web_sessions.end(conn, self.keyring, sid, now))
         sessions.end(session)
         return self.render(request, session, "login.html", message="logged_out", phone="")
 
@@ -881,17 +898,26 @@ def build_console(
     setup_sessions(app, sessions.storage(keyring, secure=settings.secure_cookie, path=PREFIX))
     app.middlewares.append(_error_pages(console))
     app.add_routes(console.routes())
-    office = OfficeSettings(settings.timezone, settings.region, rules)
+    office = OfficeSettings(
+        settings.timezone, settings.region, rules, settings.staff_changes_per_day
+    )
     app.add_routes(Ops(console, PREFIX, office).routes())  # the back office (issues 8, 16)
     return app
 
 
-def settings_from(timezone: str, region: str, home_lang: str, public_url: str | None) -> Settings:
+def settings_from(
+    timezone: str,
+    region: str,
+    home_lang: str,
+    public_url: str | None,
+    staff_changes_per_day: int = DEFAULT_ALONE_PER_DAY,
+) -> Settings:
     return Settings(
         timezone=ZoneInfo(timezone),
         region=region,
         home_lang=home_lang,
         secure_cookie=bool(public_url and public_url.startswith("https://")),
+        staff_changes_per_day=staff_changes_per_day,
     )
 
 

@@ -133,6 +133,9 @@ CATALOG: dict[str, dict[str, str]] = {
             "验证码已另发短信。请在5分钟内回复:MM 验证码 积分密码 二次密码"
             "(密码均为6位数字),例如MM 123456 135790 246801"
         ),
+        "mm_capped": (
+            "验证码获取过于频繁(每分钟1条、每小时5条、每天10条),请用最近收到的验证码或稍后再试。"
+        ),
         "mm_same": "积分密码和二次密码不能相同,请重新回复MM 验证码 积分密码 二次密码。",
         "mm_set": "积分密码和二次密码已设置,可在联盟商家POS用积分支付。请勿告诉他人。",
         "mm_wrong": "验证码不正确,还可再试{left}次。",
@@ -283,6 +286,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "mm_sent": (
             "A code is on its way by SMS. Within 5 minutes reply MM code points-password "
             "second-password (6 digits each), e.g. MM 123456 135790 246801"
+        ),
+        "mm_capped": (
+            "Codes go out at most 1 a minute, 5 an hour and 10 a day: use the last one you "
+            "got, or try later."
         ),
         "mm_same": "The two passwords must differ. Reply MM code points-password second-password.",
         "mm_set": (
@@ -465,7 +472,9 @@ CATALOG["zh"].update(
         "payment_error": "支付未完成,请稍后再试。",
         "period_not_over": "{period}尚未结束,不能结算。",
         "pos_bad_amount": "支付积分数无效。",
-        "pos_password_locked": "积分密码错误次数过多,积分支付已暂停。回复MM重新设置密码。",
+        "pos_password_locked": (
+            "该终端积分密码错误次数过多,已暂停收取您的积分,稍后再试或回复MM重设密码。"
+        ),
         "pos_wrong_points_password": "积分密码不正确。",
         "pos_wrong_second_password": "二次密码不正确。",
         "question_error": "问题无法提交。",
@@ -484,6 +493,17 @@ CATALOG["zh"].update(
         "item_code_taken": "商品编号{code}已被占用。",
         "unknown_merchant": "没有编号为{code}的商户。",
         "not_staff_of": "号码{actor}不是商户{code}的员工。",
+        "not_merchant_owner": "只有商户店主可以确认或对结算单提出异议。",
+        "unknown_staff": "没有这个运营人员。",
+        "staff_disabled": "该运营人员已停用或尚待审批。",
+        "not_permitted": "该运营人员的角色无权执行此操作。",
+        "not_independent": "审批人须独立于提出人。",
+        "same_person": "提出人不能自己审批。",
+        "joined_after": "审批人在提出之后才获得权限,不能审批。",
+        "appointed_by_proposer": "审批人由提出人任命,不能审批。",
+        "self_change": "运营人员不能修改自己的账号。",
+        "staff_change_not_pending": "人员变更{change_id}已处理。",
+        "named_admin_needed": "已有管理员,请注明操作的管理员。",
     }
 )
 CATALOG["en"].update(
@@ -512,7 +532,8 @@ CATALOG["en"].update(
         "period_not_over": "{period} is not over yet, so it cannot be settled.",
         "pos_bad_amount": "That number of points is not valid.",
         "pos_password_locked": (
-            "Too many wrong passwords: points payments are paused. Reply MM to set new ones."
+            "Too many wrong passwords at this terminal: it is paused for a while. Reply MM to "
+            "set new passwords."
         ),
         "pos_wrong_points_password": "Wrong points password.",
         "pos_wrong_second_password": "Wrong second password.",
@@ -532,6 +553,17 @@ CATALOG["en"].update(
         "item_code_taken": "Item code {code} is taken.",
         "unknown_merchant": "There is no merchant {code}.",
         "not_staff_of": "{actor} is not staff of merchant {code}.",
+        "not_merchant_owner": "Only a merchant's owner may confirm or dispute its statement.",
+        "unknown_staff": "There is no such staff member.",
+        "staff_disabled": "That staff member is disabled or not yet approved.",
+        "not_permitted": "That staff member's role may not do this.",
+        "not_independent": "The approver must be independent of whoever proposed it.",
+        "same_person": "Whoever proposed it cannot approve it.",
+        "joined_after": "The approver got their role after it was proposed.",
+        "appointed_by_proposer": "The approver was appointed by whoever proposed it.",
+        "self_change": "Staff cannot change their own record.",
+        "staff_change_not_pending": "Staff change {change_id} was already decided.",
+        "named_admin_needed": "Admins exist: name the admin making this change.",
     }
 )
 

@@ -11,8 +11,8 @@ from handlers.reply import Reply
 def set_passwords(ctx: Context, cmd: SetPasswords) -> Reply:
     """MM sends a code; MM code points_pwd second_pwd sets both passwords."""
     if cmd.code is None:
-        password_otp.send_code(ctx.conn, ctx.subscriber, ctx.now, ctx.keyring)
-        return Reply(ctx.t("mm_sent"))
+        sent = password_otp.send_code(ctx.conn, ctx.subscriber, ctx.now, ctx.keyring)
+        return Reply(ctx.t("mm_sent" if sent else "mm_capped"))
     if cmd.points_password == cmd.second_password:
         return Reply(ctx.t("mm_same"))
     outcome, left = password_otp.set_with_code(

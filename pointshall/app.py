@@ -136,7 +136,11 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
         ]
     )
     console_settings = settings_from(
-        settings.timezone, settings.default_region, settings.default_lang, settings.public_url
+        settings.timezone,
+        settings.default_region,
+        settings.default_lang,
+        settings.public_url,
+        settings.staff_changes_per_day,
     )
     app.add_subapp(
         CONSOLE_PREFIX,
@@ -157,6 +161,7 @@ def build_app(services: Services, *, drain: bool | None = None) -> web.Applicati
         ZoneInfo(settings.timezone),
         settings.default_region,
         settings.default_lang,
+        settings.staff_changes_per_day,
     )
     app.add_subapp(ADMIN_BASE, build_admin_app(admin_deps))
     if settings.outbox_drain if drain is None else drain:

@@ -30,6 +30,7 @@ from handlers.hall import InboundMessage
 from pointshall import demo as demo_data
 from pointshall import log_filter, migrate, root_key, weblog
 from pointshall.bootstrap import Services, bootstrap
+from pointshall.cli_adjust import adjustment_app
 from pointshall.cli_bot import bot
 from pointshall.cli_catalog import catalog_app
 from pointshall.cli_errors import Commands
@@ -73,6 +74,7 @@ app.add_typer(merchant_app, name="merchant")
 app.add_typer(payments_app, name="payments")
 app.add_typer(recharge_app, name="recharge")
 app.add_typer(staff_app, name="staff")
+app.add_typer(adjustment_app, name="adjustment")
 app.add_typer(question_app, name="question")
 app.add_typer(photo_app, name="photo")
 install_settlement(app)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Connection, select
 
+from core.backoffice import duties
 from core.catalogue import photos
 from core.feedback import questions
 from core.feedback.errors import QuestionError
@@ -22,7 +23,9 @@ from pointshall.cli_support import err, out, run_with_services
 question_app = typer.Typer(help="Questions customers asked about goods.", no_args_is_help=True)
 photo_app = typer.Typer(help="Pictures of items and banners.", no_args_is_help=True)
 
-By = Annotated[str, typer.Option("--by", help="Who answers (recorded in the audit log).")]
+By = Annotated[
+    str, typer.Option("--by", help="The operator staff member answering (their role is checked).")
+]
 
 
 @question_app.command("list")
@@ -48,15 +51,20 @@ def question_list(
 def question_answer(
     question_id: Annotated[int, typer.Argument(help="The question's id (see question list).")],
     text: Annotated[str, typer.Argument(help="The answer, shown with the item.")],
-    by: By = "operator",
+    by: By,
 ) -> None:
     """Answer a question; the answer shows on the item and in the asker's "my questions"."""
 
     async def job(services: Services) -> questions.QuestionView:
         now = epoch(services.clock.now())
-        return await services.db.write(
-            partial(questions.answer, question_id=question_id, text=text, by=by, now=now)
-        )
+
+        def unit(conn: Connection) -> questions.QuestionView:
+            answerer = duties.acting(conn, by, duties.QUESTION_ANSWER)
+            return questions.answer(
+                conn, question_id=question_id, text=text, by=answerer.name, now=now
+            )
+
+        return await services.db.write(unit)
 
     try:
         done = run_with_services(job)

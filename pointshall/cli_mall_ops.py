@@ -14,6 +14,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy import Connection
 
+from core.backoffice import duties
 from core.feedback import messages, reviews
 from core.orders import logistics
 from core.platform.clock import epoch
@@ -26,9 +27,10 @@ review_app = typer.Typer(help="Goods reviews: moderation (§2.2.17).", no_args_i
 order_app = typer.Typer(help="Orders: shipping and delivery (§2.2.15).", no_args_is_help=True)
 
 T = TypeVar("T")
-By = Annotated[str, typer.Option("--by", help="Who is doing this (recorded in the audit log).")]
+By = Annotated[
+    str, typer.Option("--by", help="The operator staff member doing it (their role is checked).")
+]
 Limit = Annotated[int, typer.Option(help="How many to list, newest first.")]
-STAFF = "operator"
 
 
 def _write(unit: Callable[[Connection, int], T]) -> T:
@@ -70,10 +72,16 @@ def message_list(
 
 
 @message_app.command("reply")
-def message_reply(message_id: int, text: str, by: By = STAFF) -> None:
+def message_reply(message_id: int, text: str, by: By) -> None:
     """Reply to a message; the reply goes back to the chat or number it came from."""
     _write(
-        lambda conn, now: messages.reply(conn, message_id=message_id, staff=by, text=text, now=now)
+        lambda conn, now: messages.reply(
+            conn,
+            message_id=message_id,
+            staff=duties.acting(conn, by, duties.MESSAGE_REPLY).name,
+            text=text,
+            now=now,
+        )
     )
     out.print(f"replied to message #{message_id}")
 
@@ -96,7 +104,11 @@ def review_list(
 
 
 def _visibility(review_id: int, status: str, by: str) -> None:
-    changed = _write(lambda conn, now: reviews.set_visibility(conn, review_id, status, by, now))
+    changed = _write(
+        lambda conn, now: reviews.set_visibility(
+            conn, review_id, status, duties.acting(conn, by, duties.REVIEW_MODERATE).name, now
+        )
+    )
     if not changed:
         err.print(f"[red]refused:[/red] no review {review_id}")
         raise typer.Exit(1)
@@ -104,13 +116,13 @@ def _visibility(review_id: int, status: str, by: str) -> None:
 
 
 @review_app.command("hide")
-def review_hide(review_id: int, by: By = STAFF) -> None:
+def review_hide(review_id: int, by: By) -> None:
     """Hide a review from the item's list (moderation)."""
     _visibility(review_id, "hidden", by)
 
 
 @review_app.command("show")
-def review_show(review_id: int, by: By = STAFF) -> None:
+def review_show(review_id: int, by: By) -> None:
     """Show a hidden review again."""
     _visibility(review_id, "visible", by)
 
@@ -120,21 +132,30 @@ def order_ship(
     no: str,
     carrier: Annotated[str, typer.Option(help="The carrier, e.g. SF Express.")],
     tracking: Annotated[str, typer.Option(help="The parcel's tracking number.")],
-    by: By = STAFF,
+    by: By,
 ) -> None:
     """Mark a paid order shipped with its carrier and tracking number."""
     _write(
         lambda conn, now: logistics.ship(
-            conn, no, carrier=carrier, tracking_no=tracking, by=by, now=now
+            conn,
+            no,
+            carrier=carrier,
+            tracking_no=tracking,
+            by=duties.acting(conn, by, duties.ORDER_LOGISTICS).name,
+            now=now,
         )
     )
     out.print(f"order {no} shipped: {carrier} {tracking}", markup=False)
 
 
 @order_app.command("deliver")
-def order_deliver(no: str, by: By = STAFF) -> None:
+def order_deliver(no: str, by: By) -> None:
     """Mark a shipped order delivered."""
-    _write(lambda conn, now: logistics.deliver(conn, no, by=by, now=now))
+    _write(
+        lambda conn, now: logistics.deliver(
+            conn, no, by=duties.acting(conn, by, duties.ORDER_LOGISTICS).name, now=now
+        )
+    )
     out.print(f"order {no} delivered")
 
 

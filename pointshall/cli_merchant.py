@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Connection
 
+from core.backoffice import decisions, duties
 from core.catalogue import submissions
 from core.catalogue.editing import ItemSpec
 from core.merchants import admission, merchants
@@ -31,7 +32,12 @@ out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
 
-By = Annotated[str, typer.Option("--by", help="Who is doing this (recorded in the audit log).")]
+By = Annotated[
+    str,
+    typer.Option(
+        "--by", help="The operator staff member doing it (their name; their role is checked)."
+    ),
+]
 Reason = Annotated[str, typer.Option(help="Why (the applicant is told).")]
 
 
@@ -86,13 +92,22 @@ def review(
     start: Annotated[bool, typer.Option(help="Only take it up for first review.")] = False,
     reason: Reason = "",
 ) -> None:
-    """First review by a business admin: pass it on to final review (or --start it)."""
+    """First review by a business admin or an admin: pass it on to final review (or --start it)."""
+    decision = "start" if start else "pass"
+    _write(
+        lambda s, conn, now: decisions.first_review(
+            conn,
+            duties.acting(conn, by, duties.APPLICATION_FIRST_REVIEW),
+            application,
+            decision,
+            reason=reason,
+            now=now,
+        )
+    )
     if start:
-        _write(lambda s, conn, now: admission.start_first_review(conn, application, by, now))
         out.print(f"application {application} is in first review")
-        return
-    _write(lambda s, conn, now: admission.pass_first_review(conn, application, by, reason, now))
-    out.print(f"application {application} passed first review; now in final review")
+    else:
+        out.print(f"application {application} passed first review; now in final review")
 
 
 @merchant_app.command()
@@ -101,9 +116,28 @@ def approve(
     by: By,
     reason: Reason = "",
 ) -> None:
-    """Final review by an admin: approve; the merchant is created with the applicant as owner."""
-    _write(lambda s, conn, now: admission.approve(conn, application, by, reason, now))
+    """Final review by an admin other than the first reviewer: approve; the merchant is
+    created with the applicant as owner."""
+    _write(
+        lambda s, conn, now: decisions.final_review(
+            conn,
+            duties.acting(conn, by, duties.APPLICATION_FINAL_REVIEW),
+            application,
+            "approve",
+            reason=reason,
+            now=now,
+        )
+    )
     out.print(f"application {application} approved")
+
+
+def _reject(conn: Connection, application: int, by: str, reason: str, now: int) -> None:
+    if admission.find(conn, application).status == "final_review":
+        reviewer = duties.acting(conn, by, duties.APPLICATION_FINAL_REVIEW)
+        decisions.final_review(conn, reviewer, application, "reject", reason=reason, now=now)
+    else:
+        reviewer = duties.acting(conn, by, duties.APPLICATION_FIRST_REVIEW)
+        decisions.first_review(conn, reviewer, application, "reject", reason=reason, now=now)
 
 
 @merchant_app.command()
@@ -112,8 +146,8 @@ def reject(
     by: By,
     reason: Reason,
 ) -> None:
-    """Reject an application at either review."""
-    _write(lambda s, conn, now: admission.reject(conn, application, by, reason, now))
+    """Reject an application at either review (by the role that review needs)."""
+    _write(lambda s, conn, now: _reject(conn, application, by, reason, now))
     out.print(f"application {application} rejected")
 
 
@@ -126,7 +160,11 @@ def staff_add(
 ) -> None:
     """Register a staff phone that may verify the merchant's vouchers."""
     msisdn = _phone(phone)
-    _write(lambda s, conn, now: merchants.add_staff(conn, code, msisdn, role, by, now))
+    _write(
+        lambda s, conn, now: merchants.add_staff(
+            conn, code, msisdn, role, duties.acting(conn, by, duties.MERCHANT_STAFF).name, now
+        )
+    )
     out.print(f"{msisdn} is now {role} of {code}")
 
 
@@ -138,7 +176,11 @@ def staff_remove(
 ) -> None:
     """Stop a staff phone from verifying."""
     msisdn = _phone(phone)
-    removed = _write(lambda s, conn, now: merchants.remove_staff(conn, code, msisdn, by, now))
+    removed = _write(
+        lambda s, conn, now: merchants.remove_staff(
+            conn, code, msisdn, duties.acting(conn, by, duties.MERCHANT_STAFF).name, now
+        )
+    )
     out.print(f"{msisdn} removed from {code}" if removed else f"{msisdn} was not staff of {code}")
 
 
@@ -150,7 +192,14 @@ def terminal_add(
 ) -> None:
     """Register a POS terminal (or rotate its key); prints the HMAC key once."""
     key = _write(
-        lambda s, conn, now: merchants.add_terminal(conn, code, terminal_id, by, now, s.keyring)
+        lambda s, conn, now: merchants.add_terminal(
+            conn,
+            code,
+            terminal_id,
+            duties.acting(conn, by, duties.MERCHANT_TERMINAL).name,
+            now,
+            s.keyring,
+        )
     )
     out.print(f"terminal {terminal_id} of {code}; HMAC key (shown once):")
     out.print(key, markup=False, highlight=False)
@@ -162,7 +211,11 @@ def unlock(
     by: By,
 ) -> None:
     """Unlock a voucher locked by five wrong passwords."""
-    _write(lambda s, conn, now: verification.unlock(conn, order, by, now))
+    _write(
+        lambda s, conn, now: verification.unlock(
+            conn, order, duties.acting(conn, by, duties.VOUCHER_UNLOCK).name, now
+        )
+    )
     out.print(f"voucher of order {order} unlocked")
 
 
@@ -230,8 +283,13 @@ def goods_review(
         err.print("[red]--reject needs a --reason (the merchant is told)[/red]")
         raise typer.Exit(2)
     _write(
-        lambda s, conn, now: submissions.review(
-            conn, code, approve=approve, reviewer=by, reason=reason, now=now
+        lambda s, conn, now: decisions.review_goods(
+            conn,
+            duties.acting(conn, by, duties.GOODS_REVIEW),
+            code,
+            approve=approve,
+            reason=reason,
+            now=now,
         )
     )
     out.print(f"item {code.upper()} {'listed' if approve else 'refused'}")

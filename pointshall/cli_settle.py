@@ -17,9 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Connection
 
+from core.backoffice import decisions, duties
 from core.platform.clock import epoch
 from core.platform.errors import DomainError
 from core.platform.languages import LANGS
+from core.platform.phones import to_e164
 from core.settlement import (
     reconciliation,
     report_files,
@@ -38,6 +40,10 @@ statement_app = typer.Typer(help="Merchant statements: list and move along.", no
 report_app = typer.Typer(help="Finance reports as XLSX or CSV.", no_args_is_help=True)
 
 By = Annotated[str, typer.Option("--by", help="Who is doing this (recorded in the audit log).")]
+ByStaff = Annotated[
+    str, typer.Option("--by", help="The operator staff member doing it (their role is checked).")
+]
+ByOwner = Annotated[str, typer.Option("--by", help="The merchant owner's phone.")]
 Period = Annotated[str, typer.Option(help="The month, YYYY-MM (operator time zone).")]
 Out = Annotated[Path, typer.Option("--out", help="FILE.xlsx or FILE.csv")]
 
@@ -55,14 +61,16 @@ def _refused(exc: Exception) -> typer.Exit:
 def rate(
     code: Annotated[str, typer.Argument(help="Merchant code, e.g. M1")],
     cents_per_1000: Annotated[int, typer.Argument(help="Cents paid per 1,000 points.")],
-    by: By,
+    by: ByStaff,
 ) -> None:
     """Set a merchant's contract rate; lines already consumed keep the rate they had."""
 
     async def job(services: Services) -> settlement.Rate:
         now = epoch(services.clock.now())
         return await services.db.write(
-            lambda conn: settlement.set_rate(conn, code, cents_per_1000, by, now)
+            lambda conn: settlement.set_rate(
+                conn, code, cents_per_1000, duties.acting(conn, by, duties.MERCHANT_RATE).name, now
+            )
         )
 
     try:
@@ -76,22 +84,38 @@ def settle(
     period: Annotated[str | None, typer.Option(help="The month to settle, YYYY-MM.")] = None,
     now: Annotated[bool, typer.Option("--now", help="Settle this month early, up to now.")] = False,
     merchant: Annotated[str | None, typer.Option(help="Only this merchant code.")] = None,
-    by: By = "cli",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="The finance or admin member settling early (needed with --now; a month "
+            "that is over is settled as the scheduled job does).",
+        ),
+    ] = None,
 ) -> None:
     """Make merchant statements for a month (a draft takes lines consumed since it was made);
     say which lines are left and why. Running it again changes nothing."""
     if (period is None) == (not now):
         err.print("give either --period YYYY-MM or --now")
         raise typer.Exit(2)
+    if now and by is None:
+        err.print("settling early (--now) is a finance decision: name who with --by")
+        raise typer.Exit(2)
 
     async def job(services: Services) -> tuple[runs.SettleRun, ZoneInfo]:
         zone = _zone(services)
+        who = "cli"
+        if by is not None:
+            member = await services.db.read(
+                lambda conn: duties.acting(conn, by, duties.SETTLE_EARLY)
+            )
+            who = member.name
         done = await runs.settle_due(
             services.db,
             period=period,
             now=epoch(services.clock.now()),
             tz=zone,
-            by=by,
+            by=who,
             merchant_code=merchant,
             early=now,
         )
@@ -180,11 +204,24 @@ def list_statements(
 
 
 def _move(statement_id: int, action: str, by: str, reason: str | None = None) -> None:
+    """A merchant owner's move (``by`` is their phone) or finance's (``by`` a staff name)."""
+
     async def job(services: Services) -> StatementView:
         now = epoch(services.clock.now())
+        region = services.settings.default_region
 
         def unit(conn: Connection) -> StatementView:
-            return statements.move(conn, statement_id, action, by=by, now=now, reason=reason)
+            if action in statements.MERCHANT_ACTIONS:
+                return statements.move_as_owner(
+                    conn,
+                    statement_id,
+                    action,
+                    msisdn=to_e164(by, region),
+                    now=now,
+                    reason=reason,
+                )
+            member = duties.acting(conn, by, decisions.STATEMENT_DUTIES[action])
+            return decisions.move_statement(conn, member, statement_id, action, now=now)
 
         return await services.db.write(unit)
 
@@ -199,29 +236,29 @@ Id = Annotated[int, typer.Argument(help="Statement number")]
 
 
 @statement_app.command()
-def confirm(statement_id: Id, by: By) -> None:
-    """The merchant confirms the statement."""
+def confirm(statement_id: Id, by: ByOwner) -> None:
+    """The merchant's owner confirms the statement."""
     _move(statement_id, "confirm", by)
 
 
 @statement_app.command()
 def dispute(
     statement_id: Id,
-    by: By,
+    by: ByOwner,
     reason: Annotated[str, typer.Option(help="What the merchant disputes.")],
 ) -> None:
-    """The merchant disputes the statement, with a reason."""
+    """The merchant's owner disputes the statement, with a reason."""
     _move(statement_id, "dispute", by, reason)
 
 
 @statement_app.command()
-def approve(statement_id: Id, by: By) -> None:
+def approve(statement_id: Id, by: ByStaff) -> None:
     """Finance approves a confirmed statement."""
     _move(statement_id, "approve", by)
 
 
 @statement_app.command()
-def pay(statement_id: Id, by: By) -> None:
+def pay(statement_id: Id, by: ByStaff) -> None:
     """Finance records an approved statement as paid."""
     _move(statement_id, "pay", by)
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.backoffice.staffing import DEFAULT_ALONE_PER_DAY
 from core.platform.errors import ConfigurationError, InvalidPhoneNumber
 from core.platform.phones import to_e164
 from core.points.accrual import DEFAULT_TENURE_RATES, AccrualRules
@@ -83,6 +84,9 @@ class Settings(BaseSettings):
     gateway_url: str | None = None
     gateway_secret: SecretStr | None = None
     payment_grace_seconds: int = Field(default=300, ge=0)
+    staff_changes_per_day: int = Field(default=DEFAULT_ALONE_PER_DAY, ge=0)
+    """Operator staff changes (creations, role changes, re-enablings) an admin makes alone
+    in 24 hours; beyond it each waits for a second admin (issue 13 §3). 0: every one."""
     fake_gateway_port: int = 8081
     """``serve --demo`` runs the fake gateway on this port when no gateway is configured."""
     # the billing feed inbox (issue 16 §4): the feed-inbox job imports what is dropped here

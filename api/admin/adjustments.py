@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from api.admin.fields import body, integer, text
 from api.admin.registry import ADMIN, FINANCE, SUPPORT, Call, Route
+from core.backoffice import decisions, duties
+from core.backoffice.errors import NotIndependent
 from core.platform.phones import to_e164
 from core.platform.schema import ADJUSTMENT_STATUSES
 from core.points import adjustments
@@ -11,8 +13,8 @@ from core.points.adjustments import MAX_POINTS, Adjustment
 from core.settlement.settlement import period_of
 
 READ = frozenset({SUPPORT, FINANCE, ADMIN})
-PROPOSE = frozenset({SUPPORT, ADMIN})
-DECIDE = frozenset({FINANCE, ADMIN})
+PROPOSE = duties.DUTIES[duties.ADJUSTMENT_PROPOSE]
+DECIDE = duties.DUTIES[duties.ADJUSTMENT_DECIDE]
 ID = (integer("id", 1, 2**53 - 1),)
 PROPOSAL = body(
     text("msisdn", 32, pattern=r"^\+?[0-9 -]{5,31}$"),
@@ -45,33 +47,41 @@ async def get_adjustment(call: Call) -> Adjustment:
 async def propose(call: Call) -> Adjustment:
     """Propose an adjustment; another staff member must approve it."""
     return await call.write(
-        adjustments.propose,
+        decisions.propose_adjustment,
+        proposer=call.staff,
         msisdn=to_e164(call.body["msisdn"], call.deps.region),
         points=call.body["points"],
         reason=call.body["reason"],
-        by=call.staff.name,
         now=call.now,
     )
 
 
 async def approve(call: Call) -> Adjustment:
-    """Approve someone else's proposal: posts the entry ``adjust:{id}``."""
+    """Approve a proposal of someone independent of you: posts the entry ``adjust:{id}``.
+
+    Refused (403 ``two_person_rule``, the reason in ``detail``) for its proposer, for a
+    member created, re-enabled or given a role after it was proposed, and for anyone the
+    proposer ever appointed (issue 13 §3)."""
     period = period_of(call.now, call.deps.timezone)
-    return await call.write(
-        adjustments.approve,
-        adjustment_id=call.path["id"],
-        by=call.staff.name,
-        now=call.now,
-        expires_at=call.deps.rules.expires_at(period),
-    )
+    try:
+        return await call.write(
+            decisions.approve_adjustment,
+            approver=call.staff,
+            adjustment_id=call.path["id"],
+            now=call.now,
+            expires_at=call.deps.rules.expires_at(period),
+        )
+    except NotIndependent as exc:
+        await call.write(decisions.record_refusal, error=exc, now=call.now)
+        raise
 
 
 async def reject(call: Call) -> Adjustment:
     """Reject a proposal; nothing is posted."""
     return await call.write(
-        adjustments.reject,
+        decisions.reject_adjustment,
+        decider=call.staff,
         adjustment_id=call.path["id"],
-        by=call.staff.name,
         reason=call.body.get("reason", ""),
         now=call.now,
     )

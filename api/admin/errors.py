@@ -11,11 +11,21 @@ from typing import Any
 
 from aiohttp import web
 
+from core.backoffice.errors import (
+    ChangeNotPending,
+    NamedAdminNeeded,
+    NotIndependent,
+    NotPermitted,
+    SelfChange,
+    StaffDisabled,
+    UnknownStaff,
+)
 from core.catalogue.errors import UnknownItem
 from core.feedback.errors import UnknownMessage, UnknownQuestion
 from core.merchants.errors import (
     ApplicationNotPending,
     MerchantNotApproved,
+    NotOwner,
     UnknownApplication,
     UnknownMerchant,
 )
@@ -51,6 +61,14 @@ ADMIN_ERRORS: dict[type[DomainError], tuple[int, str]] = {
     AlreadyExists: (409, "already_exists"),
     AdjustmentNotPending: (409, "adjustment_not_pending"),
     SameStaff: (403, "two_person_rule"),
+    NotIndependent: (403, "two_person_rule"),
+    NotPermitted: (403, "forbidden"),
+    StaffDisabled: (403, "staff_disabled"),
+    NotOwner: (403, "not_owner"),
+    UnknownStaff: (404, "unknown_staff"),
+    ChangeNotPending: (409, "staff_change_not_pending"),
+    NamedAdminNeeded: (409, "named_admin_needed"),
+    SelfChange: (422, "self_change"),
     ApplicationNotPending: (409, "application_not_pending"),
     IllegalTransition: (409, "illegal_transition"),
     IllegalStatementMove: (409, "illegal_statement_move"),

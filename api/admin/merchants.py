@@ -6,16 +6,17 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from api.admin.fields import body, code, integer, text
-from api.admin.registry import ADMIN, BUSINESS_ADMIN, Call, Route
+from api.admin.registry import Call, Route
+from core.backoffice import decisions, duties
 from core.catalogue import submissions
 from core.catalogue.submissions import PendingItem
 from core.merchants import admission
 from core.merchants.admission import Application
-from core.merchants.errors import ApplicationNotPending
 from core.platform.schema import APPLICATION_STATUSES
 
-FIRST = frozenset({BUSINESS_ADMIN, ADMIN})
-FINAL = frozenset({ADMIN})
+FIRST = duties.DUTIES[duties.APPLICATION_FIRST_REVIEW]
+FINAL = duties.DUTIES[duties.APPLICATION_FINAL_REVIEW]
+GOODS = duties.DUTIES[duties.GOODS_REVIEW]
 ID = (integer("id", 1, 2**53 - 1),)
 PAGE = (integer("offset", 0, 1_000_000, required=False), integer("limit", 1, 200, required=False))
 REASON = text("reason", 200, min_length=0, required=False)
@@ -39,53 +40,26 @@ async def get_application(call: Call) -> Application:
     return await call.read(admission.find, application_id=call.path["id"])
 
 
-def _first(
-    conn: Connection, application_id: int, decision: str, by: str, reason: str, now: int
-) -> Application:
-    current = admission.find(conn, application_id)
-    if current.status not in ("submitted", "first_review"):
-        raise ApplicationNotPending(application_id, current.status, decision)
-    if decision == "start":
-        admission.start_first_review(conn, application_id, by, now)
-    elif decision == "pass":
-        admission.pass_first_review(conn, application_id, by, reason, now)
-    else:
-        admission.reject(conn, application_id, by, reason, now)
-    return admission.find(conn, application_id)
-
-
-def _final(
-    conn: Connection, application_id: int, decision: str, by: str, reason: str, now: int
-) -> Application:
-    current = admission.find(conn, application_id)
-    if current.status != "final_review":
-        raise ApplicationNotPending(application_id, current.status, decision)
-    if decision == "approve":
-        admission.approve(conn, application_id, by, reason, now)
-    else:
-        admission.reject(conn, application_id, by, reason, now)
-    return admission.find(conn, application_id)
-
-
 async def first_review(call: Call) -> Application:
     """First review: take it up (start), pass it to final review, or reject it."""
     return await call.write(
-        _first,
+        decisions.first_review,
+        reviewer=call.staff,
         application_id=call.path["id"],
         decision=call.body["decision"],
-        by=call.staff.name,
         reason=call.body.get("reason", ""),
         now=call.now,
     )
 
 
 async def final_review(call: Call) -> Application:
-    """Final review: approve (the merchant is created) or reject."""
+    """Final review: approve (the merchant is created) or reject. Approving needs an admin
+    independent of the first reviewer (issue 13 §3)."""
     return await call.write(
-        _final,
+        decisions.final_review,
+        reviewer=call.staff,
         application_id=call.path["id"],
         decision=call.body["decision"],
-        by=call.staff.name,
         reason=call.body.get("reason", ""),
         now=call.now,
     )
@@ -100,11 +74,11 @@ async def review_goods(call: Call) -> list[PendingItem]:
     """Approve (list) or reject a pending item; answers the queue left."""
 
     def unit(conn: Connection, item_code: str) -> list[PendingItem]:
-        submissions.review(
+        decisions.review_goods(
             conn,
+            call.staff,
             item_code,
             approve=call.body["decision"] == "approve",
-            reviewer=call.staff.name,
             reason=call.body.get("reason", ""),
             now=call.now,
         )
@@ -162,7 +136,7 @@ ROUTES = (
         "GET",
         "/goods-reviews",
         list_goods,
-        FIRST,
+        GOODS,
         "list goods waiting for review",
         TAG,
         list[PendingItem],
@@ -171,7 +145,7 @@ ROUTES = (
         "POST",
         "/goods-reviews/{code}",
         review_goods,
-        FIRST,
+        GOODS,
         "review submitted goods",
         TAG,
         list[PendingItem],

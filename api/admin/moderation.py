@@ -8,7 +8,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from api.admin.fields import body, flag, integer, text
-from api.admin.registry import ADMIN, BUSINESS_ADMIN, SUPPORT, Call, Handler, Route
+from api.admin.registry import Call, Handler, Route
+from core.backoffice import duties
 from core.feedback import messages, questions, reviews
 from core.feedback.messages import MessageView
 from core.feedback.questions import QuestionView
@@ -16,9 +17,9 @@ from core.feedback.reviews import ReviewView
 from core.platform.errors import NotFound
 from core.platform.schema import REVIEW_STATUSES
 
-STAFF = frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT})
+STAFF = duties.DUTIES[duties.MESSAGE_REPLY] | duties.DUTIES[duties.QUESTION_ANSWER]
 """Read everything; reply to messages, answer questions."""
-MODERATORS = frozenset({BUSINESS_ADMIN, ADMIN})
+MODERATORS = duties.DUTIES[duties.REVIEW_MODERATE]
 """Hide and show reviews."""
 ID = (integer("id", 1, 2**53 - 1),)
 LIMIT = integer("limit", 1, 200, required=False)

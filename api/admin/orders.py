@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from api.admin.fields import body, text
 from api.admin.registry import ADMIN, BUSINESS_ADMIN, SUPPORT, Call, Route
+from core.backoffice import duties
 from core.orders import logistics
 from core.orders import orders as core_orders
 from core.orders.errors import UnknownOrder
 from core.orders.orders import OrderView
 
 READ = frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT})
-WRITE = frozenset({BUSINESS_ADMIN, ADMIN})
+WRITE = duties.DUTIES[duties.ORDER_LOGISTICS]
 NO = (text("no", 20, pattern=r"^[A-Za-z0-9-]{1,20}$"),)
 SHIP = body(text("carrier", 32), text("tracking_no", 64))
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from api.admin.fields import code, integer, text
 from api.admin.registry import ADMIN, FINANCE, Call, Route
-from core.settlement import settlement, statements
+from core.backoffice import decisions, duties
+from core.settlement import settlement
 from core.settlement.errors import UnknownStatement
 from core.settlement.settlement import StatementView
 
 READ = frozenset({FINANCE, ADMIN})
-MOVE = frozenset({FINANCE})
+MOVE = duties.DUTIES[duties.STATEMENT_APPROVE] | duties.DUTIES[duties.STATEMENT_PAY]
 ID = (integer("id", 1, 2**53 - 1),)
 PERIOD = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"  # years the calendar maths handles
 FILTER = (text("period", 7, pattern=PERIOD, required=False), code("merchant", required=False))
@@ -36,10 +37,10 @@ async def get_statement(call: Call) -> StatementView:
 async def approve(call: Call) -> StatementView:
     """Finance approves a statement the merchant confirmed."""
     return await call.write(
-        statements.move,
+        decisions.move_statement,
+        member=call.staff,
         statement_id=call.path["id"],
         action="approve",
-        by=call.staff.name,
         now=call.now,
     )
 
@@ -47,10 +48,10 @@ async def approve(call: Call) -> StatementView:
 async def pay(call: Call) -> StatementView:
     """Finance marks an approved statement paid."""
     return await call.write(
-        statements.move,
+        decisions.move_statement,
+        member=call.staff,
         statement_id=call.path["id"],
         action="pay",
-        by=call.staff.name,
         now=call.now,
     )
 

@@ -6,15 +6,21 @@ the admin API does not have (order refunds, merchants, contract rates, terminals
 the same split: business admins run the catalogue, logistics and merchant admission (and
 merchants' staff phones), finance the money (contract rates with admins), support the
 subscribers, admins everything operational (POS terminals, whose keys sign payments, only
-admins). These are the roles the separation-of-duties work (issue 13 §3) gives the same
-decisions in the command line and the admin API.
+admins).
+
+Where a capability is one of the operator's reviewed decisions (issue 13 §3: logistics,
+feedback, adjustments, goods and merchant reviews, merchants' staff, terminals, rates,
+statements, operator staff) its roles are read from ``core.backoffice.duties.DUTIES``, the
+table the admin API and the command line read too, so the three can never disagree; the
+core's ``decisions`` and ``staffing`` functions the pages call check the same table again.
 """
 
 from __future__ import annotations
 
+from core.backoffice import duties
+from core.backoffice.duties import ADMIN, BUSINESS_ADMIN, DUTIES, FINANCE, SUPPORT
 from core.platform.schema import OPERATOR_ROLES
 
-BUSINESS_ADMIN, ADMIN, FINANCE, SUPPORT = "business_admin", "admin", "finance", "support"
 assert set(OPERATOR_ROLES) == {BUSINESS_ADMIN, ADMIN, FINANCE, SUPPORT}
 EVERYONE = frozenset(OPERATOR_ROLES)
 OFFICE = frozenset({BUSINESS_ADMIN, ADMIN})
@@ -26,26 +32,26 @@ CAN: dict[str, frozenset[str]] = {
     "content.read": EVERYONE,
     "content.write": OFFICE,
     "orders.read": frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT}),
-    "orders.write": OFFICE,
-    "orders.refund": OFFICE,
+    "orders.write": DUTIES[duties.ORDER_LOGISTICS],
+    "orders.refund": DUTIES[duties.ORDER_LOGISTICS],
     "feedback.read": frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT}),
-    "feedback.reply": frozenset({BUSINESS_ADMIN, ADMIN, SUPPORT}),
-    "feedback.moderate": OFFICE,
+    "feedback.reply": DUTIES[duties.MESSAGE_REPLY] | DUTIES[duties.QUESTION_ANSWER],
+    "feedback.moderate": DUTIES[duties.REVIEW_MODERATE],
     "subscribers.read": frozenset({SUPPORT, FINANCE, ADMIN}),
     "adjustments.read": frozenset({SUPPORT, FINANCE, ADMIN}),
-    "adjustments.propose": frozenset({SUPPORT, ADMIN}),
-    "adjustments.decide": frozenset({FINANCE, ADMIN}),
-    "goods.review": OFFICE,
-    "applications.first": OFFICE,
-    "applications.final": frozenset({ADMIN}),
+    "adjustments.propose": DUTIES[duties.ADJUSTMENT_PROPOSE],
+    "adjustments.decide": DUTIES[duties.ADJUSTMENT_DECIDE],
+    "goods.review": DUTIES[duties.GOODS_REVIEW],
+    "applications.first": DUTIES[duties.APPLICATION_FIRST_REVIEW],
+    "applications.final": DUTIES[duties.APPLICATION_FINAL_REVIEW],
     "merchants.read": frozenset({BUSINESS_ADMIN, ADMIN, FINANCE}),
-    "merchants.staff": OFFICE,
-    "merchants.terminals": frozenset({ADMIN}),
-    "rates.write": frozenset({FINANCE, ADMIN}),
+    "merchants.staff": DUTIES[duties.MERCHANT_STAFF],
+    "merchants.terminals": DUTIES[duties.MERCHANT_TERMINAL],
+    "rates.write": DUTIES[duties.MERCHANT_RATE],
     "statements.read": frozenset({FINANCE, ADMIN}),
-    "statements.move": frozenset({FINANCE}),
+    "statements.move": DUTIES[duties.STATEMENT_APPROVE] | DUTIES[duties.STATEMENT_PAY],
     "reports.read": frozenset({FINANCE, ADMIN}),
-    "staff.manage": frozenset({ADMIN}),
+    "staff.manage": DUTIES[duties.STAFF_MANAGE],
     "audit.read": frozenset({ADMIN, FINANCE}),
 }
 

@@ -73,6 +73,8 @@ class Desk(Protocol):
     timezone: ZoneInfo
     region: str
     rules: AccrualRules
+    staff_changes_per_day: int
+    """Staff changes an admin makes alone in 24 hours (``POINTSHALL_STAFF_CHANGES_PER_DAY``)."""
 
     def now(self) -> int: ...
 

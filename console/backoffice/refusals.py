@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.backoffice.errors import (
+    ChangeNotPending,
+    NamedAdminNeeded,
+    NotIndependent,
+    NotPermitted,
+    SelfChange,
+    StaffDisabled,
+    UnknownStaff,
+)
 from core.catalogue.errors import ItemCodeTaken, UnknownItem
 from core.feedback.errors import UnknownMessage, UnknownQuestion
 from core.merchants.errors import ApplicationNotPending, UnknownApplication, UnknownMerchant
@@ -39,6 +48,13 @@ STATUSES: dict[type[DomainError], int] = {
     IllegalStatementMove: 409,
     InsufficientPoints: 409,
     SameStaff: 403,
+    NotIndependent: 403,
+    NotPermitted: 403,
+    StaffDisabled: 403,
+    SelfChange: 403,
+    UnknownStaff: 404,
+    ChangeNotPending: 409,
+    NamedAdminNeeded: 409,
     DomainError: 422,
 }
 

@@ -1,19 +1,25 @@
 """Staff, roles and the audit log (issue 8, issue 16 §1): admins add operator staff (the
-token is shown once, on the answer), disable them (not themselves), and see what each role
-may do; admins and finance read the audit log with filters.
+token is shown once, on the answer), change a member's role, disable and enable them (never
+themselves), approve or reject staff changes waiting for a second admin, and see what each
+role may do; admins and finance read the audit log with filters.
 
-Through ``core.backoffice.operator_staff`` and ``core.platform.audit.page``: the rules about
-who may change staff are the core's (a disabled member's token and sessions stop at once).
+Every change goes through ``core.backoffice.staffing`` (issue 13 §3), as the admin API's and
+the command line's do: recorded in ``staff_change`` and audited; beyond
+``POINTSHALL_STAFF_CHANGES_PER_DAY`` grants in 24 hours a change waits for a second,
+independent admin; a disabled member's token and sessions stop at once. The audit log is
+read with ``core.platform.audit.page``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from aiohttp import web
 from aiohttp_session import Session
+from sqlalchemy import Connection
 
 from console.backoffice.access import CAN, EVERYONE
 from console.backoffice.desk import (
@@ -28,14 +34,19 @@ from console.backoffice.desk import (
     sliced,
     windowed,
 )
-from console.backoffice.refusals import Refusal
-from core.backoffice import operator_staff
+from console.backoffice.refusals import Refusal, refusal
+from console.backoffice.words import KNOWN
+from core.backoffice import decisions, operator_staff, staff_history, staffing
+from core.backoffice.errors import NotIndependent
+from core.backoffice.staffing import Change
 from core.platform import audit
+from core.platform.errors import DomainError
 from core.platform.schema import OPERATOR_ROLES
 
 MANAGE = CAN["staff.manage"]
 AUDIT = CAN["audit.read"]
 NAME = r"[A-Za-z0-9_.-]{1,64}"
+CHANGE = r"/staff-changes/{id:\d{1,12}}"
 
 
 class StaffPages:
@@ -51,6 +62,10 @@ class StaffPages:
             web.get(f"{ops}/staff", page(self.staff, roles=MANAGE)),
             web.post(f"{ops}/staff", page(self.add, roles=MANAGE)),
             web.post(f"{ops}/staff/{{name:{NAME}}}/disable", page(self.disable, roles=MANAGE)),
+            web.post(f"{ops}/staff/{{name:{NAME}}}/enable", page(self.enable, roles=MANAGE)),
+            web.post(f"{ops}/staff/{{name:{NAME}}}/role", page(self.role, roles=MANAGE)),
+            web.post(ops + CHANGE + "/approve", page(self.approve, roles=MANAGE)),
+            web.post(ops + CHANGE + "/reject", page(self.reject, roles=MANAGE)),
             web.get(f"{ops}/audit", page(self.audit, roles=AUDIT)),
         ]
 
@@ -66,8 +81,10 @@ class StaffPages:
         token: tuple[str, str] | None = None,
         form: dict[str, str] | None = None,
     ) -> web.Response:
-        """Staff members with their roles; add one; what each role may do."""
+        """Staff members with their roles; add one; changes waiting for a second admin; what
+        each role may do."""
         members = await self.desk.db.read(operator_staff.members)
+        waiting = await self.desk.db.read(staff_history.pending)
         matrix = [(cap, [role in roles for role in OPERATOR_ROLES]) for cap, roles in CAN.items()]
         return self.desk.render(
             request,
@@ -76,6 +93,8 @@ class StaffPages:
             op=op,
             status=status,
             found=sliced(members, page_number(request.query)),
+            waiting=waiting,
+            pending_token=bool(token and token[0] not in {m.name for m in members}),
             roles=OPERATOR_ROLES,
             matrix=matrix,
             everyone=EVERYONE,
@@ -106,12 +125,13 @@ class StaffPages:
         outcome = await attempt(
             self.desk,
             partial(
-                operator_staff.add,
+                staffing.create,
                 keyring=self.desk.keyring,
+                actor=op.member,
                 name=name,
                 role=role,
-                by=op.member.name,
                 now=self.desk.now(),
+                alone_per_day=self.desk.staff_changes_per_day,
             ),
         )
         if isinstance(outcome, Refusal):
@@ -124,8 +144,10 @@ class StaffPages:
                 args=outcome.args,
                 form=f.values,
             )
-        member, token = outcome
-        return await self.staff(request, session, op, status=201, token=(member.name, token))
+        assert outcome.token is not None
+        return await self.staff(
+            request, session, op, status=201, token=(outcome.change.name, outcome.token)
+        )
 
     async def disable(
         self, request: web.Request, session: Session, op: Operator
@@ -136,13 +158,100 @@ class StaffPages:
             return await self.staff(request, session, op, status=422, error="bo_not_yourself")
         outcome = await attempt(
             self.desk,
-            partial(operator_staff.disable, name=name, by=op.member.name, now=self.desk.now()),
+            partial(staffing.disable, actor=op.member, name=name, now=self.desk.now()),
         )
         if isinstance(outcome, Refusal):
             return await self.staff(
                 request, session, op, status=outcome.status, error=outcome.key, args=outcome.args
             )
         raise done(session, f"{self.desk.prefix}/staff", "bo_staff_disabled", name=name)
+
+    async def enable(
+        self, request: web.Request, session: Session, op: Operator
+    ) -> web.StreamResponse:
+        """Enable a disabled member again (a grant: beyond the daily limit it waits)."""
+        name = request.match_info["name"]
+        unit = partial(
+            staffing.enable,
+            actor=op.member,
+            name=name,
+            now=self.desk.now(),
+            alone_per_day=self.desk.staff_changes_per_day,
+        )
+        return await self._change(request, session, op, unit, "bo_staff_enabled")
+
+    async def role(
+        self, request: web.Request, session: Session, op: Operator
+    ) -> web.StreamResponse:
+        """Give a member another role (a grant: beyond the daily limit it waits)."""
+        f = Fields(await request.post())
+        role = f.choice("role", OPERATOR_ROLES)
+        if role is None:
+            t = self.desk.words(request, session)
+            return await self.staff(
+                request, session, op, status=400, error="bo_bad_fields", args=bad_fields(t, f)
+            )
+        unit = partial(
+            staffing.change_role,
+            actor=op.member,
+            name=request.match_info["name"],
+            role=role,
+            now=self.desk.now(),
+            alone_per_day=self.desk.staff_changes_per_day,
+        )
+        return await self._change(request, session, op, unit, "bo_staff_role_set")
+
+    async def approve(
+        self, request: web.Request, session: Session, op: Operator
+    ) -> web.StreamResponse:
+        """A second admin, independent of the requester, approves a waiting change."""
+        unit = partial(
+            staffing.approve,
+            actor=op.member,
+            change_id=int(request.match_info["id"]),
+            now=self.desk.now(),
+        )
+        return await self._change(request, session, op, unit, "bo_change_approved")
+
+    async def reject(
+        self, request: web.Request, session: Session, op: Operator
+    ) -> web.StreamResponse:
+        """Another admin rejects a waiting change (or its requester withdraws it)."""
+        unit = partial(
+            staffing.reject,
+            actor=op.member,
+            change_id=int(request.match_info["id"]),
+            now=self.desk.now(),
+        )
+        return await self._change(request, session, op, unit, "bo_change_rejected")
+
+    async def _change(
+        self,
+        request: web.Request,
+        session: Session,
+        op: Operator,
+        unit: Callable[[Connection], Change],
+        key: str,
+    ) -> web.StreamResponse:
+        """Run a staff change; a refusal by separation of duties is audited apart."""
+        outcome: Change | Refusal
+        try:
+            outcome = await self.desk.db.write(unit)
+        except NotIndependent as exc:  # a trace of the attempt, kept apart from the refused unit
+            now = self.desk.now()
+            await self.desk.db.write(partial(decisions.record_refusal, error=exc, now=now))
+            outcome = refusal(exc, KNOWN)
+        except DomainError as exc:
+            outcome = refusal(exc, KNOWN)
+        if isinstance(outcome, Refusal):
+            return await self.staff(
+                request, session, op, status=outcome.status, error=outcome.key, args=outcome.args
+            )
+        change = outcome.change
+        t = self.desk.words(request, session)
+        args = {"id": change.id, "name": change.name, "role": t(f"ops_role_{change.role}")}
+        where = f"{self.desk.prefix}/staff"
+        raise done(session, where, "bo_staff_pending" if outcome.pending else key, **args)
 
     async def audit(self, request: web.Request, session: Session, op: Operator) -> web.Response:
         """The audit log newest first, by subject, actor, action and dates."""

@@ -1,7 +1,8 @@
 """Statement and report pages (§6.3; issue 16 §1): merchants' monthly statements, finance's
 approve and pay, a statement's lines and its report, and the points-cost report of a month.
 
-Moves go through ``core.settlement.statements.move`` (the state machine, audited); files are
+Moves go through ``core.backoffice.decisions.move_statement`` (finance's duty in
+``core.backoffice.duties.DUTIES``, then the state machine, audited); files are
 written by ``core.settlement.report_files`` in a worker thread, as the admin API does.
 """
 
@@ -31,6 +32,7 @@ from console.backoffice.desk import (
     sliced,
 )
 from console.backoffice.refusals import Refusal
+from core.backoffice import decisions
 from core.settlement import report_files, reports, settlement, statements
 from core.settlement.reports import LineRow
 from core.settlement.settlement import StatementView, period_of, previous_period
@@ -159,10 +161,10 @@ class StatementPages:
         outcome = await attempt(
             self.desk,
             partial(
-                statements.move,
+                decisions.move_statement,
+                member=op.member,
                 statement_id=statement_id,
                 action=action,
-                by=op.member.name,
                 now=self.desk.now(),
             ),
         )

@@ -2,13 +2,16 @@
 
 Support, finance and admins look a number up: the account's balance, what is held, the
 lots with their expiry (spent first-expiring-first), the journal and the newest orders.
-An adjustment is proposed with a reason (``core.points.adjustments.propose``) and posted
-only when *another* member approves it (``approve``; the rule and its refusals are the
-core's, so the page cannot bypass them).
+An adjustment is proposed with a reason and posted only when *another*, independent member
+approves it: the page calls ``core.backoffice.decisions`` (``propose_adjustment``,
+``approve_adjustment``, ``reject_adjustment``), as the admin API and the command line do, so
+the separation-of-duties rules (issue 13 §3) and their refusals are the core's; a refusal by
+those rules is audited (``duty_refused``) in a unit of its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -31,12 +34,14 @@ from console.backoffice.desk import (
 )
 from console.backoffice.refusals import Refusal, refusal
 from console.backoffice.words import KNOWN
+from core.backoffice import decisions
+from core.backoffice.errors import NotIndependent
 from core.orders import orders
 from core.platform.errors import DomainError, InvalidPhoneNumber
 from core.platform.phones import to_e164
 from core.platform.schema import ADJUSTMENT_STATUSES
 from core.points import accounts, adjustments
-from core.points.adjustments import MAX_POINTS
+from core.points.adjustments import MAX_POINTS, Adjustment
 from core.settlement.settlement import period_of
 from core.subscribers import subscribers
 
@@ -189,11 +194,11 @@ class SubscriberPages:
         outcome = await attempt(
             self.desk,
             partial(
-                adjustments.propose,
+                decisions.propose_adjustment,
+                proposer=op.member,
                 msisdn=msisdn,
                 points=points,
                 reason=reason,
-                by=op.member.name,
                 now=self.desk.now(),
             ),
         )
@@ -218,9 +223,9 @@ class SubscriberPages:
         now = self.desk.now()
         expires = self.desk.rules.expires_at(period_of(now, self.desk.timezone))
         unit = partial(
-            adjustments.approve,
+            decisions.approve_adjustment,
+            approver=op.member,
             adjustment_id=adjustment_id,
-            by=op.member.name,
             now=now,
             expires_at=expires,
         )
@@ -232,18 +237,31 @@ class SubscriberPages:
         """Reject a proposal; nothing is posted."""
         f = Fields(await request.post())
         unit = partial(
-            adjustments.reject,
+            decisions.reject_adjustment,
+            decider=op.member,
             adjustment_id=int(request.match_info["id"]),
-            by=op.member.name,
             reason=f.text("reason", 200, required=False),
             now=self.desk.now(),
         )
         return await self._decide(request, session, op, unit, "bo_rejected")
 
     async def _decide(
-        self, request: web.Request, session: Session, op: Operator, unit: Any, key: str
+        self,
+        request: web.Request,
+        session: Session,
+        op: Operator,
+        unit: Callable[[Connection], Adjustment],
+        key: str,
     ) -> web.StreamResponse:
-        outcome = await attempt(self.desk, unit)
+        outcome: Adjustment | Refusal
+        try:
+            outcome = await self.desk.db.write(unit)
+        except NotIndependent as exc:  # a trace of the attempt, kept apart from the refused unit
+            now = self.desk.now()
+            await self.desk.db.write(partial(decisions.record_refusal, error=exc, now=now))
+            outcome = refusal(exc, KNOWN)
+        except DomainError as exc:
+            outcome = refusal(exc, KNOWN)
         if isinstance(outcome, Refusal):
             return await self.adjustments(
                 request, session, op, status=outcome.status, error=outcome.key, args=outcome.args

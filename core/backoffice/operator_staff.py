@@ -5,6 +5,13 @@ review, moderation, logistics), ``admin`` (everything operational, final review,
 staff), ``finance`` (statements, reports, adjustment approval, ledger reading),
 ``support`` (subscriber lookup, replies, adjustment proposals). The token is made
 once, shown once and never stored; a disabled member's token stops working.
+
+This module holds the members and their storage. ``add`` and ``disable`` here are the
+*primitives*: they record the change (``core.backoffice.staff_history``) and audit it but
+check nobody's role or limits; they are for setting up an installation, demo data and
+tests. People change staff through ``core.backoffice.staffing`` (``create``,
+``change_role``, ``enable``, ``disable``, ``approve``, ``reject``), which enforces who may
+do it, the daily limit and the second admin (issue 13 §3).
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
+from core.backoffice import staff_history
 from core.backoffice.errors import UnknownRole
-from core.platform import audit
+from core.platform import audit, web_sessions
 from core.platform.codes import Keyring
 from core.platform.errors import AlreadyExists, NotFound
 from core.platform.schema import OPERATOR_ROLES, staff
@@ -56,27 +64,48 @@ def new_token() -> str:
 def add(
     conn: Connection, keyring: Keyring, name: str, role: str, *, by: str, now: int
 ) -> tuple[OperatorStaff, str]:
-    """Create staff member ``name`` with ``role``; returns it and its token (shown once)."""
+    """Create staff member ``name`` with ``role``; returns it and its token (shown once).
+
+    A primitive: no role or limit is checked (``staffing.create`` checks them). The
+    creation is recorded as a staff change made by ``by`` and audited.
+    """
     if role not in OPERATOR_ROLES:
         raise UnknownRole(role)
+    token = new_token()
+    member = insert(conn, name, role, keyring.digest(PURPOSE, token), now)
+    staff_history.record(conn, name=name, kind="create", role=role, status="done", by=by, now=now)
+    audit_change(conn, by, "staff_add", name, role, now)
+    return member, token
+
+
+def insert(conn: Connection, name: str, role: str, token_hash: str, now: int) -> OperatorStaff:
+    """Insert the member's row (its token given as a keyed hash); ``AlreadyExists`` if taken."""
     if conn.execute(select(staff.c.id).where(staff.c.name == name)).first() is not None:
         raise AlreadyExists("staff", name)
-    token = new_token()
-    conn.execute(
-        staff.insert().values(
-            name=name, role=role, token_hash=keyring.digest(PURPOSE, token), created_at=now
-        )
-    )
+    conn.execute(staff.insert().values(name=name, role=role, token_hash=token_hash, created_at=now))
+    return find(conn, name)
+
+
+def audit_change(
+    conn: Connection,
+    by: str,
+    action: str,
+    name: str,
+    result: str,
+    now: int,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One audit row for a change to member ``name``."""
     audit.record(
         conn,
         actor_kind="operator",
         actor=by,
-        action="staff_add",
+        action=action,
         subject=f"staff:{name}",
-        result=role,
+        result=result,
         now=now,
+        details=details,
     )
-    return find(conn, name), token
 
 
 def find(conn: Connection, name: str) -> OperatorStaff:
@@ -97,24 +126,40 @@ def members(conn: Connection) -> list[OperatorStaff]:
 
 
 def disable(conn: Connection, name: str, *, by: str, now: int) -> OperatorStaff:
-    """Disable ``name``: its token stops working at once. Disabling twice changes nothing."""
+    """Disable ``name``: its token stops working and its console sessions end at once.
+    Disabling twice changes nothing. A primitive (``staffing.disable`` checks who)."""
     member = find(conn, name)
-    conn.execute(
+    changed = conn.execute(
         update(staff)
         .where(and_(staff.c.name == name, staff.c.disabled_at.is_(None)))
         .values(disabled_at=now)
-    )
-    audit.record(
-        conn,
-        actor_kind="operator",
-        actor=by,
-        action="staff_disable",
-        subject=f"staff:{name}",
-        result="disabled",
-        now=now,
-        details={"role": member.role},
-    )
+    ).rowcount
+    if changed:
+        staff_history.record(
+            conn, name=name, kind="disable", role=member.role, status="done", by=by, now=now
+        )
+        web_sessions.end_all(conn, kind="operator", who=str(member.id), now=now)
+    audit_change(conn, by, "staff_disable", name, "disabled", now, {"role": member.role})
     return find(conn, name)
+
+
+def set_role(conn: Connection, name: str, role: str) -> OperatorStaff:
+    """Give member ``name`` ``role`` (the change itself is recorded by the caller)."""
+    if role not in OPERATOR_ROLES:
+        raise UnknownRole(role)
+    conn.execute(update(staff).where(staff.c.name == name).values(role=role))
+    return find(conn, name)
+
+
+def set_enabled(conn: Connection, name: str) -> OperatorStaff:
+    """Enable member ``name`` again (the change itself is recorded by the caller)."""
+    conn.execute(update(staff).where(staff.c.name == name).values(disabled_at=None))
+    return find(conn, name)
+
+
+def active_admins(conn: Connection) -> list[OperatorStaff]:
+    """The active members with the ``admin`` role."""
+    return [m for m in members(conn) if m.active and m.role == "admin"]
 
 
 def authenticate(conn: Connection, keyring: Keyring, token: str) -> OperatorStaff | None:

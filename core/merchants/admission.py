@@ -38,6 +38,8 @@ class Application:
     applicant: str
     status: str
     merchant_id: int | None
+    first_reviewer: str | None = None
+    """Who passed (or took up) the first review; the final reviewer must be someone else."""
 
 
 def find(conn: Connection, application_id: int) -> Application:
@@ -50,11 +52,12 @@ def find(conn: Connection, application_id: int) -> Application:
             merchant_application.c.applicant_msisdn,
             merchant_application.c.status,
             merchant_application.c.merchant_id,
+            merchant_application.c.first_reviewer,
         ).where(merchant_application.c.id == application_id)
     ).first()
     if row is None:
         raise UnknownApplication(application_id)
-    return Application(int(row[0]), *row[1:6], None if row[6] is None else int(row[6]))
+    return Application(int(row[0]), *row[1:6], None if row[6] is None else int(row[6]), row[7])
 
 
 def _tell(conn: Connection, app: Application, key: str, now: int, **args: str) -> None:

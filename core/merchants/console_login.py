@@ -2,10 +2,19 @@
 
 Only an active staff phone of an approved merchant gets a code: 6 digits, stored
 as a keyed hash, valid 5 minutes, 5 tries, single use, queued through the outbox
-in the same transaction. Sends are rate-limited per phone (one a minute, five an
-hour), so nobody can make the hall bomb a number. Every send and every check is
-audited. Outcomes are returned, not raised, so a wrong try is counted and
-audited in the caller's unit of work.
+in the same transaction. Every send and every check is audited. Outcomes are
+returned, not raised, so a wrong try is counted and audited in the caller's unit
+of work.
+
+Nothing tells an outsider who is staff (issue 13 §4): a request for any number is
+counted against that number's caps (``CODES_PER_PHONE``: one a minute, five an hour,
+ten a day, silently — a request over a cap sends nothing and answers the same), and a
+number that is not staff gets a challenge too, whose code nobody is sent, so its
+wrong tries and its end look exactly like a staff number's. A code is bound to the
+browser session that asked for it (``session``, a random id kept in that session):
+only that session can try it, and a new request retires only that session's code,
+so nobody can spend or replace another person's code. Guesses against one number are
+at most ten codes × five tries a day.
 """
 
 from __future__ import annotations
@@ -13,17 +22,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import ColumnElement, Connection, and_, delete, select
 
 from core.merchants import texts
 from core.messaging import outbox
-from core.platform import audit, otp
+from core.platform import audit, otp, throttle
 from core.platform.codes import Keyring
 from core.platform.schema import merchant, merchant_staff, staff_login
 from core.subscribers import subscribers
 from core.subscribers.subscribers import default_lang
 
 SendResult = Literal["sent", "not_staff", "too_soon"]
+"""For the audit and the tests only: the page answers every one of them the same way."""
+SESSION_PURPOSE = "console-login-session"
+KEEP_SECONDS = 24 * 3600
+"""Challenges older than this are dropped (any number may ask, so they must not pile up)."""
+CODES_PER_PHONE = throttle.Limit(
+    "console-code",
+    (
+        throttle.Cap(1, throttle.MINUTE),
+        throttle.Cap(5, throttle.HOUR),
+        throttle.Cap(10, throttle.DAY),
+    ),
+)
 CheckResult = Literal["ok", "wrong", "dead", "none", "not_staff"]
 
 
@@ -85,25 +106,50 @@ def _audit(conn: Connection, msisdn: str, action: str, result: str, now: int) ->
     )
 
 
+def _mine(msisdn: str, session: str, keyring: Keyring) -> ColumnElement[bool]:
+    """The challenges of ``msisdn`` asked for by browser session ``session``."""
+    return and_(
+        staff_login.c.msisdn == msisdn,
+        staff_login.c.session_hash == keyring.digest(SESSION_PURPOSE, session),
+    )
+
+
 def send_code(
-    conn: Connection, msisdn: str, now: int, keyring: Keyring, home_lang: str = "zh"
+    conn: Connection,
+    msisdn: str,
+    now: int,
+    keyring: Keyring,
+    home_lang: str = "zh",
+    *,
+    session: str,
 ) -> SendResult:
-    """Queue a login code by SMS to a staff phone; nothing for anyone else or too often."""
-    if not roles(conn, msisdn):
-        _audit(conn, msisdn, "console_code", "not_staff", now)
-        return "not_staff"
-    flow = otp.CONSOLE_LOGIN
-    if not otp.may_send(conn, flow, staff_login.c.msisdn == msisdn, now):
+    """Start a login for ``msisdn`` from browser session ``session`` (a random id the
+    session keeps); a staff phone gets the code by SMS. Over ``CODES_PER_PHONE`` nothing
+    happens (``too_soon``); for anyone else a challenge nobody is sent (``not_staff``).
+    The caller answers all three alike."""
+    if not throttle.allowed(conn, CODES_PER_PHONE, msisdn, now):
         _audit(conn, msisdn, "console_code", "too_soon", now)
         return "too_soon"
+    throttle.record(conn, CODES_PER_PHONE, msisdn, now)
+    conn.execute(delete(staff_login).where(staff_login.c.sent_at < now - KEEP_SECONDS))
+    staff = bool(roles(conn, msisdn))
     code = otp.issue(
         conn,
-        flow,
-        replaces=staff_login.c.msisdn == msisdn,
-        challenges=[({"msisdn": msisdn}, (msisdn,))],
+        otp.CONSOLE_LOGIN,
+        replaces=_mine(msisdn, session, keyring),
+        challenges=[
+            (
+                {"msisdn": msisdn, "session_hash": keyring.digest(SESSION_PURPOSE, session)},
+                (msisdn, session),
+            )
+        ],
         now=now,
         keyring=keyring,
     )
+    if not staff:
+        del code  # a challenge like any other, but its code goes to nobody
+        _audit(conn, msisdn, "console_code", "not_staff", now)
+        return "not_staff"
     known = subscribers.find(conn, msisdn)
     lang = known.lang if known else default_lang(msisdn, home_lang)
     outbox.enqueue(
@@ -119,13 +165,17 @@ def send_code(
     return "sent"
 
 
-def check_code(conn: Connection, msisdn: str, code: str, now: int, keyring: Keyring) -> LoginCheck:
-    """Use the live code sent to ``msisdn`` if ``code`` is it (once); count a wrong try."""
+def check_code(
+    conn: Connection, msisdn: str, code: str, now: int, keyring: Keyring, *, session: str
+) -> LoginCheck:
+    """Use the live code sent to ``msisdn`` for browser session ``session`` if ``code`` is
+    it (once); count a wrong try. A number that is not staff answers exactly like a staff
+    number whose code was wrong, then dead."""
     checked = otp.check(
         conn,
         otp.CONSOLE_LOGIN,
-        where=staff_login.c.msisdn == msisdn,
-        binding=lambda _row: (msisdn,),
+        where=_mine(msisdn, session, keyring),
+        binding=lambda _row: (msisdn, session),
         code=code,
         now=now,
         keyring=keyring,

@@ -61,3 +61,14 @@ class ApplicationNotPending(DomainError):
         self.application_id = application_id
         self.status = status
         self.wanted = wanted
+
+
+class NotOwner(DomainError):
+    """Only an owner of the merchant may do this (a statement's confirmation or dispute)."""
+
+    reason_code = "not_merchant_owner"
+
+    def __init__(self, actor: str, merchant: str) -> None:
+        super().__init__(f"{actor} is not an owner of merchant {merchant}")
+        self.actor = actor
+        self.merchant = merchant

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, delete, select, update
 
 from core.merchants.errors import MerchantNotApproved, NotStaffOf, UnknownMerchant
-from core.platform import audit, naming
+from core.platform import audit, naming, web_sessions
 from core.platform.codes import Keyring
 from core.platform.schema import (
     STAFF_ROLES,
@@ -144,6 +144,8 @@ def remove_staff(
         )
         .values(active=False)
     ).rowcount
+    if changed:  # a copied console cookie of the phone opens nothing from now on
+        web_sessions.end_all(conn, kind="merchant", who=msisdn, now=now)
     audit.record(
         conn,
         actor_kind=by_kind,

@@ -37,6 +37,10 @@ class Issued:
     """The verification password; shown once."""
 
 
+RESENDABLE = ("issued", "locked")
+"""A voucher in these states can be sent again (``CF``) with a new password."""
+
+
 def issue(
     conn: Connection,
     order: OrderView,
@@ -50,7 +54,8 @@ def issue(
     """Make a password and QR token for ``order``'s voucher, store their keyed hashes and
     queue the SMS with the password to the subscriber, in their language.
 
-    ``resend``: replace those of the voucher already issued (still ``issued``).
+    ``resend``: replace those of the voucher already issued (still ``issued``, or
+    ``locked`` by wrong passwords: it is ``issued`` again, with five fresh tries).
     """
     it = catalogue.find_item(conn, order.item_code)
     assert it is not None and it.merchant_id is not None
@@ -72,7 +77,7 @@ def issue(
         )
         conn.execute(
             update(voucher)
-            .where(and_(voucher.c.order_id == order.id, voucher.c.status == "issued"))
+            .where(and_(voucher.c.order_id == order.id, voucher.c.status.in_(RESENDABLE)))
             .values(**values)
         )
     else:

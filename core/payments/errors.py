@@ -10,10 +10,14 @@ class PaymentRefused(DomainError):
 
     reason_code = "payment_refused"
 
-    def __init__(self, reason: str, tries_left: int | None = None) -> None:
+    def __init__(
+        self, reason: str, tries_left: int | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(f"payment refused: {reason}")
         self.reason = reason
         self.tries_left = tries_left
+        self.retry_after = retry_after
+        """Seconds until this terminal may take the subscriber's password again."""
         self.reason_code = f"pos_{reason}"
 
 

@@ -3,8 +3,10 @@
 The customer's phone number and points password identify the account, the
 second password authorises the payment, then the points are deducted through
 the points-system interface with the terminal's idempotency key. Wrong
-passwords are counted (five in a row refuse payments until ``MM`` resets them);
-a refusal is returned, not raised, so the count and the audit row are kept.
+passwords are counted per terminal and subscriber (``core.subscribers.password_locks``):
+five in a row pause that terminal only, with a back-off, and the subscriber is told by
+SMS and lifts it with ``MM`` (issue 13 §4); a refusal is returned, not raised, so the
+count and the audit row are kept.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from core.platform.errors import DomainError
 from core.points import points_api
 from core.points.points_api import Deduction
 from core.settlement import settlement
-from core.subscribers import passwords
+from core.subscribers import password_locks, passwords
 from core.subscribers.errors import NoPasswordSet
 
 MAX_POINTS = 10**9
@@ -119,8 +121,7 @@ def pay(
             details={"msisdn": request.msisdn, "points": request.points},
         )
         if isinstance(exc, PaymentRefused) and exc.reason.startswith("wrong_"):
-            who = points_api.identify(conn, request.msisdn)
-            exc.tries_left = passwords.count_wrong(conn, who.subscriber_id)
+            _count_wrong(conn, terminal, request.msisdn, exc, now)
         return PaymentFailed(exc)
     audit.record(
         conn,
@@ -133,6 +134,38 @@ def pay(
         details={"msisdn": request.msisdn, "points": request.points, "entry": done.entry_id},
     )
     return PaymentDone(done)
+
+
+def _lang(msisdn: str) -> str:
+    return "zh" if msisdn.startswith("+86") else "en"
+
+
+def _count_wrong(
+    conn: Connection, terminal: TerminalView, msisdn: str, exc: PaymentRefused, now: int
+) -> None:
+    """Count a wrong password at this terminal; at the fifth, tell the subscriber by SMS."""
+    who = points_api.identify(conn, msisdn)
+    wrong = password_locks.count_wrong(conn, terminal.id, who.subscriber_id, now)
+    exc.tries_left = wrong.tries_left
+    if not wrong.paused_seconds:
+        return
+    exc.retry_after = wrong.paused_seconds
+    lang = _lang(msisdn)
+    shop = merchants.merchant_by_id(conn, terminal.merchant_id)
+    outbox.enqueue(
+        conn,
+        key=f"pos-paused:{terminal.terminal_id}:{who.subscriber_id}:{now}",
+        recipient=msisdn,
+        text=texts.notice(
+            lang,
+            "pos_paused",
+            merchant=shop.name(lang)[:20],
+            terminal=terminal.terminal_id[:16],
+            tries=password_locks.MAX_WRONG,
+            minutes=wrong.paused_seconds // 60,
+        ),
+        now=now,
+    )
 
 
 def _pay(
@@ -149,8 +182,9 @@ def _pay(
     secrets = passwords.stored(conn, who.subscriber_id)
     if secrets is None:
         raise NoPasswordSet(request.msisdn)
-    if secrets.failed_attempts >= passwords.MAX_WRONG:
-        raise PaymentRefused("password_locked", 0)
+    paused = password_locks.paused_for(conn, terminal.id, who.subscriber_id, now)
+    if paused:
+        raise PaymentRefused("password_locked", 0, paused)
     current = (secrets.points_password_hash, secrets.second_password_hash)
     if checked is None or (checked.points_hash, checked.second_hash) != current:
         checked = check(keyring, secrets, request)
@@ -158,7 +192,7 @@ def _pay(
         raise PaymentRefused("wrong_points_password")
     if not checked.second_ok:
         raise PaymentRefused("wrong_second_password")
-    passwords.reset_wrong(conn, who.subscriber_id)
+    password_locks.clear(conn, terminal.id, who.subscriber_id)
     shop = merchants.merchant_by_id(conn, terminal.merchant_id)
     done = points_api.deduct(
         conn,
@@ -177,7 +211,7 @@ def _pay(
             points=done.points,
             now=now,
         )
-        lang = "zh" if request.msisdn.startswith("+86") else "en"
+        lang = _lang(request.msisdn)
         outbox.enqueue(
             conn,
             key=f"pos:{terminal.terminal_id}:{request.key}:paid",

@@ -21,6 +21,7 @@ from core.platform.schema import (
     otp,
     password_otp,
     staff,
+    staff_change,
     staff_login,
     subscriber_secret,
     terminal,
@@ -47,6 +48,8 @@ def _hashed(now: int) -> list[tuple[str, Column[Any], ColumnElement[bool] | None
         ),
         ("password codes", password_otp.c.code_hash, password_otp.c.expires_at > now),
         ("staff tokens", staff.c.token_hash, staff.c.disabled_at.is_(None)),
+        # a creation waiting for a second admin (issue 13 §3): its token works once approved
+        ("pending staff tokens", staff_change.c.token_hash, staff_change.c.status == "pending"),
         ("points passwords", subscriber_secret.c.points_password_hash, None),
     ]
 

@@ -73,8 +73,9 @@ ORDER_CONFIRM = OtpFlow("otp", otp)
 """Confirms a points redemption by SMS, or every order of one chat checkout (§2.2.12)."""
 CHAT_LOGIN = OtpFlow("chat-login", chat_login, resend_seconds=60, replace_by="delete")
 """Binds a Telegram chat to the number the code was sent to (§2.2.8)."""
-CONSOLE_LOGIN = OtpFlow("console-login", staff_login, resend_seconds=60, sends_per_hour=5)
-"""Logs merchant staff in to the self-service console (§3.4.3)."""
+CONSOLE_LOGIN = OtpFlow("console-login", staff_login)
+"""Logs merchant staff in to the self-service console (§3.4.3); its sends are capped per
+number for staff and non-staff alike (``core.merchants.console_login.CODES_PER_PHONE``)."""
 POINTS_PASSWORD = OtpFlow("password-otp", password_otp, replace_by="delete")
 """Allows setting the points password and second password by SMS (§3.6.3, ``MM``)."""
 

@@ -736,6 +736,9 @@ staff_login = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("used_at", BigInteger),
+    # keyed hash of the random id the requesting browser holds: a code is tried only from
+    # the session that asked for it, so nobody spends another's tries (issue 13 §4)
+    Column("session_hash", String(64)),
     Index(None, "msisdn", "sent_at"),
 )
 
@@ -821,6 +824,9 @@ adjustment = Table(
     Column("decided_by", String(64)),
     Column("decided_at", BigInteger),
     Column("entry_id", ID, ForeignKey("entry.id")),
+    # the newest ``staff_change.id`` when it was proposed: the approver's standing must be
+    # older (core.backoffice.duties, issue 13 §3)
+    Column("staff_seq", BigInteger),
     CheckConstraint("points <> 0", name="points_not_zero"),
     CheckConstraint("status IN ('proposed', 'approved', 'rejected')", name="status"),
     Index(None, "status", "id"),
@@ -970,4 +976,73 @@ job_run = Table(
     Column("finished_at", BigInteger),
     Column("changed", BigInteger),
     Column("runner", String(80), nullable=False),
+)
+
+# --------------------------------------- separation of duties, guessing limits (issue 13)
+
+STAFF_CHANGE_KINDS = ("create", "role", "enable", "disable")
+STAFF_CHANGE_STATUSES = ("done", "pending", "approved", "rejected")
+
+staff_change = Table(
+    "staff_change",
+    metadata,
+    _id(),
+    # every creation, role change, re-enabling and disabling of an operator staff member,
+    # made at once ("done") or waiting for a second admin ("pending" → "approved"|"rejected")
+    Column("name", String(64), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("role", String(16)),
+    # a pending creation's bearer token (keyed hash) until a second admin approves it
+    Column("token_hash", String(64)),
+    Column("status", String(10), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", BigInteger, nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_at", BigInteger),
+    CheckConstraint("kind IN ('create', 'role', 'enable', 'disable')", name="kind"),
+    CheckConstraint("status IN ('done', 'pending', 'approved', 'rejected')", name="status"),
+    Index(None, "name", "id"),
+    Index(None, "requested_by", "requested_at"),
+    Index(None, "status", "id"),
+)
+
+throttle_event = Table(
+    "throttle_event",
+    metadata,
+    _id(),
+    # one row per counted event (a code sent, a code tried) of ``kind`` against ``subject``
+    # (a number, a chat); core.platform.throttle counts them in sliding windows
+    Column("kind", String(24), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index(None, "kind", "subject", "at"),
+    Index(None, "at"),
+)
+
+web_session = Table(
+    "web_session",
+    metadata,
+    # a console session, server-side: the cookie holds a random id, this row its keyed hash;
+    # logout, removal from staff and disabling end it (core.platform.web_sessions)
+    Column("id_hash", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("who", String(64), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger),
+    CheckConstraint("kind IN ('merchant', 'operator')", name="kind"),
+    Index(None, "kind", "who"),
+)
+
+pos_lockout = Table(
+    "pos_lockout",
+    metadata,
+    # wrong points passwords of one subscriber at one terminal, and that terminal's back-off
+    # (core.payments.lockout): a lock at one till never refuses the others
+    Column("terminal_ref", ID, ForeignKey("terminal.id"), primary_key=True),
+    Column("subscriber_id", ID, ForeignKey("subscriber.id"), primary_key=True),
+    Column("wrong", Integer, nullable=False, server_default="0"),
+    Column("locks", Integer, nullable=False, server_default="0"),
+    Column("locked_until", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(None, "subscriber_id"),
 )

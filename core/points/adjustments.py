@@ -80,6 +80,15 @@ def find(conn: Connection, adjustment_id: int) -> Adjustment:
     return _view(row)
 
 
+def staff_seq_of(conn: Connection, adjustment_id: int) -> int | None:
+    """The newest staff change when adjustment ``adjustment_id`` was proposed (None: older
+    than the rule)."""
+    value = conn.execute(
+        select(adjustment.c.staff_seq).where(adjustment.c.id == adjustment_id)
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
 def listing(
     conn: Connection, *, status: str | None = None, offset: int = 0, limit: int = 50
 ) -> list[Adjustment]:
@@ -90,9 +99,20 @@ def listing(
 
 
 def propose(
-    conn: Connection, *, msisdn: str, points: int, reason: str, by: str, now: int
+    conn: Connection,
+    *,
+    msisdn: str,
+    points: int,
+    reason: str,
+    by: str,
+    now: int,
+    staff_seq: int | None = None,
 ) -> Adjustment:
-    """Record a proposal; nothing moves in the ledger until someone else approves it."""
+    """Record a proposal; nothing moves in the ledger until someone else approves it.
+
+    ``staff_seq`` is the newest operator staff change at this moment: whoever approves
+    must have been in place before it (``core.backoffice.decisions``, issue 13 §3).
+    """
     if points == 0 or abs(points) > MAX_POINTS:
         raise Invalid("points", f"must be non-zero and at most {MAX_POINTS:,} either way")
     if not reason.strip():
@@ -111,6 +131,7 @@ def propose(
             status="proposed",
             proposed_by=by[:64],
             proposed_at=now,
+            staff_seq=staff_seq,
         )
         .returning(adjustment.c.id)
     ).scalar_one()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, select, update
 
+from core.merchants import console_login
+from core.merchants.errors import NotOwner
 from core.platform import audit
 from core.platform.schema import (
     statement,
@@ -72,6 +74,33 @@ def move(
     done = statement_by_id(conn, statement_id)
     assert done is not None
     return done
+
+
+MERCHANT_ACTIONS = ("confirm", "dispute")
+
+
+def move_as_owner(
+    conn: Connection,
+    statement_id: int,
+    action: str,
+    *,
+    msisdn: str,
+    now: int,
+    reason: str | None = None,
+) -> StatementView:
+    """The merchant's own decision on its statement (``confirm`` or ``dispute``, §6.3), made
+    by ``msisdn``, which must be an active owner of the statement's merchant now (the
+    console's rule, for the command line too; issue 13 §3). Raises ``UnknownStatement``,
+    ``NotOwner``, and as ``move``."""
+    if action not in MERCHANT_ACTIONS:
+        raise ValueError(f"a merchant may only {' or '.join(MERCHANT_ACTIONS)}")
+    current = statement_by_id(conn, statement_id)
+    if current is None:
+        raise UnknownStatement(statement_id)
+    role = console_login.role_at(conn, msisdn, current.merchant_id)
+    if role is None or role.role != "owner":
+        raise NotOwner(msisdn, current.merchant_code)
+    return move(conn, statement_id, action, by=msisdn, now=now, reason=reason, by_kind="staff")
 
 
 def of_merchant(conn: Connection, merchant_id: int) -> list[StatementView]:

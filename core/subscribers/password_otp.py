@@ -4,6 +4,11 @@
 use); ``MM code points_pwd second_pwd`` checks it and sets both passwords. The
 code goes out as its own message, not in the reply, so a forged sender number
 never sees it. Outcomes are returned, not raised, so a wrong try is counted.
+
+Codes are capped per number (``CODES_PER_NUMBER``: one a minute, five an hour, ten a day;
+issue 13 §4), so neither the number nor a chat bound to it can make the hall bomb it, and
+guesses are at most ten codes × five tries a day; only the number itself (or its bound
+chat) can ask or try, so nobody else can use up its allowance.
 """
 
 from __future__ import annotations
@@ -11,15 +16,29 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from core.messaging import outbox
-from core.platform import audit, otp
+from core.platform import audit, otp, throttle
 from core.platform.codes import Keyring, token
 from core.platform.schema import password_otp
 from core.subscribers import passwords, texts
 from core.subscribers.subscribers import Subscriber
 
+CODES_PER_NUMBER = throttle.Limit(
+    "password-code",
+    (
+        throttle.Cap(1, throttle.MINUTE),
+        throttle.Cap(5, throttle.HOUR),
+        throttle.Cap(10, throttle.DAY),
+    ),
+)
 
-def send_code(conn: Connection, subscriber: Subscriber, now: int, keyring: Keyring) -> None:
-    """Replace any earlier code with a new one and queue it by SMS."""
+
+def send_code(conn: Connection, subscriber: Subscriber, now: int, keyring: Keyring) -> bool:
+    """Replace any earlier code with a new one and queue it by SMS; False (nothing sent, the
+    earlier code still works) past ``CODES_PER_NUMBER``."""
+    if not throttle.allowed(conn, CODES_PER_NUMBER, subscriber.msisdn, now):
+        _audit(conn, subscriber, "code_capped", now)
+        return False
+    throttle.record(conn, CODES_PER_NUMBER, subscriber.msisdn, now)
     code = otp.issue(
         conn,
         otp.POINTS_PASSWORD,
@@ -37,6 +56,7 @@ def send_code(conn: Connection, subscriber: Subscriber, now: int, keyring: Keyri
         secrets=(code,),
         keyring=keyring,
     )
+    return True
 
 
 def set_with_code(

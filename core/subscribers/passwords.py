@@ -2,9 +2,9 @@
 
 Each is 6 digits (a feature phone types them), so the hash is scrypt over a keyed
 digest of the password (the ``points-password`` subkey of a root key, whose id the
-stored hash names): slow against guessing, and useless without the root key. Five
-wrong passwords in a row refuse further payments until the subscriber sets new ones
-(SMS ``MM``).
+stored hash names): slow against guessing, and useless without the root key. Wrong
+passwords are counted per terminal (``core.subscribers.password_locks``); setting new
+ones (SMS ``MM``) lifts every pause.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from sqlalchemy import Connection, select, update
 from core.platform.codes import Keyring, key_id
 from core.platform.schema import subscriber_secret
 from core.platform.sql import insert_ignoring
+from core.subscribers import password_locks
 
 PASSWORD = re.compile(r"[0-9]{6}")
 SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_BYTES = 16
-MAX_WRONG = 5
 
 
 def _derive(
@@ -84,7 +84,7 @@ def set_passwords(
     now: int,
     keyring: Keyring,
 ) -> None:
-    """Set (or reset) both passwords; the wrong-password count starts again."""
+    """Set (or reset) both passwords; every terminal's wrong-password count and pause end."""
     for value in (points_password, second_password):
         if not PASSWORD.fullmatch(value):
             raise ValueError("a points password is 6 digits")
@@ -104,22 +104,4 @@ def set_passwords(
         .where(subscriber_secret.c.subscriber_id == subscriber_id)
         .values(**values)
     )
-
-
-def count_wrong(conn: Connection, subscriber_id: int) -> int:
-    """Add one wrong attempt; return how many are left before payments are refused."""
-    tries = conn.execute(
-        update(subscriber_secret)
-        .where(subscriber_secret.c.subscriber_id == subscriber_id)
-        .values(failed_attempts=subscriber_secret.c.failed_attempts + 1)
-        .returning(subscriber_secret.c.failed_attempts)
-    ).scalar_one()
-    return max(0, MAX_WRONG - int(tries))
-
-
-def reset_wrong(conn: Connection, subscriber_id: int) -> None:
-    conn.execute(
-        update(subscriber_secret)
-        .where(subscriber_secret.c.subscriber_id == subscriber_id)
-        .values(failed_attempts=0)
-    )
+    password_locks.clear_all(conn, subscriber_id)

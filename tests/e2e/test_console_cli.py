@@ -22,7 +22,9 @@ async def test_the_demo_owner_gets_a_login_code_shown_masked_by_outbox_list(
     try:
         now = epoch(services.clock.now())
         sent = await services.db.write(
-            lambda conn: console_login.send_code(conn, DEMO_OWNER, now, services.keyring)
+            lambda conn: console_login.send_code(
+                conn, DEMO_OWNER, now, services.keyring, session="a browser"
+            )
         )
     finally:
         await services.close()

@@ -41,6 +41,7 @@ async def test_list_and_answer_questions_and_set_a_picture(
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout
 
+    ok("staff", "add", "ops-li", "--role", "support")
     waiting = ok("question", "list", "--unanswered")
     assert re.search(rf"#{asked} 2001 \+8613800138000 .*: 能装热水吗?", waiting), waiting
     assert f"question {asked} about 2001 answered" in ok(
@@ -48,7 +49,7 @@ async def test_list_and_answer_questions_and_set_a_picture(
     )
     assert ok("question", "list", "--unanswered").strip() == "no questions"
     assert "answer (ops-li): 可以,保温12小时。" in ok("question", "list")
-    missing = pointshall(database_url, "question", "answer", "999", "x")
+    missing = pointshall(database_url, "question", "answer", "999", "x", "--by", "ops-li")
     assert missing.returncode == 1 and "no question 999" in missing.stderr
 
     picture = tmp_path / "flask.png"

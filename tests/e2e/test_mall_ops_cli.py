@@ -31,7 +31,14 @@ def refused(database_url: str, *args: str) -> str:
     return done.stderr
 
 
+def staff(database_url: str) -> None:
+    """ops-li answers customers (support), mod moderates and ships (business admin)."""
+    ok(database_url, "staff", "add", "ops-li", "--role", "support")
+    ok(database_url, "staff", "add", "mod", "--role", "business_admin")
+
+
 async def test_message_list_and_reply(database_url: str, services: Services) -> None:
+    staff(database_url)
     assert "留言已收到(#1)" in ok(database_url, "sms", "--from", "13800138000", "LY 积分不对")
     listed = ok(database_url, "message", "list")
     assert "#1" in listed and PHONE in listed and "[open]: 积分不对" in listed
@@ -47,12 +54,14 @@ async def test_message_list_and_reply(database_url: str, services: Services) -> 
         ).all()
     )
     assert [r.recipient for r in sent] == [PHONE]
-    refused(database_url, "message", "reply", "99", "?")
+    refused(database_url, "message", "reply", "99", "?", "--by", "ops-li")
+    assert "may not" in refused(database_url, "review", "hide", "1", "--by", "ops-li")
 
 
 async def test_ship_deliver_and_moderate_a_review(
     database_url: str, services: Services, tmp_path: Path
 ) -> None:
+    staff(database_url)
     await seed_catalog(services)
     await fund(services, tmp_path, {PHONE: 10_000})
     await send(services, PHONE, "DZ 北京市朝阳区建国路88号 王五")
@@ -61,12 +70,23 @@ async def test_ship_deliver_and_moderate_a_review(
     assert code, pending.reply
     await send(services, PHONE, code.group(1))
     no = await services.db.read(lambda conn: conn.execute(select(orders.c.no)).scalar_one())
-    refused(database_url, "order", "deliver", no)  # not shipped yet
-    assert f"order {no} shipped: SF Express SF1234567" in ok(
-        database_url, "order", "ship", no, "--carrier", "SF Express", "--tracking", "SF1234567"
+    refused(database_url, "order", "deliver", no, "--by", "mod")  # not shipped yet
+    ship = ("order", "ship", no, "--carrier", "SF Express", "--tracking", "SF1234567")
+    assert "may not" in refused(database_url, *ship, "--by", "ops-li")  # support: no
+    assert f"order {no} shipped: SF Express SF1234567" in ok(database_url, *ship, "--by", "mod")
+    assert f"order {no} delivered" in ok(database_url, "order", "deliver", no, "--by", "mod")
+    refused(
+        database_url,
+        "order",
+        "ship",
+        "999999999999",
+        "--carrier",
+        "SF",
+        "--tracking",
+        "1",
+        "--by",
+        "mod",
     )
-    assert f"order {no} delivered" in ok(database_url, "order", "deliver", no)
-    refused(database_url, "order", "ship", "999999999999", "--carrier", "SF", "--tracking", "1")
     row = await services.db.read(
         lambda conn: conn.execute(
             select(orders.c.status, orders.c.carrier, orders.c.tracking_no)
@@ -91,5 +111,7 @@ async def test_ship_deliver_and_moderate_a_review(
     rid = await services.db.read(lambda conn: conn.execute(select(goods_review.c.id)).scalar_one())
     assert f"review #{rid} is hidden" in ok(database_url, "review", "hide", str(rid), "--by", "mod")
     assert "[hidden]" in ok(database_url, "review", "list", "--status", "hidden")
-    assert f"review #{rid} is visible" in ok(database_url, "review", "show", str(rid))
-    refused(database_url, "review", "hide", "999")
+    assert f"review #{rid} is visible" in ok(
+        database_url, "review", "show", str(rid), "--by", "mod"
+    )
+    refused(database_url, "review", "hide", "999", "--by", "mod")

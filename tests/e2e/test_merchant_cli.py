@@ -19,6 +19,8 @@ async def test_admission_staff_terminal_and_unlock(database_url: str) -> None:
         return done.stdout
 
     assert pointshall(database_url, "db", "upgrade").returncode == 0
+    for name, role in (("biz-li", "business_admin"), ("admin-wang", "admin"), ("ops", "support")):
+        assert pointshall(database_url, "staff", "add", name, "--role", role).returncode == 0
     filed = ok("apply", "M9", "面包坊", "Bakery", "--phone", "13511112222")
     app_id = re.search(r"application (\d+) submitted", filed)
     assert app_id, filed

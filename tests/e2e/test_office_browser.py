@@ -25,6 +25,7 @@ from aiohttp import web
 from PIL import Image
 from sqlalchemy import Connection, select
 
+from core.backoffice import decisions, operator_staff
 from core.feedback import messages, questions
 from core.merchants import admission
 from core.platform.clock import epoch
@@ -108,8 +109,9 @@ async def world(services: Services, tmp_path: Path) -> AsyncIterator[World]:
         admission.apply(
             conn, code="M9", name_zh="新店", name_en="New shop", applicant="+8613900139009", now=now
         )
-        proposed = adjustments.propose(
-            conn, msisdn=ALICE, points=500, reason="goodwill", by="support", now=now
+        support = operator_staff.find(conn, "support")  # as the page does (issue 13 §3)
+        proposed = decisions.propose_adjustment(
+            conn, support, msisdn=ALICE, points=500, reason="goodwill", now=now
         )
         statements.move(conn, shops.statement_a, "confirm", by="m1", now=now, by_kind="staff")
         return message, question, proposed.id

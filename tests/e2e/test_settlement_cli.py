@@ -9,17 +9,28 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
+from core.merchants import merchants
+from core.platform.clock import epoch
 from pointshall.bootstrap import Services
+from tests.support.admin_helpers import make_staff
 from tests.support.cli import pointshall
 from tests.support.helpers import send
 from tests.support.merchant_helpers import STAFF_A, buy, merchant_mall
+
+M1_OWNER = "+8613700137011"
 
 
 async def test_operator_settles_early_moves_the_statement_and_writes_reports(
     services: Services, database_url: str, tmp_path: Path
 ) -> None:
     await merchant_mall(services, tmp_path)
-    rate = pointshall(database_url, "merchant", "rate", "M1", "250", "--by", "ops")
+    await make_staff(services)
+    now = epoch(services.clock.now())
+    await services.db.write(
+        lambda conn: merchants.add_staff(conn, "M1", M1_OWNER, "owner", "test", now)
+    )
+    assert pointshall(database_url, "merchant", "rate", "M1", "250", "--by", "ops").returncode == 1
+    rate = pointshall(database_url, "merchant", "rate", "M1", "250", "--by", "finance")
     assert rate.returncode == 0, rate.stderr
     assert "250 cents per 1,000 points" in rate.stdout
     bought = await buy(services, "3001")
@@ -30,16 +41,26 @@ async def test_operator_settles_early_moves_the_statement_and_writes_reports(
     early = pointshall(database_url, "settle", "--now", "--merchant", "M1", "--by", "finance")
     assert early.returncode == 0, early.stderr
     assert "M1" in early.stdout and "2.00" in early.stdout
-    again = pointshall(database_url, "settle", "--now", "--merchant", "M1")
+    assert pointshall(database_url, "settle", "--now", "--merchant", "M1").returncode == 2
+    sneaky = pointshall(database_url, "settle", "--now", "--by", "support")
+    assert sneaky.returncode == 1 and "may not" in sneaky.stderr
+    again = pointshall(database_url, "settle", "--now", "--merchant", "M1", "--by", "admin")
     assert "nothing to settle" in again.stdout
     listed = pointshall(database_url, "statement", "list", "--merchant", "M1")
     assert "draft" in listed.stdout
 
     pay = pointshall(database_url, "statement", "pay", "1", "--by", "finance")
     assert pay.returncode == 1 and "cannot pay" in pay.stderr
+    for args in (  # issue 13 §3: the merchant's owner, then finance, by name
+        ("confirm", "1", "--by", STAFF_A),
+        ("approve", "1", "--by", "admin"),
+        ("approve", "1", "--by", "nobody"),
+    ):
+        refused = pointshall(database_url, "statement", *args)
+        assert refused.returncode == 1 and "refused" in refused.stderr, (args, refused.stderr)
     for args in (
-        ("dispute", "1", "--by", "m1", "--reason", "short by one"),
-        ("confirm", "1", "--by", "m1"),
+        ("dispute", "1", "--by", M1_OWNER, "--reason", "short by one"),
+        ("confirm", "1", "--by", M1_OWNER),
         ("approve", "1", "--by", "finance"),
         ("pay", "1", "--by", "finance"),
     ):

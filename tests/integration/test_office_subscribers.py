@@ -109,7 +109,7 @@ async def test_an_adjustment_needs_a_second_member(
     own = text[text.index('id="adjustment-2"') : text.index('id="adjustment-1"')]
     assert "/approve" not in own and "/approve" in text[text.index('id="adjustment-1"') :]
     status, text = await submit(client, f"{OPS}/adjustments/2/approve", {})
-    assert status == 403 and alert(text) == "两人规则:admin不能审批自己提出的调整。"
+    assert status == 403 and alert(text) == "两人规则:admin不能审批自己提出的事项。"
     assert await balance(services) == 22_000
 
     status, text = await submit(client, f"{OPS}/adjustments/1/approve", {})

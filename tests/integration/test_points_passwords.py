@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection
 
-from core.subscribers import passwords, subscribers
+from core.platform.clock import ManualClock
+from core.subscribers import password_otp, passwords, subscribers
 from pointshall.bootstrap import Services
 from tests.support.helpers import send
 from tests.support.merchant_helpers import ALICE, merchant_mall, texts_to
@@ -78,3 +80,31 @@ async def test_five_wrong_codes_void_it(mall: Services) -> None:
     assert (await send(mall, ALICE, f"MM {code} 135790 246801")).reply.startswith(
         "没有有效的验证码"
     )
+
+
+async def test_mm_codes_are_capped_per_number(mall: Services, clock: ManualClock) -> None:
+    """Issue 13 §4: a code a minute, five an hour, ten a day; over a cap the earlier code
+    still works and nothing is sent."""
+    minute, hourly, daily = (c.count for c in password_otp.CODES_PER_NUMBER.caps)
+
+    async def codes() -> int:
+        return sum(1 for t in await texts_to(mall, ALICE) if CODE.search(t))
+
+    assert (await send(mall, ALICE, "MM")).reply.startswith("验证码已另发短信")
+    code = await code_sent(mall)
+    assert (await send(mall, ALICE, "MM")).reply.startswith("验证码获取过于频繁")
+    assert await codes() == minute
+    assert (await send(mall, ALICE, f"MM {code} 135790 246801")).reply.startswith(
+        "积分密码和二次密码已设置"
+    )
+    for _ in range(hourly):
+        clock.advance(timedelta(seconds=61))
+        await send(mall, ALICE, "MM")
+    assert await codes() == hourly
+    for _ in range(daily):
+        clock.advance(timedelta(minutes=20))
+        await send(mall, ALICE, "MM")
+    assert await codes() == daily
+    assert (await send(mall, ALICE, "MM")).reply.startswith("验证码获取过于频繁")
+    clock.advance(timedelta(days=1))
+    assert (await send(mall, ALICE, "MM")).reply.startswith("验证码已另发短信")

@@ -8,7 +8,7 @@ import hmac
 import json
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 from core.platform.clock import ManualClock, epoch
 from core.platform.schema import entry, pos_nonce, voucher
 from core.points import doctor
-from core.subscribers import passwords, subscribers
+from core.subscribers import password_locks, passwords, subscribers
 from pointshall import pos_client
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
@@ -275,7 +275,82 @@ async def test_wrong_passwords_refuse_payment_then_lock(
         key=keys["T-A"],
     )
     assert (status, body["reason"]) == (422, "password_locked")
+    assert body["retry_after"] == password_locks.BACKOFF_SECONDS
     assert (await counts(services))[1] == 1  # only the accrual entry
+
+
+async def pay_at(
+    client: TestClient,
+    services: Services,
+    keys: dict[str, str],
+    terminal: str,
+    first: str,
+    key: str,
+    second: str = "246801",
+) -> tuple[int, dict[str, Any]]:
+    payment = {
+        "msisdn": ALICE,
+        "points": 100,
+        "points_password": first,
+        "second_password": second,
+        "idempotency_key": key,
+    }
+    return await call(client, services, PAY, payment, terminal=terminal, key=keys[terminal])
+
+
+async def lock_out(
+    client: TestClient, services: Services, keys: dict[str, str], terminal: str, tag: str
+) -> tuple[int, dict[str, Any]]:
+    """Five wrong points passwords at ``terminal``: the last answer."""
+    answer: tuple[int, dict[str, Any]] = (0, {})
+    for i in range(password_locks.MAX_WRONG):
+        answer = await pay_at(client, services, keys, terminal, "000000", f"{tag}{i}")
+    return answer
+
+
+async def test_a_lock_out_pauses_one_terminal_not_the_subscriber(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    """Issue 13 §4: any merchant's terminal could lock any subscriber's POS payments with five
+    wrong passwords. Now it pauses itself only, the subscriber is told and can lift it."""
+    client, keys = pos
+    await set_passwords(services, ALICE, "135790", "246801")
+    status, body = await lock_out(client, services, keys, "T-B", "evil")
+    assert (status, body["reason"], body["tries_left"]) == (422, "wrong_points_password", 0)
+    assert body["retry_after"] == 15 * 60
+    told = [t for t in await texts_to(services, ALICE) if "MM" in t and "T-B" in t]
+    assert len(told) == 1 and "15分钟" in told[0] and "其他商户不受影响" in told[0]
+    status, body = await pay_at(client, services, keys, "T-B", "135790", "b-ok")
+    assert (status, body["reason"]) == (422, "password_locked")  # even the right one waits
+    status, body = await pay_at(client, services, keys, "T-A", "135790", "a-ok")
+    assert (status, body["ok"]) == (200, True)  # every other till still takes it
+
+    clock = services.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(minutes=15))
+    status, body = await lock_out(client, services, keys, "T-B", "evil2")
+    assert body["retry_after"] == 30 * 60  # the back-off doubles
+    clock.advance(timedelta(minutes=29))
+    assert (await pay_at(client, services, keys, "T-B", "135790", "b-2"))[1]["reason"] == (
+        "password_locked"
+    )
+    await set_passwords(services, ALICE, "135790", "246801")  # what MM does: lifts it at once
+    status, body = await pay_at(client, services, keys, "T-B", "135790", "b-3")
+    assert (status, body["ok"]) == (200, True)
+    status, body = await pay_at(client, services, keys, "T-B", "000000", "b-4")
+    assert body["tries_left"] == password_locks.MAX_WRONG - 1  # counting starts again
+
+
+async def test_a_right_password_starts_the_count_again(
+    pos: tuple[TestClient, dict[str, str]], services: Services
+) -> None:
+    client, keys = pos
+    await set_passwords(services, ALICE, "135790", "246801")
+    for i in range(password_locks.MAX_WRONG - 1):
+        await pay_at(client, services, keys, "T-A", "000000", f"w{i}")
+    assert (await pay_at(client, services, keys, "T-A", "135790", "ok"))[0] == 200
+    _, body = await pay_at(client, services, keys, "T-A", "135790", "x", second="000000")
+    assert (body["reason"], body["tries_left"]) == ("wrong_second_password", 4)
 
 
 async def test_a_replayed_payment_is_refused_and_pays_nothing(

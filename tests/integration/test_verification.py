@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import re
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -163,6 +164,25 @@ async def test_five_wrong_passwords_lock_until_unlocked(mall: Services) -> None:
     await mall.db.write(lambda conn: verification.unlock(conn, bought.no, "ops", now))
     assert await state(mall, bought.no) == ("issued", "voucher_issued", 0)
     assert (await send(mall, STAFF_A, f"YZ {bought.no} {bought.password}")).reply.startswith(OK)
+
+
+async def test_the_customer_unlocks_a_locked_voucher_with_cf(mall: Services) -> None:
+    """Issue 13 §4: a lock-out is lifted by the one it hurts, not only by an operator; CF
+    sends a new password (the guessed-at one is dead) with five fresh tries."""
+    bought = await buy(mall)
+    for _ in range(5):
+        await send(mall, STAFF_A, f"YZ {bought.no} 00000000")
+    assert await state(mall, bought.no) == ("locked", "voucher_issued", 5)
+    assert any(f"CF {bought.no}" in t for t in await texts_to(mall, ALICE))
+    await send(mall, ALICE, f"CF {bought.no}")
+    assert await state(mall, bought.no) == ("issued", "voucher_issued", 0)
+    resent = [t for t in await texts_to(mall, ALICE) if "新券码" in t]
+    fresh = re.findall(r"新券码(\d{8})", resent[-1]) if resent else []
+    assert fresh and fresh[-1] != bought.password, await texts_to(mall, ALICE)
+    assert "不正确" in (await send(mall, STAFF_A, f"YZ {bought.no} {bought.password}")).reply
+    assert (await send(mall, STAFF_A, f"YZ {bought.no} {fresh[-1]}")).reply.startswith(OK)
+    rows = await mall.db.read(lambda conn: audit.entries(conn, f"order:{bought.no}"))
+    assert ("voucher_unlock", ALICE) in [(r.action, r.actor) for r in rows]
 
 
 async def test_expired_and_refunded_vouchers_are_refused(

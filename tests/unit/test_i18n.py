@@ -138,6 +138,7 @@ def worst_args(lang: str) -> dict[str, object]:
         "statement_id": 9_999_999_999,
         "application_id": 9_999_999_999,
         "adjustment_id": 9_999_999_999,
+        "change_id": 9_999_999_999,
         "tries_left": 4,
         "least": 2,
         "msisdn": "+" + "9" * 15,

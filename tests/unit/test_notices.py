@@ -34,6 +34,8 @@ WORST = {
     "yuan": "99999999.99",
     "cash": "99999999.99",
     "name": "n" * 20,  # a billing file's name (feed inbox alerts cut longer ones to fit)
+    "terminal": "T" * 16,
+    "tries": 5,
 }
 TABLES: dict[str, Notices] = {
     "catalogue": catalogue_texts.notice,
