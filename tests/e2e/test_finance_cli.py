@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
+from core.platform.clock import epoch
+from core.settlement import statements
 from pointshall.bootstrap import Services
 from tests.support.cli import pointshall
 from tests.support.helpers import send
@@ -52,6 +54,8 @@ async def test_settle_now_settles_late_lines_into_the_draft_or_says_why_not(
     services: Services, database_url: str, tmp_path: Path
 ) -> None:
     await merchant_mall(services, tmp_path)
+    staffed = pointshall(database_url, "staff", "add", "finance", "--role", "finance")
+    assert staffed.returncode == 0, staffed.stderr  # §3: --by names a finance member
     await used(services, 1)
     first = pointshall(database_url, "settle", "--now", "--by", "finance")
     assert first.returncode == 0 and "M1" in first.stdout
@@ -59,12 +63,12 @@ async def test_settle_now_settles_late_lines_into_the_draft_or_says_why_not(
     second = pointshall(database_url, "settle", "--now", "--by", "finance")
     assert "drafts that took the lines consumed since they were made" in second.stdout
     assert "│ 3 " in second.stdout
-    confirm = pointshall(database_url, "statement", "confirm", "1", "--by", "m1")
-    assert confirm.returncode == 0, confirm.stderr
+    now = epoch(services.clock.now())  # the merchant confirms (its owner, in the console)
+    await services.db.write(lambda conn: statements.move(conn, 1, "confirm", by="m1", now=now))
     await used(services, 1)
-    third = pointshall(database_url, "settle", "--now")
+    third = pointshall(database_url, "settle", "--now", "--by", "finance")
     assert third.returncode == 0
     assert "M1: 1 line(s) (id 4), 800 points" in third.stdout
     assert "statement 1 (" in third.stdout and ") is confirmed; they go into the" in third.stdout
-    none = pointshall(database_url, "settle", "--now", "--merchant", "M2")
+    none = pointshall(database_url, "settle", "--now", "--merchant", "M2", "--by", "finance")
     assert none.stdout.startswith("nothing to settle: no unsettled lines of M2 consumed before")

@@ -71,11 +71,10 @@ async def test_a_step_left_for_the_end_goes_with_its_savepoint_or_unit(
     assert await db.read(_name) == "kept"
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has no server
 async def test_an_idle_postgresql_connection_that_died_is_replaced_before_use(
     services: Services, db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("SQLite has no server connection to lose")
     await fund(services, tmp_path, {NUMBER: 10})
     monkeypatch.setattr(storage, "PG_PING_AFTER_IDLE_S", 0.0)
     admin = await asyncpg.connect(
