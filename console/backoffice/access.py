@@ -57,9 +57,7 @@ CAN: dict[str, frozenset[str]] = {
 
 NAV: tuple[tuple[str, str, str], ...] = (
     ("bo_nav_orders", "/orders", "orders.read"),
-    # Recharge (issue 16 §2) goes here: ("bo_nav_topups", "/topups", "orders.read"), a page
-    # listing top-ups by status with a retry button ("orders.write", as the admin API's
-    # /topups routes), once core has the top-up list, detail and retry functions.
+    ("bo_nav_topups", "/topups", "orders.read"),  # retry: "orders.write", as /topups in the API
     ("bo_nav_subscribers", "/subscribers", "subscribers.read"),
     ("bo_nav_adjustments", "/adjustments", "adjustments.read"),
     ("bo_nav_items", "/items", "catalogue.read"),

@@ -13,12 +13,14 @@ from console.backoffice.orders import OrderPages
 from console.backoffice.staff import StaffPages
 from console.backoffice.statements import StatementPages
 from console.backoffice.subscribers import SubscriberPages
+from console.backoffice.topups import TopupPages
 
 
 def office_routes(desk: Desk, ops: str) -> list[web.RouteDef]:
     """The routes of every page family; ``ops`` is their path inside the console app."""
     families = (
         OrderPages(desk, ops),
+        TopupPages(desk, ops),
         SubscriberPages(desk, ops),
         CataloguePages(desk, ops),
         ContentPages(desk, ops),

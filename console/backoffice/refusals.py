@@ -25,6 +25,7 @@ from core.merchants.errors import ApplicationNotPending, UnknownApplication, Unk
 from core.orders.errors import CannotCancel, IllegalTransition, UnknownOrder
 from core.platform.errors import AlreadyExists, DomainError, NotFound
 from core.points.errors import AdjustmentNotPending, InsufficientPoints, NoAccount, SameStaff
+from core.recharge.errors import TopupFinished, UnknownTopup
 from core.settlement.errors import IllegalStatementMove, UnknownStatement
 from core.subscribers.errors import UnknownSubscriber
 
@@ -39,12 +40,14 @@ STATUSES: dict[type[DomainError], int] = {
     UnknownStatement: 404,
     UnknownMessage: 404,
     UnknownQuestion: 404,
+    UnknownTopup: 404,
     AlreadyExists: 409,
     ItemCodeTaken: 409,
     AdjustmentNotPending: 409,
     ApplicationNotPending: 409,
     IllegalTransition: 409,
     CannotCancel: 409,
+    TopupFinished: 409,
     IllegalStatementMove: 409,
     InsufficientPoints: 409,
     SameStaff: 403,

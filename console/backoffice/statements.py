@@ -1,5 +1,7 @@
-"""Statement and report pages (§6.3; issue 16 §1): merchants' monthly statements, finance's
-approve and pay, a statement's lines and its report, and the points-cost report of a month.
+"""Statement and report pages (§6.3; issue 16 §1, §3): merchants' monthly statements,
+finance's approve and pay, a statement's lines and its report, and a month's points-cost
+report and reconciliation (``core.settlement.reconciliation``, headers in the staff
+member's language, as the admin API's ``/reports/reconcile``).
 
 Moves go through ``core.backoffice.decisions.move_statement`` (finance's duty in
 ``core.backoffice.duties.DUTIES``, then the state machine, audited); files are
@@ -33,7 +35,7 @@ from console.backoffice.desk import (
 )
 from console.backoffice.refusals import Refusal
 from core.backoffice import decisions
-from core.settlement import report_files, reports, settlement, statements
+from core.settlement import reconciliation, report_files, reports, settlement, statements
 from core.settlement.reports import LineRow
 from core.settlement.settlement import StatementView, period_of, previous_period
 
@@ -81,6 +83,7 @@ class StatementPages:
             web.get(ops + ID + "/report.{fmt:xlsx|csv}", page(self.statement_file, roles=REPORTS)),
             web.get(f"{ops}/reports", page(self.reports, roles=REPORTS)),
             web.get(f"{ops}/reports/points-cost", page(self.points_cost, roles=REPORTS)),
+            web.get(f"{ops}/reports/reconcile", page(self.reconcile, roles=REPORTS)),
         ]
 
     async def listing(self, request: web.Request, session: Session, op: Operator) -> web.Response:
@@ -242,6 +245,30 @@ class StatementPages:
             _render, suffix, lambda p: report_files.write_points_cost(p, period, rows)
         )
         return _download(data, suffix, f"points-cost-{period}")
+
+    async def reconcile(
+        self, request: web.Request, session: Session, op: Operator
+    ) -> web.StreamResponse:
+        """The month's reconciliation of points and money (XLSX or CSV), its headers and
+        labels in the staff member's language (the admin API's ``/reports/reconcile``)."""
+        f = Fields(request.query)
+        period = f.raw("period")
+        if not _period_ok(period):
+            f.bad.append("period")
+        suffix = f.choice("format", FORMATS, required=False) or "xlsx"
+        if not f.ok:
+            t = self.desk.words(request, session)
+            return await self.reports(
+                request, session, op, status=400, error="bo_bad_fields", args=bad_fields(t, f)
+            )
+        lang = self.desk.lang(request, session)
+        rec = await self.desk.db.read(
+            partial(reconciliation.reconcile, period=period, tz=self.desk.timezone)
+        )
+        data = await asyncio.to_thread(
+            _render, suffix, lambda p: report_files.write_reconciliation(p, rec, lang)
+        )
+        return _download(data, suffix, f"reconcile-{period}")
 
 
 def _period_ok(period: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 ZH: dict[str, str] = {
     # menu
     "bo_nav_orders": "订单",
+    "bo_nav_topups": "话费充值",
     "bo_nav_subscribers": "用户查询",
     "bo_nav_adjustments": "积分调整",
     "bo_nav_items": "商品",
@@ -143,6 +144,17 @@ ZH: dict[str, str] = {
     "topup_succeeded": "充值成功",
     "topup_done": "充值成功",
     "topup_failed": "充值失败",
+    "topup_stalled": "已暂停(待人工重试)",
+    "bo_topups_note": "话费充值按状态查看;已暂停或仍在进行的充值可重新提交"
+    "(同一幂等键,不会重复充值)。",
+    "bo_topup_of": "订单{no}的话费充值",
+    "bo_attempts": "尝试次数",
+    "bo_next_attempt": "下次尝试",
+    "bo_provider_id": "充值商流水号",
+    "bo_last_error": "最近错误",
+    "bo_retry": "重新充值",
+    "bo_retry_note": "重新提交本次充值(同一幂等键),充值任务将在一分钟内发送。",
+    "bo_topup_retried": "订单{no}的充值已重新提交。",
     "f_phone": "手机号",
     "f_no": "订单号",
     "f_status": "状态",
@@ -262,6 +274,9 @@ ZH: dict[str, str] = {
     "bo_ref": "凭证",
     "bo_points_cost": "积分成本报表",
     "bo_points_cost_note": "当月消耗的积分,按类别和支付方式汇总(供积分成本部门与财务核对)。",
+    "bo_reconcile": "月度对账报表",
+    "bo_reconcile_note": "当月积分与资金对账:积分各行合计等于账本变动,"
+    "资金各列合计等于支付网关的收款与退款。",
     "bo_format": "格式",
     "bo_statement_files": "各商户结算单的明细在结算单页面下载。",
     "f_period": "账期",
@@ -338,6 +353,8 @@ ZH: dict[str, str] = {
     "err_cannot_cancel_money": "订单{no}含现金支付,需通过运营方线下退款。",
     "err_cannot_cancel_voucher": "订单{no}的电子券已使用或已锁定,不能退款。",
     "err_unknown_order": "没有找到订单{no}。",
+    "err_unknown_topup": "订单{no}没有话费充值。",
+    "err_topup_finished": "订单{no}的充值已结束(“{status}”),无需重试。",
     "err_unknown_subscriber": "没有找到用户{msisdn}。",
     "err_no_account": "{msisdn}还没有积分账户。",
     "err_insufficient": "可用积分不足:可用{available:,},需要{needed:,}。",
@@ -367,6 +384,7 @@ ZH: dict[str, str] = {
 
 EN: dict[str, str] = {
     "bo_nav_orders": "Orders",
+    "bo_nav_topups": "Phone top-ups",
     "bo_nav_subscribers": "Subscribers",
     "bo_nav_adjustments": "Adjustments",
     "bo_nav_items": "Items",
@@ -496,6 +514,18 @@ EN: dict[str, str] = {
     "topup_succeeded": "credited",
     "topup_done": "credited",
     "topup_failed": "failed",
+    "topup_stalled": "stalled (waiting for staff)",
+    "bo_topups_note": "Phone top-ups by status; a stalled or still open one can be sent again "
+    "(with the same idempotency key, so it is never credited twice).",
+    "bo_topup_of": "Top-up of order {no}",
+    "bo_attempts": "Attempts",
+    "bo_next_attempt": "Next attempt",
+    "bo_provider_id": "Provider's id",
+    "bo_last_error": "Last error",
+    "bo_retry": "Retry",
+    "bo_retry_note": "Send this top-up again (same idempotency key); the recharge job sends it "
+    "within a minute.",
+    "bo_topup_retried": "The top-up of order {no} was sent again.",
     "f_phone": "Phone",
     "f_no": "Order no",
     "f_status": "Status",
@@ -544,6 +574,8 @@ EN: dict[str, str] = {
     "err_cannot_cancel_money": "Order {no} was paid with money; refund it through the operator.",
     "err_cannot_cancel_voucher": "The voucher of order {no} is used or locked; no refund.",
     "err_unknown_order": "No order {no}.",
+    "err_unknown_topup": "Order {no} has no phone top-up.",
+    "err_topup_finished": "The top-up of order {no} is finished ({status}); nothing to retry.",
     "err_unknown_subscriber": "No subscriber {msisdn}.",
     "err_no_account": "{msisdn} has no points account yet.",
     "err_insufficient": "Not enough points: {available:,} available, {needed:,} needed.",
@@ -635,6 +667,9 @@ EN: dict[str, str] = {
     "bo_points_cost": "Points-cost report",
     "bo_points_cost_note": "Points consumed in the month by category and payment method, for "
     "the points-cost department and finance to check.",
+    "bo_reconcile": "Monthly reconciliation",
+    "bo_reconcile_note": "The month's points and money: the points rows sum to the ledger's "
+    "movement, the money columns to the gateway's captured and refunded cents.",
     "bo_format": "Format",
     "bo_statement_files": "each merchant's statement lines are downloaded from its page.",
     "f_period": "Month",

@@ -160,7 +160,8 @@ async def test_a_voucher_is_refunded_once_and_the_ledger_agrees(
     assert (await services.db.read(examine)).discrepancies == []
     assert ("admin", "order_refund", f"order:{shop.voucher}") in await actions(services)
     status, text = await page(client, f"{OPS}/orders/{shop.credit}")
-    assert 'id="topup">待充值' in text and 'id="refund"' not in text
+    topup = f'id="topup"><a href="{OPS}/topups/{shop.credit}">待充值</a>'
+    assert topup in text and 'id="refund"' not in text
 
 
 async def test_support_reads_orders_but_moves_none(

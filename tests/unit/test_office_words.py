@@ -28,6 +28,7 @@ from core.platform.schema import (
     REVIEW_STATUSES,
     STAFF_ROLES,
     STATEMENT_STATUSES,
+    TOPUP_STATUSES,
 )
 from core.vouchers.listing import VOUCHER_STATUSES
 
@@ -51,7 +52,7 @@ PREFIXED = {
     "s_": STATEMENT_STATUSES,
     "a_": APPLICATION_STATUSES,
     "act_": ("upcoming", "ongoing", "past"),
-    "topup_": ("requested",),
+    "topup_": TOPUP_STATUSES,
 }
 
 
