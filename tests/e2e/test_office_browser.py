@@ -212,7 +212,7 @@ async def test_a_business_admin_ships_edits_an_item_and_answers(
     await desk.login()
     assert page.url.endswith(f"{OPS}/orders")
     assert await desk.menu() == [
-        "订单", "商品", "分类", "品牌", "活动", "公告", "轮播图", "广告",
+        "订单", "话费充值", "商品", "分类", "品牌", "活动", "公告", "轮播图", "广告",
         "留言", "商品咨询", "商品评价", "商品审核", "商户入驻申请", "商户",
     ]  # fmt: skip
     await expect(page.locator("table#orders")).to_contain_text(world.flask)
@@ -273,7 +273,7 @@ async def test_an_admin_approves_sets_a_rate_and_adds_staff(
     context, desk = await _desk(browser, world, "admin")
     page = desk.page
     await desk.login()
-    assert len(await desk.menu()) == 20  # every page
+    assert len(await desk.menu()) == 21  # every page
     before = await balance(services)
     await desk.open("/adjustments?status=proposed")
     row = page.locator(f"#adjustment-{world.adjustment}")
