@@ -314,27 +314,20 @@ def order_for_code(
     A subscriber may have several orders waiting (an SMS ``DH`` and a chat checkout,
     say); the code texted back belongs to exactly one of them (§2.2.12). Counts no try.
     """
-    rows = conn.execute(
-        select(orders_table.c.id, orders_table.c.no).where(
-            and_(
-                orders_table.c.subscriber_id == subscriber_id,
-                orders_table.c.status == "awaiting_otp",
-            )
-        )
-    ).all()
-    numbers = {int(r.id): str(r.no) for r in rows}
-    if not numbers:
-        return None
     found = otp.matching(
         conn,
         otp.ORDER_CONFIRM,
-        where=otp_table.c.order_id.in_(list(numbers)),
-        binding=lambda row: (numbers[int(row.order_id)],),
+        where=and_(
+            orders_table.c.subscriber_id == subscriber_id,
+            orders_table.c.status == "awaiting_otp",
+        ),
+        binding=lambda row: (str(row.no),),
         code=code,
         now=now,
         keyring=keyring,
+        joined=(orders_table, orders_table.c.id == otp_table.c.order_id, (orders_table.c.no,)),
     )
-    return None if found is None else numbers[int(found.order_id)]
+    return None if found is None else str(found.no)
 
 
 def confirm(

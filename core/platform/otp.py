@@ -193,8 +193,13 @@ def matching(
     code: str,
     now: int,
     keyring: Keyring,
+    joined: tuple[Table, ColumnElement[bool], Sequence[ColumnElement[Any]]] | None = None,
 ) -> Row[Any] | None:
     """The live challenge among those ``where`` selects that ``code`` opens, if any.
+
+    ``joined`` is ``(table, on, columns)``: the challenges are read joined to ``table``
+    (``where`` may then name its columns) with ``columns`` added to each row, so that
+    ``binding`` can use them without a second statement.
 
     Counts no try and uses nothing: it only tells which challenge a code belongs to
     (a subscriber with two orders waiting texts the code of either), so that ``check``
@@ -202,10 +207,14 @@ def matching(
     """
     if flow.keep_used:
         where = and_(where, flow.used.is_(None))
+    query = select(flow.table)
+    if joined is not None:
+        other, on, columns = joined
+        query = query.add_columns(*columns).select_from(flow.table.join(other, on))
     rows = conn.execute(
-        select(flow.table)
-        .where(and_(where, flow.table.c.expires_at > now, flow.table.c.attempts < flow.tries))
-        .order_by(*flow.table.primary_key)
+        query.where(
+            and_(where, flow.table.c.expires_at > now, flow.table.c.attempts < flow.tries)
+        ).order_by(*flow.table.primary_key)
     ).all()
     for row in rows:
         if keyring.matches(row.code_hash, flow.purpose, *binding(row), code):
