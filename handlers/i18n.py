@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.messaging.texts import yuan as yuan  # replies say money as core notices do
+
 LANGS = ("zh", "en")
 
 CATALOG: dict[str, dict[str, str]] = {
@@ -571,12 +573,6 @@ CATALOG["en"].update(
 def t(lang: str, key: str, /, **args: Any) -> str:
     catalog = CATALOG.get(lang, CATALOG["zh"])
     return catalog[key].format(**args)
-
-
-def yuan(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}{whole}" if frac == 0 else f"{sign}{whole}.{frac:02d}"
 
 
 def local_date(epoch_seconds: int, tz: ZoneInfo) -> str:

@@ -13,10 +13,10 @@ from aiohttp import web
 from pydantic import SecretStr
 from rich.table import Table
 
+from core.messaging.texts import yuan
 from core.platform.clock import epoch
 from core.platform.schema import TOPUP_STATUSES
 from core.recharge import delivery, topups
-from core.recharge.texts import yuan
 from core.recharge.topups import TopupView
 from pointshall.bootstrap import Services
 from pointshall.cli_support import err, out, run_with_services

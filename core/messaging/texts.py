@@ -56,6 +56,14 @@ class Notices:
         return made(lo)
 
 
+def yuan(cents: int) -> str:
+    """Cents as yuan the way a text says it: ``1000`` → ``10``, ``1050`` → ``10.50``,
+    ``-150`` → ``-1.50`` (integers only; no decimals for whole yuan)."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}" if part == 0 else f"{sign}{whole}.{part:02d}"
+
+
 def _clip(name: str, width: int, mark: str) -> str:
     if len(name) <= width:
         return name

@@ -22,9 +22,3 @@ notice = Notices(
         },
     }
 )
-
-
-def yuan(cents: int) -> str:
-    """``1000`` → ``10``, ``1050`` → ``10.50``: whole yuan without decimals."""
-    whole, part = divmod(cents, 100)
-    return f"{whole}" if part == 0 else f"{whole}.{part:02d}"

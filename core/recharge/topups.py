@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select, update
 
 from core.messaging import outbox
+from core.messaging.texts import yuan
 from core.orders import cancellation, orders, states
 from core.payments import saga as payments
 from core.platform import audit
@@ -39,7 +40,7 @@ from core.recharge.errors import (
     UnknownTopup,
 )
 from core.recharge.gateway import FAILED, PENDING, SUCCEEDED, Recharge
-from core.recharge.texts import notice, yuan
+from core.recharge.texts import notice
 from core.subscribers import subscribers
 
 REQUESTED, UNKNOWN, SUBMITTED, STALLED = "requested", "unknown", "submitted", "stalled"

@@ -11,7 +11,6 @@ of every page goes to ``test-artifacts/console/``. The browser is never download
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,18 +20,12 @@ from aiohttp import web
 
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
+from tests.support.browser import CHROMIUM, unavailable
 from tests.support.console_helpers import OWNER_A, Shops, console_shops, last_code
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} under CI=true (.ci/run installs Debian's chromium)")
-    pytest.skip(reason)
 
 
 def _chromium_installed() -> bool:
@@ -42,11 +35,11 @@ def _chromium_installed() -> bool:
 @pytest.fixture
 async def browser() -> AsyncIterator[object]:
     if not _chromium_installed():
-        _unavailable(f"no Debian chromium at {CHROMIUM}: apt-get install chromium")
+        unavailable(f"no Debian chromium at {CHROMIUM}: apt-get install chromium")
     try:
         from playwright.async_api import async_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+        unavailable("the playwright package is not installed (pip install -e '.[dev]')")
     async with async_playwright() as pw:
         launched = await pw.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,23 +35,17 @@ from core.subscribers.subscribers import get_or_create
 from pointshall.app import build_app
 from pointshall.bootstrap import Services
 from tests.support.admin_helpers import buy_flask
+from tests.support.browser import CHROMIUM, unavailable
 from tests.support.console_helpers import Shops, console_shops
 from tests.support.merchant_helpers import ALICE
 from tests.support.office import staff_tokens
 
 pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "office"
 OPS = "/console/ops"
 REFUSED = "您没有权限访问此页面"
 PHONE = {"width": 390, "height": 844}
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} under CI=true (.ci/run installs Debian's chromium)")
-    pytest.skip(reason)
 
 
 def _chromium_installed() -> bool:
@@ -62,11 +55,11 @@ def _chromium_installed() -> bool:
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     if not _chromium_installed():
-        _unavailable(f"no Debian chromium at {CHROMIUM}: apt-get install chromium")
+        unavailable(f"no Debian chromium at {CHROMIUM}: apt-get install chromium")
     try:
         from playwright.async_api import async_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+        unavailable("the playwright package is not installed (pip install -e '.[dev]')")
     async with async_playwright() as pw:
         launched = await pw.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
