@@ -174,14 +174,19 @@ def check(
 
 def live(conn: Connection, flow: OtpFlow, where: ColumnElement[bool], now: int) -> Row[Any] | None:
     """The first challenge ``where`` selects that a right code would still open, if any."""
-    if flow.keep_used:
-        where = and_(where, flow.used.is_(None))
     return conn.execute(
         select(flow.table)
-        .where(and_(where, flow.table.c.expires_at > now, flow.table.c.attempts < flow.tries))
+        .where(_opens(flow, where, now))
         .order_by(*flow.table.primary_key)
         .limit(1)
     ).first()
+
+
+def _opens(flow: OtpFlow, where: ColumnElement[bool], now: int) -> ColumnElement[bool]:
+    """``where``, narrowed to challenges a right code would still open at ``now``."""
+    if flow.keep_used:
+        where = and_(where, flow.used.is_(None))
+    return and_(where, flow.table.c.expires_at > now, flow.table.c.attempts < flow.tries)
 
 
 def matching(
@@ -205,16 +210,12 @@ def matching(
     (a subscriber with two orders waiting texts the code of either), so that ``check``
     is then run against that one.
     """
-    if flow.keep_used:
-        where = and_(where, flow.used.is_(None))
     query = select(flow.table)
     if joined is not None:
         other, on, columns = joined
         query = query.add_columns(*columns).select_from(flow.table.join(other, on))
     rows = conn.execute(
-        query.where(
-            and_(where, flow.table.c.expires_at > now, flow.table.c.attempts < flow.tries)
-        ).order_by(*flow.table.primary_key)
+        query.where(_opens(flow, where, now)).order_by(*flow.table.primary_key)
     ).all()
     for row in rows:
         if keyring.matches(row.code_hash, flow.purpose, *binding(row), code):
