@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from multidict import MultiDict, MultiDictProxy
 
 from core.platform import inputs
 
 FORM_KEY = web.RequestKey("console_form", MultiDictProxy[str])
+
+
+UNREADABLE = (HttpProcessingError, RequestPayloadError)
+"""What aiohttp raises while reading a body it cannot read (an encoding that does not
+decompress, a body cut short): the console's forms answer 400. The same types as
+``api.unreadable`` (sibling adapters do not import each other)."""
 
 
 async def posted(request: web.Request) -> MultiDictProxy[str]:
@@ -18,7 +26,10 @@ async def posted(request: web.Request) -> MultiDictProxy[str]:
     middleware answers 415 or 400) instead of being guessed at.
     """
     if FORM_KEY not in request:
-        body = await request.read()
+        try:
+            body = await request.read()
+        except UNREADABLE:
+            raise inputs.MalformedInput("body", "the body could not be read") from None
         pairs = inputs.form_pairs(body, request.content_type, request.charset)
         request[FORM_KEY] = MultiDictProxy(MultiDict(pairs))
     return request[FORM_KEY]

@@ -19,6 +19,7 @@ from api.metrics import Metrics
 from api.payments import PaymentRoutes
 from api.pos import PosApi
 from api.recharge import RechargeRoutes
+from api.unreadable import reject_unreadable
 from bot.sender import TelegramTransport
 from bot.webhook import TelegramWebhook
 from console.web import PREFIX as CONSOLE_PREFIX
@@ -114,7 +115,7 @@ async def _telegram_drain(app: web.Application) -> AsyncIterator[None]:
 def build_app(services: Services, *, drain: bool | None = None) -> web.Application:
     """The web app; ``drain`` (default ``POINTSHALL_OUTBOX_DRAIN``) runs the outbox drain in it."""
     settings = services.settings
-    app = web.Application(client_max_size=64 * 1024, middlewares=[request_log])
+    app = web.Application(client_max_size=64 * 1024, middlewares=[request_log, reject_unreadable])
     app[SERVICES_KEY] = services
     auth_token, public_url = _secret(settings.twilio_auth_token), settings.public_url
     kannel_secret = _secret(settings.kannel_secret)

@@ -29,6 +29,7 @@ from api.admin.deps import AdminDeps
 from api.admin.errors import domain_problem, problem
 from api.admin.fields import BadInput
 from api.admin.registry import STAFF_KEY, Route, TooLarge, openapi, serve
+from api.unreadable import REASON, UNREADABLE
 from core.backoffice import operator_staff
 from core.platform import inputs
 from core.platform.errors import DomainError
@@ -95,6 +96,8 @@ def _middleware(deps: AdminDeps) -> Middleware:
             return problem(400, "bad_request", str(exc))
         except TooLarge:
             return problem(413, "too_large", "the request body is too large")
+        except UNREADABLE:
+            return problem(400, "bad_request", REASON)
         except DomainError as exc:
             return domain_problem(exc)
         except web.HTTPException as exc:

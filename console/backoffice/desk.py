@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from console.backoffice.access import may
 from console.backoffice.refusals import Refusal, refusal
 from console.backoffice.words import KNOWN
-from console.pages import posted
+from console.pages import UNREADABLE, posted
 from core.backoffice.operator_staff import OperatorStaff
 from core.platform import inputs
 from core.platform.codes import Keyring
@@ -113,7 +113,7 @@ async def readable_form(
         if request.content_type != "multipart/form-data":
             await posted(request)
         return await request.post()
-    except (inputs.MalformedInput, ValueError, LookupError):  # UnicodeDecodeError included
+    except (inputs.MalformedInput, ValueError, LookupError, *UNREADABLE):  # Unicode… included
         return None
 
 
