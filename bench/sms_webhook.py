@@ -9,6 +9,14 @@ Issue 15 §1: a benchmark that cannot flatter. Three kinds of process, all on 12
   ``bench.feedgen`` feed); the per-sender rate limit is lifted;
 * **bare server** - a minimal aiohttp app whose handler does ``await request.post()``
   and returns a small ``text/xml`` body;
+* **replay server** (one per database) - the same bare aiohttp app, whose handler runs
+  the exact SQL of one JF as the hall sends it (captured from the real hall on that
+  database by ``bench.sqlcapture``: every statement of the webhook's one unit of work,
+  with its parameters and results) with the bare driver (stdlib ``sqlite3`` on one
+  writer thread, or an asyncpg pool as large as the full server's) in one transaction
+  per request, for the request's ``From`` and ``MessageSid``; each replayed statement
+  must return rows where the captured one did, or the reply is a 500 that voids the run.
+  full/replay says how much the hall adds to its own SQL; replay/bare what the SQL costs;
 * **load generator** - ``wrk`` (Debian's package; installed by ``deploy/system-packages``
   when missing, as root) with ``bench/wrk_signed.lua``: ``--connections`` keep-alive
   connections on ``--threads`` threads replaying a file of requests signed before the
@@ -24,8 +32,9 @@ or an exhausted pool, **no ratio is printed** for that round.
 
 Before the load, sample replies are checked (200, a ``<Message>`` holding the
 subscriber's balance; a bad signature gets 403); after it, each full server's ``inbound``
-table must hold one row per request it answered. Prints req/s, latency and CPU, and the
-ratio full/bare (targets: ≥ 0.30 on SQLite, ≥ 0.20 on PostgreSQL).
+table must hold one row per request it answered. Prints req/s, latency and CPU, the
+ratio full/bare (targets: ≥ 0.30 on SQLite, ≥ 0.20 on PostgreSQL), the ratio
+full/replay, and the statements (and on PostgreSQL the round trips) of one JF.
 
 ``python -m bench.sms_webhook [--db sqlite|pg|both] [--connections 32] [--threads 1]
 [--duration 5] [--warmup 1] [--rounds 1]``
@@ -38,6 +47,7 @@ import asyncio
 import contextlib
 import json
 import os
+import pickle
 import re
 import resource
 import select
@@ -190,6 +200,181 @@ def _print_profiles(outdir: Path, top: int = 25) -> None:
         print(f"---- profile: {title}, product code by cumulative time ----")
         text = out.getvalue()
         print(text[text.find("   ncalls") :].rstrip() if "   ncalls" in text else text)
+
+
+# ---------------------------------------------------------------------------- replay
+
+REPLAY_PREFIX = "replay-"
+"""The replay server's inbound rows carry this before the request's MessageSid (it shares
+the full server's database, where that MessageSid is already taken)."""
+
+
+@dataclass
+class JfCapture:
+    """One signed JF as the full hall ran it: its unit of work's statements, planned for
+    replay, with what identifies the captured message and what it cost."""
+
+    steps: list[Any]
+    msisdn: str
+    sid: str
+    reply: str
+    dialect: str
+    round_trips: int | None
+
+
+async def _capture_jf(url: str, msisdn: str) -> JfCapture:
+    """Run one JF from ``msisdn`` through the hall as the Twilio webhook does (one unit of
+    work: ``db.write(hall.receive)``) and record every statement it sends to the driver."""
+    from functools import partial
+
+    from bench.sqlcapture import (
+        Capture,
+        RoundTrips,
+        driver_connection_class,
+        install_sqlite_factory,
+        plan,
+    )
+    from core.platform.schema import metadata
+    from handlers.hall import InboundMessage
+    from pointshall.bootstrap import bootstrap
+    from pointshall.config import Settings
+
+    install_sqlite_factory()
+    services = await bootstrap(
+        Settings(database_url=url, rate_limit_per_minute=1_000_000), upgrade=False
+    )
+    capture, trips = Capture(), RoundTrips()
+    pg = services.db.dialect == "postgresql"
+    try:
+        warm = InboundMessage("twilio", "SM" + uuid.uuid4().hex, msisdn, "JF", TO)
+        await services.db.write(partial(services.hall.receive, msg=warm))  # statements prepared
+        sid = "SM" + uuid.uuid4().hex
+        msg = InboundMessage("twilio", sid, msisdn, "JF", TO)
+        if pg:
+            trips.install()
+        trips.counting = True
+        with capture.unit(driver_connection_class(services.db.dialect)):
+            outcome = await services.db.write(partial(services.hall.receive, msg=msg))
+        trips.counting = False
+    finally:
+        trips.uninstall()
+        await services.close()
+    steps = plan(capture.units, metadata)[0]
+    return JfCapture(
+        steps, msisdn, sid, outcome.reply, services.db.dialect, trips.count if pg else None
+    )
+
+
+def _full_pool_size() -> int:
+    """The full server's PostgreSQL pool size (``POINTSHALL_DB_POOL_SIZE``'s default): the
+    replay gets as many connections."""
+    from pointshall.config import Settings
+
+    return int(Settings.model_fields["db_pool_size"].default)
+
+
+def _replay_twiml(reply: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
+        f"{escape(reply)}</Message></Response>"
+    ).encode()
+
+
+def serve_replay(port: int, capture_file: str, url: str) -> None:
+    """A bare aiohttp endpoint that runs the captured JF unit's SQL with the bare driver,
+    one transaction per request, for the request's ``From`` and ``MessageSid``."""
+    import pickle
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aiohttp import web
+
+    from bench.sqlcapture import Rewriter
+
+    cap: JfCapture = pickle.loads(Path(capture_file).read_bytes())
+    body = _replay_twiml(cap.reply)
+
+    def rewriter(params: Any) -> Rewriter:
+        return Rewriter(
+            strings={cap.msisdn: str(params["From"]), cap.sid: REPLAY_PREFIX + params["MessageSid"]}
+        )
+
+    def reply(ok: bool) -> web.Response:
+        if not ok:
+            return web.Response(status=500, text="replay diverged")
+        return web.Response(body=body, content_type="text/xml", charset="utf-8")
+
+    if cap.dialect == "sqlite":
+        path = url.split("///", 1)[1]
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in (
+            "journal_mode=WAL",
+            f"busy_timeout={10_000}",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "temp_store=MEMORY",
+        ):
+            conn.execute(f"PRAGMA {pragma}")
+        writer = ThreadPoolExecutor(1, thread_name_prefix="replay-writer")
+
+        def unit(rw: Rewriter) -> bool:
+            ok = True
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for step in cap.steps:
+                    cur = conn.execute(step.sql, rw.params(step))
+                    rows = cur.fetchall()
+                    rw.learn(step, rows)
+                    changed = "RETURNING" not in step.sql and step.rowcount >= 0
+                    if (step.rows and not rows) or (changed and cur.rowcount != step.rowcount):
+                        ok = False
+            finally:
+                conn.execute("COMMIT")
+            return ok
+
+        async def handle(request: web.Request) -> web.Response:
+            params = await request.post()
+            loop = asyncio.get_running_loop()
+            return reply(await loop.run_in_executor(writer, unit, rewriter(params)))
+
+        async def on_stop() -> None:
+            writer.shutdown()
+            conn.close()
+
+    else:
+        import asyncpg
+        from sqlalchemy.engine import make_url
+
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        pools: list[Any] = []
+
+        async def handle(request: web.Request) -> web.Response:
+            rw = rewriter(await request.post())
+            ok = True
+            async with pools[0].acquire() as pg, pg.transaction():
+                for step in cap.steps:
+                    rows = await pg.fetch(step.sql, *rw.params(step))
+                    rw.learn(step, rows)
+                    if step.rows and not rows:
+                        ok = False
+            return reply(ok)
+
+        async def on_stop() -> None:
+            for pool in pools:
+                await pool.close()
+
+    app = web.Application(client_max_size=64 * 1024)
+    app.add_routes([web.post(PATH, handle)])
+    if cap.dialect != "sqlite":
+
+        async def connect(_app: web.Application) -> None:
+            size = _full_pool_size()
+            pools.append(await asyncpg.create_pool(dsn, min_size=size, max_size=size))
+
+        app.on_startup.append(connect)
+    asyncio.run(_serve(app, port, on_stop))
 
 
 # ----------------------------------------------------------------------- load generator
@@ -445,7 +630,7 @@ async def _seed(url: str, feed: Path, period: str) -> tuple[list[tuple[str, int]
         await services.close()
 
 
-async def _inbound_counts(url: str) -> dict[str, int]:
+async def _inbound_counts(url: str) -> tuple[dict[str, int], int]:
     from sqlalchemy import Connection, func, select
 
     from core.platform.schema import inbound
@@ -455,11 +640,15 @@ async def _inbound_counts(url: str) -> dict[str, int]:
     services = await bootstrap(Settings(database_url=url), upgrade=False)
     try:
 
-        def counts(conn: Connection) -> dict[str, int]:
+        def counts(conn: Connection) -> tuple[dict[str, int], int]:
+            full = inbound.c.external_id.not_like(REPLAY_PREFIX + "%")
             rows = conn.execute(
-                select(inbound.c.status, func.count()).group_by(inbound.c.status)
+                select(inbound.c.status, func.count()).where(full).group_by(inbound.c.status)
             ).all()
-            return {str(s): int(n) for s, n in rows}
+            replayed = conn.execute(
+                select(func.count()).select_from(inbound).where(~full)
+            ).scalar_one()
+            return {str(s): int(n) for s, n in rows}, int(replayed)
 
         return await services.db.read(counts)
     finally:
@@ -540,6 +729,8 @@ def parent_main(args: argparse.Namespace) -> int:
             feed = workdir / "seed.csv"
             write_feed(feed, args.subscribers, period, seed=args.seed)
             full: dict[str, Server] = {}
+            replay: dict[str, Server] = {}
+            captures: dict[str, JfCapture] = {}
             urls: dict[str, str] = {}
             senders: list[str] = []
             for backend in backends:
@@ -578,6 +769,18 @@ def parent_main(args: argparse.Namespace) -> int:
                     print(f"full server log (last lines):\n{server.tail()}")
                     return 1
                 full[backend], urls[backend] = server, url
+                cap = asyncio.run(_capture_jf(url, senders[0]))
+                cap_file = sub / "jf-capture.pickle"
+                cap_file.write_bytes(pickle.dumps(cap))
+                captures[backend] = cap
+                replay[backend] = _start_server(
+                    "serve-replay",
+                    _clean_env(),
+                    sub,
+                    _free_port(),
+                    ("--capture", str(cap_file), "--db-url", url),
+                )
+                servers.append(replay[backend])
             bare = _start_server("serve-bare", _clean_env(), workdir, _free_port())
             servers.append(bare)
 
@@ -592,12 +795,18 @@ def parent_main(args: argparse.Namespace) -> int:
             answered = dict.fromkeys(backends, 0)
             sent = dict.fromkeys(backends, 0)
             _run_wrk(wrk, bare, warm_file, args, args.warmup)
+            replayed = dict.fromkeys(backends, 0)
             for backend in backends:
                 warm = _run_wrk(wrk, full[backend], warm_file, args, args.warmup)
                 answered[backend] += warm["requests"]
                 sent[backend] += warm["sent"]
+                replayed[backend] += _run_wrk(wrk, replay[backend], warm_file, args, args.warmup)[
+                    "requests"
+                ]
             ratios: dict[str, list[float]] = {b: [] for b in backends}
+            replay_ratios: dict[str, list[float]] = {b: [] for b in backends}
             rates: dict[str, list[float]] = {"bare": [], **{b: [] for b in backends}}
+            replay_rates: dict[str, list[float]] = {b: [] for b in backends}
             for rnd in range(1, args.rounds + 1):
                 _write_pool(pool_file, _signed_requests(senders, args.pool, token, PUBLIC_URL))
                 rb = _run_wrk(wrk, bare, pool_file, args, args.duration)
@@ -618,19 +827,37 @@ def parent_main(args: argparse.Namespace) -> int:
                             f"  round {rnd} {LABEL[backend]}: ratio full/bare = "
                             f"{rf['rps'] / rb['rps']:.3f}"
                         )
+                    rr = _run_wrk(wrk, replay[backend], pool_file, args, args.duration)
+                    replayed[backend] += rr["requests"]
+                    print(f"  round {rnd} replay {LABEL[backend]:<9}: {_fmt(rr)}", flush=True)
+                    replay_rates[backend].append(rr["rps"])
+                    why = _why_no_ratio(rr, rf)
+                    if why:
+                        print(f"  round {rnd} {LABEL[backend]}: NO REPLAY RATIO, {why}")
+                    else:
+                        replay_ratios[backend].append(rf["rps"] / rr["rps"])
+                        print(
+                            f"  round {rnd} {LABEL[backend]}: ratio full/replay = "
+                            f"{rf['rps'] / rr['rps']:.3f}"
+                        )
             for server in servers:
                 server.stop()
             for backend in backends:
                 if args.profile:
                     print(f"\n==== profile of the full server on {LABEL[backend]} ====")
                     _print_profiles(workdir / backend / "profile")
-                counts = asyncio.run(_inbound_counts(urls[backend]))
-                stored = sum(counts.values()) - 3  # the verification requests
+                counts, replay_rows = asyncio.run(_inbound_counts(urls[backend]))
+                stored = sum(counts.values()) - 5  # the verification requests and the capture's two
                 ok = answered[backend] <= stored <= sent[backend]
                 print(
                     f"{LABEL[backend]} inbound rows by status: {counts}; answered "
                     f"{answered[backend]:,}, sent {sent[backend]:,} (warm-up included)"
                     + ("" if ok else "  MISMATCH: not one row per request answered")
+                )
+                print(
+                    f"{LABEL[backend]} replayed inbound rows: {replay_rows:,}; replay answered "
+                    f"{replayed[backend]:,}"
+                    + ("" if replay_rows >= replayed[backend] else "  MISMATCH")
                 )
             print(f"\nbare aiohttp form endpoint: {statistics.median(rates['bare']):,.0f} req/s")
             for backend in backends:
@@ -647,6 +874,21 @@ def parent_main(args: argparse.Namespace) -> int:
                 else:
                     line += "NO RATIO: no round was fair (see above)"
                 print(line + ("  [profiled: slowed by cProfile]" if args.profile else ""))
+                cap = captures[backend]
+                line = (
+                    f"  same SQL replayed bare ({LABEL[backend]}): "
+                    f"{statistics.median(replay_rates[backend]):,.0f} req/s; "
+                )
+                if replay_ratios[backend]:
+                    line += f"ratio full/replay = {statistics.median(replay_ratios[backend]):.3f}"
+                else:
+                    line += "NO RATIO: no round was fair"
+                trips = (
+                    f", {cap.round_trips} round trips (BEGIN and COMMIT included)"
+                    if cap.round_trips is not None
+                    else ""
+                )
+                print(f"{line}; {len(cap.steps)} statements per JF{trips}")
             return 0
         finally:
             for server in servers:
@@ -679,11 +921,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile-dir", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--capture", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.role == "serve-bare":
         serve_bare(args.port)
     elif args.role == "serve-full":
         serve_full(args.port, args.profile_dir)
+    elif args.role == "serve-replay":
+        serve_replay(args.port, args.capture, args.db_url)
     else:
         return parent_main(args)
     return 0
