@@ -21,9 +21,10 @@ def _account(ctx: Context) -> int:
 
 def balance(ctx: Context, _cmd: Balance) -> Reply:
     """Answer the available and held points and the next expiry."""
-    account_id = _account(ctx)
-    ledger.expire_due(ctx.conn, account_id, ctx.now)
-    s = ledger.summary(ctx.conn, account_id, ctx.now)
+    found = ledger.balance_of(ctx.conn, ctx.subscriber.id, ctx.now)
+    if found is None:
+        raise NoAccount(ctx.subscriber.msisdn)
+    s = found[1]
     expiry = ""
     if s.next_expiry_at is not None and s.next_expiry_points:
         expiry = ctx.t(

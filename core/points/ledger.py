@@ -13,7 +13,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from core.platform.errors import DuplicateEntry
 from core.platform.prepared import Prepared
@@ -102,6 +112,26 @@ _SUMMARY = Prepared(
         )
         .scalar_subquery(),
     ).where(account.c.id == bindparam("aid"))
+)
+_LIVE_LOT = and_(lot.c.account_id == account.c.id, lot.c.remaining > 0)
+_NEXT_EXPIRY_OF_ACCOUNT = (
+    select(func.min(lot.c.expires_at))
+    .where(and_(_LIVE_LOT, lot.c.expires_at > bindparam("now")))
+    .correlate(account)
+    .scalar_subquery()
+)
+_BALANCE_OF = Prepared(
+    select(
+        account.c.id,
+        account.c.balance,
+        account.c.held,
+        _NEXT_EXPIRY_OF_ACCOUNT,
+        select(func.coalesce(func.sum(lot.c.remaining), 0))
+        .where(and_(_LIVE_LOT, lot.c.expires_at == _NEXT_EXPIRY_OF_ACCOUNT))
+        .correlate(account)
+        .scalar_subquery(),
+        exists().where(and_(_LIVE_LOT, lot.c.expires_at <= bindparam("now"))),
+    ).where(account.c.subscriber_id == bindparam("sid"))
 )
 _HISTORY = Prepared(
     select(
@@ -510,6 +540,26 @@ def summary(conn: Connection, account_id: int, now: int) -> Summary:
     assert row is not None, f"no account {account_id}"
     balance, held, next_at, points = row
     return Summary(
+        int(balance), int(held), int(points), int(next_at) if next_at is not None else None
+    )
+
+
+def balance_of(conn: Connection, subscriber_id: int, now: int) -> tuple[int, Summary] | None:
+    """The subscriber's account id and its summary at ``now`` (UTC epoch seconds), after
+    expiring its lots whose time has come (``expire_due``; seed §1: a balance read is in
+    real time), or None when the subscriber has no account.
+
+    One statement when nothing is due, as it is on almost every read (issue 15 §2: the
+    JF reply made three round trips for account, due lots and summary).
+    """
+    row = _BALANCE_OF.first(conn, sid=subscriber_id, now=now)
+    if row is None:
+        return None
+    account_id, balance, held, next_at, points, due = row
+    if due:
+        expire_due(conn, int(account_id), now)
+        return int(account_id), summary(conn, int(account_id), now)
+    return int(account_id), Summary(
         int(balance), int(held), int(points), int(next_at) if next_at is not None else None
     )
 

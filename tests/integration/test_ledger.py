@@ -266,3 +266,38 @@ async def test_random_operations_keep_invariants(services: Services) -> None:
         if step % 20 == 19:
             await assert_ledger_ok(services)
     await assert_ledger_ok(services)
+
+
+async def test_balance_of_expires_what_is_due_and_reads_in_one_statement(
+    services: Services, clock: ManualClock
+) -> None:
+    """Seed §1 (a balance is real time) and issue 15 §2 (JF reads account, due lots and
+    summary in one statement): what is due expires on the read; otherwise nothing is
+    written and the figures are ``summary``'s."""
+    aid = await open_account(services)
+    await credit(services, aid, 300, "early", expires_in=3600)
+    await credit(services, aid, 500, "late", expires_in=2 * 3600)
+    await credit(services, aid, 200, "later", expires_in=YEAR)
+    now = epoch(clock.now())
+
+    def read(conn: Connection) -> tuple[tuple[int, ledger.Summary] | None, ledger.Summary]:
+        sub = subscribers.find(conn, "+8613800138000")
+        assert sub is not None
+        return ledger.balance_of(conn, sub.id, now), ledger.summary(conn, aid, now)
+
+    found, plain = await services.db.write(read)
+    assert found == (aid, plain)
+    assert plain == ledger.Summary(1000, 0, 300, now + 3600)
+
+    clock.advance(timedelta(seconds=3601))
+    now = epoch(clock.now())
+    found, plain = await services.db.write(read)
+    assert found == (aid, ledger.Summary(700, 0, 500, now - 3601 + 2 * 3600))
+    assert plain == found[1]
+    assert (await services.db.read(doctor.examine)).ok
+
+    def nobody(conn: Connection) -> tuple[int, ledger.Summary] | None:
+        sub = subscribers.get_or_create(conn, "+8613900139000", now)
+        return ledger.balance_of(conn, sub.id, now)
+
+    assert await services.db.write(nobody) is None
