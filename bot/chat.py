@@ -122,7 +122,7 @@ class ChatDesk:
         sender = f"tg:{msg.chat_id}"
         lang = bound.lang if bound else guest_lang(msg.lang, policy.home_lang)
 
-        def admit() -> Early[ChatReply] | None:
+        def admit(_peeked: tuple[object, ...]) -> Early[ChatReply] | None:
             recent = inbound.count_since(conn, sender, now - RATE_WINDOW_SECONDS)
             if recent <= policy.rate_limit_per_minute:
                 return None

@@ -10,8 +10,9 @@ reply stored with the message; replies are cut to the SMS segment budget.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import BindParameter, Connection, bindparam
 
 from core.merchants import merchants
 from core.messaging import inbound, segments
@@ -59,6 +60,14 @@ class Hall:
         self.clock = clock
         self.keyring = keyring
         self.replies: Worded[Reply] = Worded(lambda text, _lang: self.cut(text), _text)
+        sender: BindParameter[str] = bindparam(inbound.PEEK_SENDER)
+        self._claimer = inbound.Claimer(
+            [
+                inbound.recent_column(bindparam("since")),
+                *subscribers.peek_columns(sender),
+                conversation.exists_column(sender),
+            ]
+        )
 
     def receive(self, conn: Connection, msg: InboundMessage) -> Outcome:
         """Claim, throttle, answer and record ``msg``; safe to call again for a redelivery."""
@@ -69,10 +78,11 @@ class Hall:
             msisdn = None
         asking: list[Subscriber] = []
 
-        def admit() -> Early[Reply] | None:
+        def admit(peeked: tuple[Any, ...]) -> Early[Reply] | None:
             if msisdn is None:
                 return Early(Reply(t(self.policy.home_lang, "bad_sender")), "refused")
-            recent = inbound.count_since(conn, msisdn, now - RATE_WINDOW_SECONDS)
+            before, *known, conversing = peeked
+            recent = int(before) + 1  # this message too
             limit = self.policy.rate_limit_per_minute
             if recent > limit and merchants.staff_actor(conn, msisdn).merchant_ids:
                 # A till verifying vouchers all day texts more than any subscriber.
@@ -82,7 +92,11 @@ class Hall:
                 return Early(
                     Reply(t(lang, "throttled") if recent == limit + 1 else ""), "throttled"
                 )
-            asking.append(subscribers.get_or_create(conn, msisdn, now, self.policy.home_lang))
+            found = subscribers.from_peek(known)
+            sub = subscribers.get_or_create(conn, msisdn, now, self.policy.home_lang, found=found)
+            if not conversing:
+                conversation.note_absent(conn, sub.id)
+            asking.append(sub)
             return None
 
         def command() -> Reply:
@@ -110,6 +124,8 @@ class Hall:
             replies=self.replies,
             command=command,
             admit=admit,
+            claimer=self._claimer,
+            peek={inbound.PEEK_SENDER: msisdn or msg.sender, "since": now - RATE_WINDOW_SECONDS},
         )
         return Outcome(received.answer.text, received.duplicate, received.status)
 

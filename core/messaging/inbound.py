@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.platform.inputs import MalformedInput
@@ -41,20 +54,27 @@ def storable(text: str, limit: int) -> str:
     Whatever arrives is kept; what cannot be stored is marked with U+FFFD rather
     than losing the whole record.
     """
-    clean = text[:limit].replace("\x00", "\ufffd")
+    clean = text[:limit]
+    if clean.isascii():  # no surrogate: only a NUL to mark
+        return clean.replace("\x00", "\ufffd")
+    clean = clean.replace("\x00", "\ufffd")
     return clean.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 @dataclass(frozen=True)
 class Claim:
-    """``inbound_id`` is None when the message was delivered before; ``reply`` is then its reply."""
+    """``inbound_id`` is None when the message was delivered before; ``reply`` is then its reply.
+
+    ``peeked`` holds the values of the claimer's peek columns, read as the database stood
+    before this message was recorded (empty without peek columns)."""
 
     inbound_id: int | None
     reply: str | None = None
+    peeked: tuple[Any, ...] = ()
 
 
-def _claim_statement(dialect_insert: type) -> Prepared:
-    return Prepared(
+def _insert_statement(dialect_insert: type) -> Insert:
+    statement: Insert = (
         dialect_insert(inbound)
         .values(
             channel=bindparam("channel"),
@@ -68,12 +88,14 @@ def _claim_statement(dialect_insert: type) -> Prepared:
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         .returning(inbound.c.id)
     )
+    return statement
 
 
-_CLAIM = {
-    "sqlite": _claim_statement(sqlite.insert),  # type: ignore[arg-type]
-    "postgresql": _claim_statement(postgresql.insert),  # type: ignore[arg-type]
+_INSERT = {
+    "sqlite": _insert_statement(sqlite.insert),  # type: ignore[arg-type]
+    "postgresql": _insert_statement(postgresql.insert),  # type: ignore[arg-type]
 }
+_CLAIM = {name: Prepared(statement) for name, statement in _INSERT.items()}
 _FIRST_REPLY = Prepared(
     select(inbound.c.reply).where(
         and_(
@@ -97,6 +119,96 @@ _FINISH = Prepared(
 )
 
 
+PEEK_SENDER = "peek_sender"
+"""The bound parameter peek columns use for the sender's number (E.164)."""
+
+
+def recent_column(since: BindParameter[int]) -> ColumnElement[int]:
+    """A peek column: messages recorded from the ``PEEK_SENDER`` after ``since`` (UTC epoch
+    seconds), not counting the one being claimed."""
+    return (
+        select(func.count())
+        .select_from(inbound)
+        .where(and_(inbound.c.sender == bindparam(PEEK_SENDER), inbound.c.received_at > since))
+        .scalar_subquery()
+    )
+
+
+class Claimer:
+    """``claim`` that also reads ``peek`` columns (scalar expressions over other tables, bound
+    by ``PEEK_SENDER`` and parameters of their own) in the same round trip (issue 15 §2).
+
+    On PostgreSQL the claim is one statement: a data-modifying CTE inserting the message,
+    and a ``SELECT`` of its id and the peek columns (which see the database as it was
+    before the insert). On SQLite, where a CTE cannot insert and a statement costs no
+    round trip, the peek columns are read by a ``SELECT`` just before the insert: the same
+    values.
+    """
+
+    def __init__(self, peek: Sequence[ColumnElement[Any]]) -> None:
+        self._width = len(peek)
+        self._peek = Prepared(select(*peek)) if peek else None
+
+        def combined(name: str) -> Select[Any]:
+            claimed = _INSERT[name].cte("claimed")
+            return select(select(claimed.c.id).scalar_subquery(), *peek)
+
+        self._combined = Prepared(combined)
+
+    def claim(
+        self,
+        conn: Connection,
+        *,
+        channel: str,
+        external_id: str,
+        sender: str,
+        recipient: str,
+        text: str,
+        now: int,
+        **peek_params: Any,
+    ) -> Claim:
+        """Record a delivery as ``claim`` does; ``peek_params`` bind the peek columns."""
+        values = _claim_values(channel, external_id, sender, recipient, text, now)
+        if self._peek is None:
+            return _claimed(conn, _CLAIM[conn.dialect.name].scalar(conn, **values), values, ())
+        if conn.dialect.name == "postgresql":
+            row = self._combined.first(conn, **values, **peek_params)
+            assert row is not None
+            return _claimed(conn, row[0], values, tuple(row[1:]))
+        peeked = self._peek.first(conn, **peek_params)
+        assert peeked is not None
+        new_id = _CLAIM[conn.dialect.name].scalar(conn, **values)
+        return _claimed(conn, new_id, values, tuple(peeked))
+
+
+PLAIN = Claimer([])
+"""The claimer without peek columns: ``claim``."""
+
+
+def _claim_values(
+    channel: str, external_id: str, sender: str, recipient: str, text: str, now: int
+) -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "external_id": storable(external_id, 64),
+        "sender": storable(sender, 32),
+        "recipient": storable(recipient, 32),
+        "text": storable(text, MAX_TEXT),
+        "now": now,
+    }
+
+
+def _claimed(
+    conn: Connection, new_id: Any, values: dict[str, Any], peeked: tuple[Any, ...]
+) -> Claim:
+    if new_id is not None:
+        return Claim(int(new_id), None, peeked)
+    reply = _FIRST_REPLY.scalar(
+        conn, channel=values["channel"], eid=values["external_id"], sender=values["sender"]
+    )
+    return Claim(None, reply or "", peeked)
+
+
 def claim(
     conn: Connection,
     *,
@@ -113,20 +225,8 @@ def claim(
     from another sender (a provider bug, or someone replaying ids) is a duplicate with an
     empty reply, never another subscriber's answer.
     """
-    external_id = storable(external_id, 64)
-    new_id = _CLAIM[conn.dialect.name].scalar(
-        conn,
-        channel=channel,
-        external_id=external_id,
-        sender=storable(sender, 32),
-        recipient=storable(recipient, 32),
-        text=storable(text, MAX_TEXT),
-        now=now,
-    )
-    if new_id is not None:
-        return Claim(int(new_id))
-    reply = _FIRST_REPLY.scalar(conn, channel=channel, eid=external_id, sender=storable(sender, 32))
-    return Claim(None, reply or "")
+    values = _claim_values(channel, external_id, sender, recipient, text, now)
+    return _claimed(conn, _CLAIM[conn.dialect.name].scalar(conn, **values), values, ())
 
 
 def count_since(conn: Connection, sender: str, since: int) -> int:

@@ -92,11 +92,44 @@ def at_end(conn: Connection, step: Callable[[Connection], object]) -> None:
         pending.append(step)
 
 
-def _finish(fn: UnitOfWork[T]) -> UnitOfWork[T]:
-    """``fn``, then the steps it left for the end of its unit of work."""
+_MEMO = "pointshall.unit_memo"
+_ATTEMPT = "pointshall.attempt"
+
+
+class Redo(Exception):
+    """Raised by a unit of work that ran ``optimistic``ally and failed: the database rolls
+    the whole transaction back and runs the unit once more from the start, no longer
+    optimistic. The cause is the exception it was raised from."""
+
+
+def optimistic(conn: Connection) -> bool:
+    """Whether the unit of work on ``conn`` may leave out a savepoint it takes only to
+    survive a failure of its own making (issue 15 §2: a ``SAVEPOINT`` and its ``RELEASE``
+    are two round trips on PostgreSQL): true on PostgreSQL in a unit's first attempt run
+    by ``Database.write``. Such a unit raises ``Redo`` from the failure instead, and its
+    second attempt takes the savepoint. Never on SQLite (a savepoint costs no round trip
+    there, and its writer's group commit shares one transaction among units)."""
+    return conn.info.get(_ATTEMPT) == 0
+
+
+def unit_memo(conn: Connection) -> dict[str, Any]:
+    """A dict that lives as long as the unit of work running on ``conn``: for what a unit
+    learnt that spares it a statement later in the same transaction (that a subscriber
+    has no conversation, say). Outside a unit of work of this module, an empty dict each
+    call (nothing is remembered)."""
+    memo = conn.info.get(_MEMO)
+    return memo if memo is not None else {}
+
+
+def _finish(fn: UnitOfWork[T], attempt: int | None = None) -> UnitOfWork[T]:
+    """``fn``, then the steps it left for the end of its unit of work. ``attempt`` (0, 1)
+    is given by a database whose units may be ``optimistic`` on their first attempt."""
 
     def unit(conn: Connection) -> T:
         conn.info[_AT_END] = []
+        conn.info[_MEMO] = {}
+        if attempt is not None:
+            conn.info[_ATTEMPT] = attempt
         try:
             result = fn(conn)
             for step in conn.info[_AT_END]:
@@ -104,6 +137,8 @@ def _finish(fn: UnitOfWork[T]) -> UnitOfWork[T]:
             return result
         finally:
             conn.info.pop(_AT_END, None)
+            conn.info.pop(_MEMO, None)
+            conn.info.pop(_ATTEMPT, None)
 
     return unit
 
@@ -379,10 +414,19 @@ class PostgresDatabase(Database):
         return self._async
 
     async def write(self, fn: UnitOfWork[T]) -> T:
+        redone = 0
         for attempt in range(PG_MAX_RETRIES):
             try:
                 async with self._slots, self._async.begin() as conn:
-                    return await conn.run_sync(_finish(fn))
+                    return await conn.run_sync(_finish(fn, redone))
+            except Redo as redo:
+                cause = redo.__cause__
+                if isinstance(cause, DBAPIError) and _is_retryable(cause):
+                    await asyncio.sleep(0.005 * (2**attempt))  # a deadlock: again, optimistic
+                    continue
+                if redone:
+                    raise AssertionError("a unit asked to be redone when not optimistic") from redo
+                redone = 1
             except DBAPIError as exc:
                 if not _is_retryable(exc) or attempt == PG_MAX_RETRIES - 1:
                     raise

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, select, update
 
 from core.platform.prepared import Prepared
 from core.platform.schema import subscriber
@@ -33,6 +35,30 @@ _FIND = Prepared(
 )
 
 
+_COLUMNS = (
+    subscriber.c.id,
+    subscriber.c.msisdn,
+    subscriber.c.lang,
+    subscriber.c.opted_out,
+    subscriber.c.name,
+)
+
+
+def peek_columns(msisdn: BindParameter[str]) -> list[ColumnElement[Any]]:
+    """The subscriber of ``msisdn`` as peek columns (``core.messaging.inbound.Claimer``):
+    id, msisdn, lang, opted_out, name, each NULL when there is none; ``from_peek`` reads
+    them back."""
+    return [select(c).where(subscriber.c.msisdn == msisdn).scalar_subquery() for c in _COLUMNS]
+
+
+def from_peek(values: Sequence[Any]) -> Subscriber | None:
+    """The subscriber read by ``peek_columns``, or None when there was none."""
+    sid, number, lang, opted_out, name = values
+    if sid is None:
+        return None
+    return Subscriber(int(sid), number, lang, bool(opted_out), name)
+
+
 def default_lang(msisdn: str, home_lang: str = "zh") -> str:
     """Numbers of the operator's home country (+86) get Chinese; others English."""
     return home_lang if msisdn.startswith("+86") else "en"
@@ -46,9 +72,17 @@ def find(conn: Connection, msisdn: str) -> Subscriber | None:
     return Subscriber(int(sid), number, lang, bool(opted_out), name)
 
 
-def get_or_create(conn: Connection, msisdn: str, now: int, home_lang: str = "zh") -> Subscriber:
-    """Return the subscriber for ``msisdn``, creating one on first contact."""
-    found = find(conn, msisdn)
+def get_or_create(
+    conn: Connection,
+    msisdn: str,
+    now: int,
+    home_lang: str = "zh",
+    *,
+    found: Subscriber | None = None,
+) -> Subscriber:
+    """Return the subscriber for ``msisdn``, creating one on first contact. ``found`` is the
+    subscriber already read in this transaction (``from_peek``), if any: not read again."""
+    found = found if found is not None else find(conn, msisdn)
     if found is not None:
         return found
     conn.execute(
