@@ -165,10 +165,10 @@ class ShopDesk:
     def _for_checkout(self, conn: Connection, who: Subscriber, code: str, now: int) -> str | None:
         """The checkout a typed code is for: the one it opens, or (a wrong code) the newest
         waiting; None when it opens an order by SMS ``DH`` (the hall confirms that one)."""
-        no = redemption.order_for_code(conn, who.id, code, now, self.hall.keyring)
-        if no is None:
+        opened = redemption.order_for_code(conn, who.id, code, now, self.hall.keyring)
+        if opened is None:
             return checkout.pending_checkout(conn, who.id)
-        return checkout.of_order(conn, no)
+        return opened.checkout_no
 
     # ------------------------------------------------------------------ one unit of work
 

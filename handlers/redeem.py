@@ -101,11 +101,15 @@ def confirm(ctx: Context, cmd: Confirm) -> Reply:
     """Check the confirm code; pay and fulfil the waiting order, or every order of the
     waiting chat checkout when the code texted back is that checkout's (§2.2.12)."""
     outcome: redemption.ConfirmOutcome | checkout.CheckoutOutcome
-    no = redemption.order_for_code(ctx.conn, ctx.subscriber.id, cmd.code, ctx.now, ctx.keyring)
-    if no is None:  # a wrong code counts against the newest order waiting
+    opened = redemption.order_for_code(ctx.conn, ctx.subscriber.id, cmd.code, ctx.now, ctx.keyring)
+    no: str | None = None
+    checkout_no: str | None = None
+    if opened is not None:
+        no, checkout_no = opened.no, opened.checkout_no
+    else:  # a wrong code counts against the newest order waiting
         waiting = orders.pending_order(ctx.conn, ctx.subscriber.id)
         no = waiting.no if waiting is not None else None
-    checkout_no = checkout.of_order(ctx.conn, no) if no is not None else None
+        checkout_no = checkout.of_order(ctx.conn, no) if no is not None else None
     if checkout_no is not None:
         outcome = checkout.confirm(
             ctx.conn,

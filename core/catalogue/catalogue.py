@@ -38,6 +38,10 @@ class ItemView:
     merchant_zh: str | None
     merchant_en: str | None
     listed_at: int
+    pay_methods: str | None
+    """As stored (``core.catalogue.pay_methods.parse`` reads it)."""
+    price_cents: int | None
+    """The item's price in cash (cents), for the methods that pay in cash."""
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_zh
@@ -104,6 +108,8 @@ _ITEM_COLUMNS = (
     merchant.c.name_zh,
     merchant.c.name_en,
     item.c.listed_at,
+    item.c.pay_methods,
+    item.c.price_cents,
 )
 
 

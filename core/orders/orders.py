@@ -104,6 +104,17 @@ _ACCOUNT_OF = Prepared(select(orders.c.account_id).where(orders.c.id == bindpara
 _LOCK_ACCOUNT = Prepared(
     select(account.c.id).where(account.c.id == bindparam("aid")).with_for_update()
 )
+_LOCK_ORDER_ACCOUNT = Prepared(
+    select(account.c.id)
+    .where(
+        account.c.id
+        == select(orders.c.account_id).where(orders.c.id == bindparam("oid")).scalar_subquery()
+    )
+    .with_for_update()
+)
+_LOCK_SUBSCRIBER_ACCOUNT = Prepared(
+    select(account.c.id).where(account.c.subscriber_id == bindparam("sid")).with_for_update()
+)
 
 
 def find(conn: Connection, subscriber_id: int, no: str) -> OrderView:
@@ -162,8 +173,17 @@ def account_of(conn: Connection, order: OrderView) -> int:
 
 
 def lock_account_of(conn: Connection, order: OrderView) -> None:
-    """``lock_account`` for the order's account (the saga and the timeout job use it)."""
-    lock_account(conn, account_of(conn, order))
+    """``lock_account`` for the order's account (the saga and the timeout job use it), in
+    one statement (issue 15 §2)."""
+    if for_update(conn):
+        _LOCK_ORDER_ACCOUNT.rows(conn, oid=order.id)
+
+
+def lock_subscriber_account(conn: Connection, subscriber_id: int) -> int | None:
+    """The id of the subscriber's account, locked as ``lock_account`` locks it, or None
+    when there is none: what a new order starts with, in one statement (issue 15 §2)."""
+    found = _LOCK_SUBSCRIBER_ACCOUNT.scalar(conn, sid=subscriber_id)
+    return int(found) if found is not None else None
 
 
 def new_order_no(now: int, tz: ZoneInfo) -> str:

@@ -8,7 +8,7 @@ an electronic voucher (``voucher_issued``), a gift waits for shipment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,6 @@ from core.platform.codes import Keyring
 from core.platform.db import at_end
 from core.platform.prepared import Prepared
 from core.platform.schema import item
-from core.platform.schema import orders as orders_table
 from core.points import ledger
 from core.subscribers.subscribers import Subscriber
 
@@ -36,11 +35,6 @@ class Paid:
     """The verification password, shown once (for the chat's voucher message)."""
 
 
-_PAID_AT = Prepared(
-    update(orders_table)
-    .where(orders_table.c.id == bindparam("oid"))
-    .values(paid_at=bindparam("now"))
-)
 _SELL = Prepared(
     update(item)
     .where(item.c.id == bindparam("iid"))
@@ -67,7 +61,6 @@ def pay(
     longer payable or its hold is gone (the caller's unit of work rolls back).
     """
     states.set_status(conn, order, "paid", now)
-    _PAID_AT.run(conn, oid=order.id, now=now)
     if order.hold_id is not None:  # a cash-only order holds no points
         captured = ledger.capture_hold(
             conn,
@@ -83,7 +76,7 @@ def pay(
             raise IllegalTransition(order.no, order.status, "paid")
     # The item's row is every buyer's: count the sale as the unit's last statement.
     at_end(conn, partial(_sell, iid=order.item_id, qty=order.qty))
-    paid = orders.find(conn, subscriber.id, order.no)
+    paid = replace(order, status="paid", paid_at=now)
     if order.kind == "credit":
         topups.request(conn, paid, subscriber.msisdn, now)
         return Paid(paid)
@@ -91,7 +84,7 @@ def pay(
         issued = voucher_issue.issue(conn, paid, subscriber, now, keyring, tz)
         states.set_status(conn, paid, "voucher_issued", now)
         return Paid(
-            orders.find(conn, subscriber.id, order.no),
+            replace(paid, status="voucher_issued"),
             issued.expires_at,
             issued.token,
             issued.password,

@@ -182,16 +182,15 @@ def redeem(
         raise BadQuantity(qty, policy.max_qty)
     points, cash = pay_methods.amounts(
         code=it.code,
-        offered=pay_methods.offered_by(conn, it.id),
+        offered=pay_methods.parse(it.pay_methods),
         method=method,
         points=it.points,
-        cash_cents=_CASH_OF.first(conn, iid=it.id),
+        cash_cents=(it.cash_cents, it.price_cents),
         qty=qty,
     )
-    account_id = ledger.account_id_of(conn, subscriber.id)
+    account_id = orders.lock_subscriber_account(conn, subscriber.id)
     if account_id is None:
         raise NoAccount(subscriber.msisdn)
-    orders.lock_account(conn, account_id)
     _check_limits(conn, it, account_id, qty, now, policy)
     if it.stock is not None and _RESERVE.run(conn, iid=it.id, qty=qty) != 1:
         left = conn.execute(select(item.c.stock).where(item.c.id == it.id)).scalar_one()
@@ -236,7 +235,7 @@ def redeem(
     confirm_code = ""
     if with_code:
         confirm_code = issue_code(conn, subscriber, [(order_id, no)], now, keyring)
-    states.set_status(conn, orders.find(conn, subscriber.id, no), "awaiting_otp", now)
+    states.move(conn, order_id, no, "created", "awaiting_otp", now)
     return Pending(no, it, qty, points, confirm_code, now + otp.ORDER_CONFIRM.lifetime_seconds)
 
 
@@ -306,10 +305,19 @@ def check_code(
     return CodeDead(waiting[0].no, "expired" if expired else "tries")
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What a confirm code opens: an order, and the chat checkout it belongs to, if any."""
+
+    no: str
+    checkout_no: str | None
+
+
 def order_for_code(
     conn: Connection, subscriber_id: int, code: str, now: int, keyring: Keyring
-) -> str | None:
-    """The number of the subscriber's order waiting for a code that ``code`` opens, or None.
+) -> Opened | None:
+    """The subscriber's order waiting for a code that ``code`` opens (with its checkout,
+    read in the same statement), or None.
 
     A subscriber may have several orders waiting (an SMS ``DH`` and a chat checkout,
     say); the code texted back belongs to exactly one of them (§2.2.12). Counts no try.
@@ -325,9 +333,15 @@ def order_for_code(
         code=code,
         now=now,
         keyring=keyring,
-        joined=(orders_table, orders_table.c.id == otp_table.c.order_id, (orders_table.c.no,)),
+        joined=(
+            orders_table,
+            orders_table.c.id == otp_table.c.order_id,
+            (orders_table.c.no, orders_table.c.checkout_no),
+        ),
     )
-    return None if found is None else str(found.no)
+    if found is None:
+        return None
+    return Opened(str(found.no), None if found.checkout_no is None else str(found.checkout_no))
 
 
 def confirm(

@@ -11,7 +11,7 @@ changes: a conditional UPDATE checked against ``TRANSITIONS``, one
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, insert, select, update
 
 from core.orders.errors import IllegalTransition
 from core.orders.orders import OrderView
@@ -38,7 +38,12 @@ LIVE = ("created", "awaiting_otp", "paid", "shipped", "delivered", "voucher_issu
 _MOVE = Prepared(
     update(orders)
     .where(and_(orders.c.id == bindparam("oid"), orders.c.status == bindparam("current")))
-    .values(status=bindparam("wanted"), updated_at=bindparam("now"))
+    .values(
+        status=bindparam("wanted"),
+        updated_at=bindparam("now"),
+        # when it was paid is part of the move to paid (one statement, issue 15 §2)
+        paid_at=case((bindparam("wanted") == "paid", bindparam("now")), else_=orders.c.paid_at),
+    )
 )
 _EVENT = Prepared(
     insert(order_event).values(
@@ -58,9 +63,23 @@ def set_status(conn: Connection, order: OrderView, wanted: str, now: int, note: 
     Raises ``IllegalTransition`` when ``TRANSITIONS`` forbids the move or another
     writer changed the order since it was read; ``note`` (≤ 200 chars) goes to its history.
     """
-    if wanted not in TRANSITIONS[order.status]:
-        raise IllegalTransition(order.no, order.status, wanted)
-    params = {"oid": order.id, "current": order.status, "wanted": wanted, "now": now}
+    move(conn, order.id, order.no, order.status, wanted, now, note)
+
+
+def move(
+    conn: Connection,
+    order_id: int,
+    no: str,
+    current: str,
+    wanted: str,
+    now: int,
+    note: str = "",
+) -> None:
+    """``set_status`` for order ``order_id`` (number ``no``) known to be ``current`` without
+    reading it (a new order is ``created``)."""
+    if wanted not in TRANSITIONS[current]:
+        raise IllegalTransition(no, current, wanted)
+    params = {"oid": order_id, "current": current, "wanted": wanted, "now": now}
     if _MOVE.run(conn, **params) != 1:
-        raise IllegalTransition(order.no, str(_STATUS_OF.scalar(conn, oid=order.id)), wanted)
+        raise IllegalTransition(no, str(_STATUS_OF.scalar(conn, oid=order_id)), wanted)
     _EVENT.run(conn, note=note[:200], **params)

@@ -6,27 +6,36 @@ the ``recharge`` job (``core.recharge.delivery``) sends it to the provider.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import BigInteger, Connection, String, bindparam, func, insert, literal, select
 
 from core.orders.orders import OrderView
 from core.platform.prepared import Prepared
 from core.platform.schema import item, topup
 
-_FACE_VALUE = Prepared(select(item.c.face_value_cents).where(item.c.id == bindparam("iid")))
 _NEW_TOPUP = Prepared(
-    insert(topup).values(
-        order_id=bindparam("oid"),
-        msisdn=bindparam("msisdn"),
-        amount_cents=bindparam("cents"),
-        status="requested",
-        created_at=bindparam("now"),
-        updated_at=bindparam("now"),
-        next_attempt_at=bindparam("now"),
+    insert(topup).from_select(
+        [
+            "order_id",
+            "msisdn",
+            "amount_cents",
+            "status",
+            "created_at",
+            "updated_at",
+            "next_attempt_at",
+        ],
+        select(
+            bindparam("oid", type_=BigInteger),
+            bindparam("msisdn", type_=String),
+            func.coalesce(item.c.face_value_cents, 0) * bindparam("qty", type_=BigInteger),
+            literal("requested"),
+            bindparam("now", type_=BigInteger),
+            bindparam("now", type_=BigInteger),
+            bindparam("now", type_=BigInteger),
+        ).where(item.c.id == bindparam("iid")),
     )
 )
 
 
 def request(conn: Connection, order: OrderView, msisdn: str, now: int) -> None:
     """Record a ``requested`` top-up of the paid credit ``order`` to ``msisdn`` (E.164)."""
-    face = _FACE_VALUE.scalar(conn, iid=order.item_id)
-    _NEW_TOPUP.run(conn, oid=order.id, msisdn=msisdn, cents=int(face or 0) * order.qty, now=now)
+    _NEW_TOPUP.run(conn, oid=order.id, msisdn=msisdn, qty=order.qty, iid=order.item_id, now=now)
