@@ -7,6 +7,7 @@ English reply costs GSM-7 segments, not UCS-2 ones.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -575,7 +576,10 @@ def t(lang: str, key: str, /, **args: Any) -> str:
     return catalog[key].format(**args)
 
 
+@lru_cache(maxsize=4096)
 def local_date(epoch_seconds: int, tz: ZoneInfo) -> str:
+    """``YYYY-MM-DD`` of the instant in ``tz``; cached (a JF names one of a few expiry
+    instants: the ends of periods)."""
     return datetime.fromtimestamp(epoch_seconds, tz).strftime("%Y-%m-%d")
 
 

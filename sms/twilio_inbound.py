@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from functools import partial
 from urllib.parse import urlparse
 
@@ -59,17 +60,38 @@ def signed(
     if not signature:
         return False
     uri = urlparse(public_url + request.path_qs)
+    first = uri.geturl()
+    if _matches(validator, first, params, signature):
+        return True
     other = remove_port(uri) if uri.port else add_port(uri)
-    for candidate in dict.fromkeys((uri.geturl(), other)):
-        expected = validator.compute_signature(candidate, params)
-        if hmac.compare_digest(expected.encode(), signature.encode()):
-            return True
-    return False
+    return other != first and _matches(validator, other, params, signature)
+
+
+def _matches(validator: RequestValidator, url: str, params: object, signature: str) -> bool:
+    expected = validator.compute_signature(url, params)
+    return hmac.compare_digest(expected.encode(), signature.encode())
+
+
+def _around(marker: str) -> tuple[str, str]:
+    response = MessagingResponse()
+    response.message(marker)
+    head, tail = str(response).split(marker)
+    return head, tail
+
+
+_MESSAGE_HEAD, _MESSAGE_TAIL = _around("pointshall-marker")
+_PLAIN_XML = re.compile(r"[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*")
 
 
 def twiml(text: str) -> str:
+    """The TwiML answer holding ``text`` as one message (none for ``""``), as the twilio
+    SDK's ``MessagingResponse`` writes it: the SDK's own head and tail around the text,
+    which needs no escaping on this path (``tests/unit/test_twiml.py`` holds the two equal);
+    any other text goes through the SDK."""
     if not text:
         return EMPTY_TWIML
+    if _PLAIN_XML.fullmatch(text):
+        return _MESSAGE_HEAD + text + _MESSAGE_TAIL
     response = MessagingResponse()
     response.message(text)
     return str(response)
