@@ -1,13 +1,16 @@
 """Importing a billing feed into the ledger, set-based and idempotent.
 
-The file is read in chunks (memory does not grow with it). Each chunk is one
-unit of work: rows go into a temporary staging table with one ``executemany``,
-then a handful of ``INSERT … SELECT`` statements open missing subscribers and
-accounts, post the entries (``ON CONFLICT DO NOTHING`` on the idempotency key
-``accrual:{account}:{period}:{service}``), create their lots and add to the
-balances. A row whose key was already posted is either a repeat of an earlier
-import (skipped when identical, reported when it differs) or a duplicate within
-this file (reported with both line numbers).
+The file is read in chunks (memory does not grow with it); rows already in canonical
+form pass a quick check and reach the database as plain tuples. Each chunk is one unit
+of work: rows go into a temporary staging table (SQLite: one ``executemany``;
+PostgreSQL: one ``INSERT … SELECT unnest(…)`` of column arrays), then ``INSERT …
+SELECT`` statements open missing subscribers and accounts in line order, post the
+entries (``ON CONFLICT DO NOTHING`` on the idempotency key
+``accrual:{account}:{period}:{service}``), create their lots and add to the balances
+(PostgreSQL: the last three in one statement, from the entries ``RETURNING`` gives). A
+row whose key was already posted is either a repeat of an earlier import (skipped when
+identical, reported when it differs) or a duplicate within this file (reported with
+both line numbers).
 """
 
 from __future__ import annotations
