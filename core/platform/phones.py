@@ -97,6 +97,14 @@ class _Region:
     prefixed: re.Pattern[str]
     """Starts with a national, carrier or international prefix that parsing strips or reads."""
     valid: re.Pattern[str]
+    trunk: str | None
+    """The national (trunk) prefix when parsing strips it as it is (CN's ``0``), else None."""
+    for_parsing: re.Pattern[str]
+    international: re.Pattern[str]
+    general: re.Pattern[str]
+    """The general description's pattern alone (phonenumbers' "viable" test)."""
+    lengths: frozenset[int]
+    """The general description's possible lengths, less the local-only ones."""
 
 
 def _desc(desc: object) -> str | None:
@@ -120,7 +128,22 @@ def _region(code: str) -> _Region | None:
     prefixes = (meta.national_prefix_for_parsing, meta.national_prefix, meta.international_prefix)
     prefixed = re.compile("|".join(f"(?:{p})" for p in prefixes if p) or "(?!)")
     valid = re.compile("(?=" + general + ")(?:" + "|".join(f"(?:{t})" for t in types) + ")")
-    return _Region(code.upper(), str(meta.country_code), prefixed, valid)
+    trunk = meta.national_prefix or None
+    if not (trunk and trunk.isdigit() and meta.national_prefix_for_parsing):
+        trunk = None
+    gd = meta.general_desc
+    assert gd is not None  # general is not None
+    return _Region(
+        code.upper(),
+        str(meta.country_code),
+        prefixed,
+        valid,
+        trunk,
+        re.compile(meta.national_prefix_for_parsing or "(?!)"),
+        re.compile(meta.international_prefix or "(?!)"),
+        re.compile("(?:" + (gd.national_number_pattern or "(?!)") + r")\Z"),
+        frozenset(gd.possible_length or ()) - frozenset(gd.possible_length_local_only or ()),
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -146,7 +169,7 @@ def canonical_e164(text: str, region: str = "CN") -> str | None:
     within its possible lengths.
     """
     if not _DIGITS.fullmatch(text):
-        return None
+        return _trunk_prefixed(text, region)
     if text[0] == "+":
         digits = text[1:]
         for width in (1, 2, 3):
@@ -168,3 +191,27 @@ def canonical_e164(text: str, region: str = "CN") -> str | None:
     if nsn[:1] in ("", "0") or found.prefixed.match(nsn):
         return None
     return "+" + found.country_code + nsn if found.valid.match(nsn) else ""
+
+
+def _trunk_prefixed(text: str, region: str) -> str | None:
+    """``canonical_e164`` of a national number written with the region's trunk prefix
+    (``010 …`` in China): what phonenumbers makes of it when it strips exactly that
+    prefix and the rest is a valid number (None otherwise: the parser decides)."""
+    if not (text[:1] == "0" and 2 < len(text) <= 18 and text.isdigit() and text.isascii()):
+        return None
+    found = _region(region)
+    if found is None or found.trunk is None or not text.startswith(found.trunk):
+        return None
+    if _region_of_country_code(found.country_code) is None or found.international.match(text):
+        return None
+    prefix = found.for_parsing.match(text)
+    if prefix is None or prefix.group(0) != found.trunk:
+        return None
+    if prefix.re.groups and prefix.groups()[-1] is not None:
+        return None  # a carrier code, or a prefix parsing rewrites
+    nsn = text[len(found.trunk) :]
+    if found.general.match(text) and not found.general.match(nsn):
+        return None  # phonenumbers keeps the prefix
+    if len(nsn) not in found.lengths or nsn[:1] in ("", "0") or not found.valid.match(nsn):
+        return None
+    return "+" + found.country_code + nsn

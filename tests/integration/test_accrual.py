@@ -178,3 +178,34 @@ async def test_a_file_without_the_required_columns_is_refused(
     feed = write_feed(tmp_path / "f.csv", [("13800138000", PERIOD)], header=("msisdn", "period"))
     with pytest.raises(FeedError, match="missing column"):
         await accrue(services, feed, PERIOD)
+
+
+async def test_the_first_line_of_a_number_opens_it(services: Services, tmp_path: Path) -> None:
+    """Issue 15 §3: subscribers and accounts are opened in line order, so a number on
+    several lines takes its name and account type from the first (as its first row is
+    posted and a repeat of it reported)."""
+    feed = write_feed(
+        tmp_path / "feed.csv",
+        [
+            ("13800138000", PERIOD, 5000, 0, 0, "broadband", "李四"),
+            ("13800138000", PERIOD, 10000, 0, 0, "mobile", "张三"),
+            ("13800138000", PERIOD, 700, 0, 0, "broadband", "王五"),  # line 4: repeat of line 2
+            ("01022716860", PERIOD, 6800, 8, 0, "fixed", "商行"),  # trunk-prefixed landline
+        ],
+    )
+    result = await accrue(services, feed, PERIOD)
+    assert (result.rows_ok, result.rows_bad) == (3, 1)
+    assert "duplicate of line 2" in result.first_bad[0].reason
+
+    def opened(conn: Connection) -> dict[str, tuple[str | None, str, int]]:
+        rows = conn.execute(
+            select(subscriber.c.msisdn, subscriber.c.name, account.c.type, account.c.balance).join(
+                account, account.c.subscriber_id == subscriber.c.id
+            )
+        )
+        return {r.msisdn: (r.name, r.type, int(r.balance)) for r in rows}
+
+    assert await services.db.read(opened) == {
+        "+8613800138000": ("李四", "broadband", 150),
+        "+861022716860": ("商行", "fixed", 68),
+    }

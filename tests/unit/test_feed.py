@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.platform.errors import FeedError
 from core.points.feed import MAX_NAME, BadRow, FeedReader, FeedRow
@@ -365,3 +368,51 @@ def test_a_name_with_a_control_character_is_a_bad_row() -> None:
     assert bad(HEADER + b"13800138000,2026-10,1,1,1,mobile,a\x07b\n") == BadRow(
         2, "name contains a control character"
     )
+
+
+# ---------------------------------------------------------------- the quick path
+
+
+def _forms(canonical: str, *others: str) -> st.SearchStrategy[str]:
+    """A field: half the time in canonical form, else one of ``others``."""
+    return st.one_of(st.just(canonical), st.sampled_from(others))
+
+
+_NUMBER = (
+    "0", "7", "0012", " 5", "-1", "1.5", "٣", "²", "999", "1200", "1201", "", "999999999",
+    "1000000000", "1000000001", "999999999999", "1000000000000", "0000000000001",
+    "00000000000000000005",
+)  # fmt: skip
+_ROW = st.tuples(
+    _forms(
+        "13800138000",
+        "+8613800138000",
+        " 13800138000",
+        "138 0013 8000",
+        "01022716860",
+        "0102271686",
+        "008613800138000",
+        "1380013800",
+        "+16502530000",
+        "12345",
+        "",
+    ),
+    _forms("2026-10", " 2026-10", "2026-11", ""),
+    _forms("12345", *_NUMBER),
+    _forms("13", *_NUMBER),
+    _forms("0", *_NUMBER),
+    _forms("mobile", "", "fixed", "broadband", "Mobile", " fixed", "boat"),
+    _forms("张三", "", " 张三", "a\x07b", "x" * MAX_NAME, "x" * (MAX_NAME + 1), "  "),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_ROW, min_size=1, max_size=8))
+def test_the_quick_path_agrees_with_the_full_check(rows: list[tuple[str, ...]]) -> None:
+    """Issue 15 §3: ``rows()`` takes a row in canonical form with a few string tests; what
+    it gives for every row is what the full check (``check``) gives."""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    reader = FeedReader(io.BytesIO(HEADER + out.getvalue().encode()), PERIOD)
+    full = [reader.check(line, list(fields)) for line, fields in enumerate(rows, start=2)]
+    assert list(reader.rows()) == full

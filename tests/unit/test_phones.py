@@ -118,7 +118,9 @@ _CANONICAL = st.one_of(
     st.text("0123456789", min_size=1, max_size=18),
     st.builds(
         lambda p, r: p + r,
-        st.sampled_from(["1", "13", "17951", "0", "86", "10", "400"]),
+        st.sampled_from(
+            ["1", "13", "17951", "0", "86", "10", "400", "010", "00", "01", "09", "011", "0179"]
+        ),
         st.text("0123456789", min_size=0, max_size=12),
     ),
     st.builds(
@@ -130,7 +132,10 @@ _CANONICAL = st.one_of(
 
 
 @settings(max_examples=3000, deadline=None)
-@given(_CANONICAL, st.sampled_from(["CN", "US", "GB", "DE", "IN", "HK"]))
+@given(
+    _CANONICAL,
+    st.sampled_from(["CN", "US", "GB", "DE", "IN", "HK", "BR", "JP", "AR", "MX", "RU", "FR"]),
+)
 def test_canonical_fast_path_agrees_with_phonenumbers(text: str, region: str) -> None:
     """Issue 15 §3: the billing feed's fast path for numbers in canonical form gives
     phonenumbers' own answer (or steps aside, None, for the parser)."""
@@ -144,6 +149,15 @@ def test_canonical_fast_path_takes_national_and_e164_forms() -> None:
     assert canonical_e164("+8613800138000", "US") == "+8613800138000"
     assert canonical_e164("1380013800") == ""  # a digit short: invalid without parsing
     # prefixes the parser would strip or read are left to it
-    assert canonical_e164("01012345678") is None
     assert canonical_e164("17951380013800") is None
+    assert canonical_e164("0013800138000") is None  # 00: the international prefix
     assert canonical_e164("+16502530000") is None  # +1 is shared by many regions
+
+
+def test_canonical_fast_path_takes_the_trunk_prefix() -> None:
+    """A national number written with the trunk prefix (China's 0, as fixed lines are
+    printed) is what the parser makes of it, without the parser."""
+    assert canonical_e164("01022716860") == "+861022716860"
+    assert canonical_e164("013800138000") == "+8613800138000"
+    assert canonical_e164("01022716860") == _by_phonenumbers("01022716860", "CN")
+    assert canonical_e164("0102271686") is None  # a digit short: left to the parser
