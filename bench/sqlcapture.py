@@ -150,6 +150,7 @@ _INSERT = re.compile(r"^\s*INSERT INTO (\w+) \(([^)]*)\)", re.S)
 _TABLE_COL = re.compile(r"(\w+)\.(\w+)\s*(?:=|>=|<=|<>|!=|>|<|IN \()\s*$")
 _SET_COL = re.compile(r"(\w+)\s*=\s*\(?(?:\w+\.\w+\s*[-+]\s*)?$")
 _FROM = re.compile(r"\bFROM (\w+)")
+_SPACED_FROM = re.compile(r"\sFROM\s")
 _TARGET = re.compile(r"^\s*(?:UPDATE|DELETE FROM) (\w+)")
 
 
@@ -163,6 +164,84 @@ def _referenced(metadata: MetaData, table: str, column: str) -> str | None:
     for fk in found.c[column].foreign_keys:
         return str(fk.column.table.name)
     return None
+
+
+def _split_top(text: str) -> list[str]:
+    """``text`` split at its commas outside parentheses."""
+    items, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:k].strip())
+            start = k + 1
+    items.append(text[start:].strip())
+    return items
+
+
+def _main_select(sql: str) -> tuple[list[str], str | None]:
+    """The items of the statement's outermost ``SELECT`` list (after any ``WITH``), and the
+    table its ``FROM`` names (None when it has none)."""
+    depth, k, upper = 0, 0, sql.upper()
+    start = end = -1
+    while k < len(sql):
+        ch = sql[k]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and start < 0 and upper.startswith("SELECT", k):
+            start = k + 6
+        elif depth == 0 and start >= 0 and _SPACED_FROM.match(upper, k):
+            end = k
+            break
+        k += 1
+    if start < 0:
+        return [], None
+    items = _split_top(sql[start : end if end >= 0 else len(sql)])
+    frm = _FROM.match(sql, end + 1) if end >= 0 else None
+    return items, frm.group(1) if frm else None
+
+
+def _selected_tables(sql: str, metadata: MetaData) -> list[str | None]:
+    """For each result column of a ``SELECT`` (or ``WITH … SELECT``): the table whose ids it
+    holds, or None. A column is ``t.c`` of the ``FROM`` table, or a scalar subquery
+    ``(SELECT t.c FROM t …)`` (the hall's peek columns), where ``t`` may be a CTE that
+    inserts into a table (``WITH claimed AS (INSERT INTO inbound …)``)."""
+    ctes = dict(re.findall(r"(\w+) AS\s+\(\s*INSERT INTO (\w+)", sql))
+    items, table = _main_select(sql)
+    tables: list[str | None] = []
+    for item in items:
+        inner = re.match(r"\(\s*SELECT\s+(\w+)\.(\w+)\b", item)
+        if inner:
+            tables.append(
+                _referenced(metadata, ctes.get(inner.group(1), inner.group(1)), inner.group(2))
+            )
+            continue
+        name = item.split(" AS ")[0].strip().split(".")[-1]
+        tables.append(_referenced(metadata, table, name) if table else None)
+    return tables
+
+
+def _selected_columns(sql: str, columns: list[str]) -> dict[int, str]:
+    """For ``INSERT INTO t (c1, c2…) SELECT e1, e2… FROM …``: the index (among all the
+    statement's parameters) of each parameter that is a whole ``e`` by itself, and the
+    column it fills. Parameters inside an expression are left out."""
+    head = re.search(r"\)\s*SELECT\s+(.*?)\s+FROM\s", sql, re.S)
+    if head is None:
+        return {}
+    items = _split_top(head.group(1))
+    before = len(_PARAM.findall(sql[: head.start(1)]))
+    found: dict[int, str] = {}
+    index = before
+    for column, expr in zip(columns, items, strict=False):
+        bare = re.sub(r"::\w+$", "", re.sub(r"\s+AS\s+\w+$", "", expr))
+        if _PARAM.fullmatch(bare):
+            found[index] = column
+        index += len(_PARAM.findall(expr))
+    return found
 
 
 @dataclass
@@ -194,25 +273,31 @@ def plan(units: list[list[Statement]], metadata: MetaData) -> list[list[Step]]:
             target = (insert.group(1) if insert else None) or (
                 m.group(1) if (m := _TARGET.match(sql)) else None
             )
+            selected = _selected_columns(sql, columns) if insert else {}
             for i, match in enumerate(_PARAM.finditer(sql)):
                 before = sql[: match.start()]
                 ref = None
                 if insert and i < len(columns) and " SELECT " not in sql.upper():
                     ref = _referenced(metadata, insert.group(1), columns[i])
+                elif i in selected:
+                    ref = _referenced(metadata, insert.group(1), selected[i])  # type: ignore[union-attr]
                 elif tc := _TABLE_COL.search(before):
                     ref = _referenced(metadata, tc.group(1), tc.group(2))
                 elif target and (sc := _SET_COL.search(before)):
                     ref = _referenced(metadata, target, sc.group(1))
-                tables.append(ref)
+                # PostgreSQL numbers its parameters and names a repeated one once ($1 … $1)
+                at = int(match.group()[1:]) - 1 if match.group().startswith("$") else i
+                while len(tables) <= at:
+                    tables.append(None)
+                tables[at] = tables[at] or ref
+            tables.extend([None] * (len(params) - len(tables)))
             result_tables: list[str | None] = []
             returning = re.search(r"RETURNING (.*)$", sql, re.S)
             if returning and target:
                 names = [c.strip().split(".")[-1] for c in returning.group(1).split(",")]
                 result_tables = [_referenced(metadata, target, n) for n in names]
-            elif sql.lstrip().upper().startswith("SELECT") and (frm := _FROM.search(sql)):
-                head = sql[: frm.start()]
-                names = [c.strip().split(" AS ")[0].split(".")[-1] for c in head[6:].split(",")]
-                result_tables = [_referenced(metadata, frm.group(1), n) for n in names]
+            elif sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                result_tables = _selected_tables(sql, metadata)
             steps.append(
                 Step(sql, params, tuple(tables), st.rows, tuple(result_tables), st.rowcount)
             )
