@@ -150,6 +150,14 @@ def receive(
         try:
             answer = command()
         except Exception as exc:
+            if not isinstance(exc, DomainError):  # the careful run may not meet it again
+                log.warning(
+                    "command failed on its first attempt, running it again with its "
+                    "savepoint: %s %s: %s",
+                    arrival.channel,
+                    arrival.external_id,
+                    type(exc).__name__,
+                )
             raise Redo from exc  # run again from the claim, with the savepoint
         inbound.finish(conn, claim.inbound_id, "answered", replies.said(answer))
         return Received(answer, "answered")

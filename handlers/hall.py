@@ -124,8 +124,11 @@ class Hall:
             replies=self.replies,
             command=command,
             admit=admit,
-            claimer=self._claimer,
-            peek={inbound.PEEK_SENDER: msisdn or msg.sender, "since": now - RATE_WINDOW_SECONDS},
+            # a sender that is no number is refused by the gate: nothing to peek
+            claimer=self._claimer if msisdn is not None else None,
+            peek={inbound.PEEK_SENDER: msisdn, "since": now - RATE_WINDOW_SECONDS}
+            if msisdn is not None
+            else None,
         )
         return Outcome(received.answer.text, received.duplicate, received.status)
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, select, text
+from sqlalchemy.exc import DBAPIError
 
+from core.platform import db as dbmod
 from core.platform.db import optimistic
 from core.platform.schema import conversation, inbound
 from core.points.errors import NoAccount
@@ -117,3 +120,97 @@ async def test_a_command_that_succeeds_runs_once_and_keeps_its_writes(
     assert await _recorded(services, "m3") == ("answered", "ok")
     assert await count(services, conversation) == 1
     assert runs == [services.db.dialect == "postgresql"]
+
+
+POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+    pgcode = "40P01"
+
+
+def _deadlock() -> DBAPIError:
+    return DBAPIError("UPDATE …", None, _Deadlock("deadlock detected"))
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def instant(_s: float) -> None:
+        return None
+
+    monkeypatch.setattr(dbmod.asyncio, "sleep", instant)
+
+
+@POSTGRESQL
+async def test_a_command_that_deadlocks_every_time_gets_its_careful_run(
+    services: Services, no_backoff: None
+) -> None:
+    """An outsider's finding: optimistic attempts used up the retries and the unit ended in
+    AssertionError("unreachable"). Now the retries run out optimistically and the careful
+    run records the failure: no 5xx, no lost record."""
+    runs: list[bool] = []
+
+    def unit(conn: Connection) -> str:
+        def command() -> Reply:
+            runs.append(optimistic(conn))
+            raise _deadlock()
+
+        return boundary.receive(
+            conn,
+            _arrival("dl-1"),
+            now=0,
+            lang=lambda: "zh",
+            replies=TEXT_REPLIES,
+            command=command,
+        ).status
+
+    assert await services.db.write(unit) == "error"
+    assert runs == [True] * dbmod.PG_MAX_RETRIES + [False]
+    assert await _recorded(services, "dl-1") == ("error", "系统繁忙,请稍后再试。")
+
+
+@POSTGRESQL
+async def test_a_refusal_after_the_last_retry_is_still_recorded(
+    services: Services, no_backoff: None
+) -> None:
+    """The outsider's second case: deadlocks outside the command use the retries, then the
+    command is refused: its careful run is not counted against them."""
+    attempts = 0
+
+    def unit(conn: Connection) -> str:
+        nonlocal attempts
+        attempts += 1
+        if attempts < dbmod.PG_MAX_RETRIES:
+            raise _deadlock()
+
+        def command() -> Reply:
+            raise NoAccount(ALICE)
+
+        return boundary.receive(
+            conn,
+            _arrival("dl-2"),
+            now=0,
+            lang=lambda: "zh",
+            replies=TEXT_REPLIES,
+            command=command,
+        ).status
+
+    assert await services.db.write(unit) == "refused"
+    assert attempts == dbmod.PG_MAX_RETRIES + 1
+
+
+@POSTGRESQL
+async def test_a_deadlock_outside_any_command_is_retried_then_raised(
+    services: Services, no_backoff: None
+) -> None:
+    attempts = 0
+
+    def unit(conn: Connection) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise _deadlock()
+
+    with pytest.raises(DBAPIError):
+        await services.db.write(unit)
+    assert attempts == dbmod.PG_MAX_RETRIES

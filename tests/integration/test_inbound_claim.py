@@ -125,3 +125,19 @@ async def test_a_reply_without_more_ends_the_page_it_followed(
     again = await send(services, ALICE, "BZ")
     assert (await send(services, ALICE, "MORE")).reply != again.reply
     assert (await send(services, ALICE, "MORE")).reply.startswith("积分营业厅指令(3/")
+
+
+@pytest.mark.parametrize("sender", ["\udcff13800", "abc\x00def"])
+async def test_a_sender_that_is_no_number_is_answered_not_crashed(
+    services: Services, sender: str
+) -> None:
+    """An outsider's finding: the raw sender went into the peek columns, and a lone
+    surrogate (an undecodable byte of ``pointshall sms --from``) or a NUL failed the unit."""
+    outcome = await send(services, sender, "JF")
+    assert outcome.status == "refused"
+    assert outcome.reply == "无法识别您的号码,暂不能提供服务。"
+
+    def q(conn: Connection) -> list[str]:
+        return [r[0] for r in conn.execute(select(inbound_table.c.status))]
+
+    assert await services.db.read(q) == ["refused"]
