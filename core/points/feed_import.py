@@ -83,8 +83,9 @@ feed_stage = _feed_stage(MetaData(), Column("line", BigInteger, nullable=False))
 """Each chunk's rows; on PostgreSQL emptied by the commit itself (a DELETE would leave dead
 rows that a temporary table never vacuums, and every later chunk would scan them).
 ``rate`` is the tenure rate's label already JSON-quoted. Every statement reads the rows
-in line order (``ORDER BY line``): the first line of a number opens it, and of two rows
-for one key the first is posted and the second reported."""
+in line order (``ORDER BY line``): the first line of a number opens its account (its
+type), the first line that names it gives the subscriber's name, and of two rows for one
+key the first is posted and the second reported."""
 _feed_stage_sqlite = _feed_stage(MetaData(), Column("line", Integer, primary_key=True))
 """The same table on SQLite, where ``line`` is the rowid: rows are stored, and scanned,
 in line order, so ``ORDER BY line`` costs no sort (PostgreSQL sorts the chunk; an index
@@ -248,7 +249,7 @@ def _accrue_chunk(
             ["msisdn", "name", "lang", "opted_out", "created_at"],
             select(st.c.msisdn, st.c.name, lang, false(), literal(now, BigInteger))
             .where(st.c.line > 0)
-            .order_by(st.c.line),
+            .order_by(st.c.name.is_(None), st.c.line),  # its first line that names it
         )
     )
     conn.execute(

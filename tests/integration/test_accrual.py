@@ -182,8 +182,8 @@ async def test_a_file_without_the_required_columns_is_refused(
 
 async def test_the_first_line_of_a_number_opens_it(services: Services, tmp_path: Path) -> None:
     """Issue 15 §3: subscribers and accounts are opened in line order, so a number on
-    several lines takes its name and account type from the first (as its first row is
-    posted and a repeat of it reported)."""
+    several lines takes its account type from the first (as its first row is posted and a
+    repeat of it reported) and its name from the first line that gives one."""
     feed = write_feed(
         tmp_path / "feed.csv",
         [
@@ -191,10 +191,12 @@ async def test_the_first_line_of_a_number_opens_it(services: Services, tmp_path:
             ("13800138000", PERIOD, 10000, 0, 0, "mobile", "张三"),
             ("13800138000", PERIOD, 700, 0, 0, "broadband", "王五"),  # line 4: repeat of line 2
             ("01022716860", PERIOD, 6800, 8, 0, "fixed", "商行"),  # trunk-prefixed landline
+            ("13900139000", PERIOD, 100, 0, 0, "mobile", ""),  # no name on its first line
+            ("13900139000", PERIOD, 200, 0, 0, "broadband", "赵六"),
         ],
     )
     result = await accrue(services, feed, PERIOD)
-    assert (result.rows_ok, result.rows_bad) == (3, 1)
+    assert (result.rows_ok, result.rows_bad) == (5, 1)
     assert "duplicate of line 2" in result.first_bad[0].reason
 
     def opened(conn: Connection) -> dict[str, tuple[str | None, str, int]]:
@@ -205,7 +207,9 @@ async def test_the_first_line_of_a_number_opens_it(services: Services, tmp_path:
         )
         return {r.msisdn: (r.name, r.type, int(r.balance)) for r in rows}
 
-    assert await services.db.read(opened) == {
-        "+8613800138000": ("李四", "broadband", 150),
-        "+861022716860": ("商行", "fixed", 68),
-    }
+    found = await services.db.read(opened)
+    assert found["+8613800138000"] == ("李四", "broadband", 150)
+    assert found["+861022716860"] == ("商行", "fixed", 68)
+    # the name of its first line that has one (an outsider's finding: a blank first line
+    # used to wipe it), the account type of its first line
+    assert found["+8613900139000"][:2] == ("赵六", "mobile")
