@@ -37,15 +37,20 @@ def check_envelope(external_id: str, sender: str, recipient: str) -> None:
     Raises ``MalformedInput`` (its adapter answers 400) for an empty or over-long message id
     (more than ``MAX_EXTERNAL_ID`` characters, or not printable), an empty sender, or a sender
     or recipient longer than ``MAX_ADDRESS`` characters or not printable (a NUL, a line
-    break). A sender that is no phone number is not refused here: the hall answers it
-    (``bad_sender``).
+    break). Bytes that were not UTF-8 (decoded by the web server as U+FFFD) are not
+    printable here: no carrier sends them in an id or a number. A sender that is no phone
+    number is not refused here: the hall answers it (``bad_sender``).
     """
-    if not external_id or len(external_id) > MAX_EXTERNAL_ID or not external_id.isprintable():
+    if not _printable(external_id) or len(external_id) > MAX_EXTERNAL_ID:
         raise MalformedInput("id", f"a message id is 1-{MAX_EXTERNAL_ID} printable characters")
-    if not sender or len(sender) > MAX_ADDRESS or not sender.isprintable():
+    if not _printable(sender) or len(sender) > MAX_ADDRESS:
         raise MalformedInput("from", f"a sender is 1-{MAX_ADDRESS} printable characters")
-    if len(recipient) > MAX_ADDRESS or not recipient.isprintable():
+    if len(recipient) > MAX_ADDRESS or (recipient and not _printable(recipient)):
         raise MalformedInput("to", f"a recipient is at most {MAX_ADDRESS} printable characters")
+
+
+def _printable(value: str) -> bool:
+    return bool(value) and value.isprintable() and "\ufffd" not in value
 
 
 def storable(text: str, limit: int) -> str:
