@@ -2,8 +2,9 @@
 
 A callback with a missing, stale, wrong or non-ASCII signature gets 403 and changes
 nothing; a good one is answered 200 once its effect is stored, however many
-times it comes; a signed body that is not a charge event (``data.id`` 1-64 printable
-ASCII) gets 400. The pay link checks its keyed token (any bytes in ``k`` are a wrong
+times it comes; a signed body that is not a gateway event (a string ``type``, ``data.id``
+1-64 printable ASCII) gets 400, and a well-formed event of another type than
+``charge.succeeded`` is acknowledged 200 and ignored (the gateway retries what is not). The pay link checks its keyed token (any bytes in ``k`` are a wrong
 token: 404), makes the charge (once) and redirects to the gateway's page; with the
 gateway away it answers 503.
 """

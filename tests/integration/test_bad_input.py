@@ -1112,3 +1112,28 @@ def test_admin_api_refuses_bad_input_without_a_500(world: World) -> None:
 
     call()
     assert {200, 400, 401} <= world.seen
+
+
+def test_a_signed_event_of_another_type_is_acknowledged_and_changes_nothing(
+    world: World,
+) -> None:
+    """README "Exports and bad input": a well-formed gateway event that is not
+    ``charge.succeeded`` gets 200 (the gateway would retry anything else) and writes
+    nothing; one without a string ``type`` or a ``data.id`` is a 400."""
+    before = world.run(row_counts(world.services.db))
+    for payload, status in (
+        ({"type": "charge.refunded", "data": {"id": "ch_1"}}, 200),
+        ({"type": "customer.created", "data": {"id": "cus_1"}}, 200),
+        ({"type": 7, "data": {"id": "ch_1"}}, 400),
+        ({"type": "charge.succeeded", "data": {}}, 400),
+    ):
+        body = json.dumps(payload).encode()
+        headers = [
+            (b"Content-Type", b"application/json"),
+            (
+                GATEWAY_HEADER.encode(),
+                gateway_sign(GATEWAY_SECRET.encode(), world.now(), body).encode(),
+            ),
+        ]
+        assert world.check("POST", b"/payments/callback", headers, body) == status, payload
+    assert world.run(row_counts(world.services.db)) == before
