@@ -1,12 +1,13 @@
 """``POST /payments/callback`` (the gateway's signed callbacks) and ``GET /pay/{no}`` (pay links).
 
 A callback with a missing, stale, wrong or non-ASCII signature gets 403 and changes
-nothing; a good one is answered 200 once its effect is stored, however many
-times it comes; a signed body that is not a gateway event (a string ``type``, ``data.id``
-1-64 printable ASCII) gets 400, and a well-formed event of another type than
-``charge.succeeded`` is acknowledged 200 and ignored (the gateway retries what is not). The pay link checks its keyed token (any bytes in ``k`` are a wrong
-token: 404), makes the charge (once) and redirects to the gateway's page; with the
-gateway away it answers 503.
+nothing; a good one is answered 200 once its effect is stored, however many times it
+comes; a signed body that is not a gateway event (a string ``type``, ``data.id`` 1-64
+printable ASCII) gets 400, and a well-formed event of another type than
+``charge.succeeded`` is acknowledged 200 and ignored (the gateway retries what is not).
+The pay link checks its keyed token (any bytes in ``k`` are a wrong token: 404), makes
+the charge (once) and redirects to the gateway's page; with the gateway away it
+answers 503.
 """
 
 from __future__ import annotations
