@@ -24,11 +24,14 @@ import traceback
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from unittest import mock
 
 import click
 from click.testing import CliRunner
 
+from core.platform.clock import SystemClock
 from tests.support.settings import ROOT_KEY
 
 TIMEOUT = 120
@@ -94,8 +97,8 @@ def _command() -> click.Command:
     return typer.main.get_command(app)
 
 
-def _invoke(args: tuple[str, ...], values: dict[str, str]) -> Ran:
-    with _lock, _environ(values):
+def _invoke(args: tuple[str, ...], values: dict[str, str], at: datetime | None = None) -> Ran:
+    with _lock, _environ(values), _clock_at(at):
         command = _command()
         result = CliRunner().invoke(command, list(args), prog_name="pointshall")
     stderr = result.stderr
@@ -104,10 +107,28 @@ def _invoke(args: tuple[str, ...], values: dict[str, str]) -> Ran:
     return Ran(args, result.exit_code, result.stdout, stderr)
 
 
-def pointshall(database_url: str, *args: str, env: Mapping[str, str] | None = None) -> Ran:
-    """Run ``pointshall ARGS`` against ``database_url`` in this process; wait for it."""
+def pointshall(
+    database_url: str,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    at: datetime | None = None,
+) -> Ran:
+    """Run ``pointshall ARGS`` against ``database_url`` in this process; wait for it.
+
+    ``at`` is the moment the command's clock reads (the test's ``ManualClock``): for a
+    command whose answer depends on the month (``settle --now``), so that it does not
+    change when the real date crosses a month in the operator's zone."""
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(_invoke, args, environment(database_url, env)).result()
+        return pool.submit(_invoke, args, environment(database_url, env), at).result()
+
+
+@contextlib.contextmanager
+def _clock_at(at: datetime | None) -> Iterator[None]:
+    if at is None:
+        yield
+        return
+    with mock.patch.object(SystemClock, "now", lambda _self: at):
+        yield
 
 
 def console_script() -> str:
