@@ -59,10 +59,9 @@ def storable(text: str, limit: int) -> str:
     Whatever arrives is kept; what cannot be stored is marked with U+FFFD rather
     than losing the whole record.
     """
-    clean = text[:limit]
-    if clean.isascii():  # no surrogate: only a NUL to mark
-        return clean.replace("\x00", "\ufffd")
-    clean = clean.replace("\x00", "\ufffd")
+    clean = text[:limit].replace("\x00", "\ufffd")
+    if clean.isascii():  # no lone surrogate to mark
+        return clean
     return clean.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
@@ -151,7 +150,6 @@ class Claimer:
     """
 
     def __init__(self, peek: Sequence[ColumnElement[Any]]) -> None:
-        self._width = len(peek)
         self._peek = Prepared(select(*peek)) if peek else None
 
         def combined(name: str) -> Select[Any]:
@@ -172,7 +170,13 @@ class Claimer:
         now: int,
         **peek_params: Any,
     ) -> Claim:
-        """Record a delivery as ``claim`` does; ``peek_params`` bind the peek columns."""
+        """Record a delivery atomically; a redelivery (same channel and id) gets the first
+        reply. ``peek_params`` bind the peek columns.
+
+        The first reply goes back only to the number it answered: a message under a known id
+        from another sender (a provider bug, or someone replaying ids) is a duplicate with an
+        empty reply, never another subscriber's answer.
+        """
         values = _claim_values(channel, external_id, sender, recipient, text, now)
         if self._peek is None:
             return _claimed(conn, _CLAIM[conn.dialect.name].scalar(conn, **values), values, ())
@@ -187,7 +191,7 @@ class Claimer:
 
 
 PLAIN = Claimer([])
-"""The claimer without peek columns: ``claim``."""
+"""The claimer without peek columns."""
 
 
 def _claim_values(
@@ -195,9 +199,9 @@ def _claim_values(
 ) -> dict[str, Any]:
     return {
         "channel": channel,
-        "external_id": storable(external_id, 64),
-        "sender": storable(sender, 32),
-        "recipient": storable(recipient, 32),
+        "external_id": storable(external_id, MAX_EXTERNAL_ID),
+        "sender": storable(sender, MAX_ADDRESS),
+        "recipient": storable(recipient, MAX_ADDRESS),
         "text": storable(text, MAX_TEXT),
         "now": now,
     }
@@ -212,26 +216,6 @@ def _claimed(
         conn, channel=values["channel"], eid=values["external_id"], sender=values["sender"]
     )
     return Claim(None, reply or "", peeked)
-
-
-def claim(
-    conn: Connection,
-    *,
-    channel: str,
-    external_id: str,
-    sender: str,
-    recipient: str,
-    text: str,
-    now: int,
-) -> Claim:
-    """Record a delivery atomically; a redelivery (same channel and id) gets the first reply.
-
-    The first reply goes back only to the number it answered: a message under a known id
-    from another sender (a provider bug, or someone replaying ids) is a duplicate with an
-    empty reply, never another subscriber's answer.
-    """
-    values = _claim_values(channel, external_id, sender, recipient, text, now)
-    return _claimed(conn, _CLAIM[conn.dialect.name].scalar(conn, **values), values, ())
 
 
 def count_since(conn: Connection, sender: str, since: int) -> int:

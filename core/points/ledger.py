@@ -86,50 +86,31 @@ _DUE_LOTS = Prepared(
     )
     .order_by(lot.c.expires_at, lot.c.id)
 )
-_NEXT_EXPIRY = (
-    select(func.min(lot.c.expires_at))
-    .where(
-        and_(
-            lot.c.account_id == bindparam("aid"),
-            lot.c.remaining > 0,
-            lot.c.expires_at > bindparam("now"),
-        )
-    )
-    .scalar_subquery()
-)
-_SUMMARY = Prepared(
-    select(
-        account.c.balance,
-        account.c.held,
-        _NEXT_EXPIRY,
-        select(func.coalesce(func.sum(lot.c.remaining), 0))
-        .where(
-            and_(
-                lot.c.account_id == bindparam("aid"),
-                lot.c.remaining > 0,
-                lot.c.expires_at == _NEXT_EXPIRY,
-            )
-        )
-        .scalar_subquery(),
-    ).where(account.c.id == bindparam("aid"))
-)
 _LIVE_LOT = and_(lot.c.account_id == account.c.id, lot.c.remaining > 0)
-_NEXT_EXPIRY_OF_ACCOUNT = (
+_NEXT_EXPIRY = (
     select(func.min(lot.c.expires_at))
     .where(and_(_LIVE_LOT, lot.c.expires_at > bindparam("now")))
     .correlate(account)
     .scalar_subquery()
+)
+_NEXT_EXPIRY_POINTS = (
+    select(func.coalesce(func.sum(lot.c.remaining), 0))
+    .where(and_(_LIVE_LOT, lot.c.expires_at == _NEXT_EXPIRY))
+    .correlate(account)
+    .scalar_subquery()
+)
+_SUMMARY = Prepared(
+    select(account.c.balance, account.c.held, _NEXT_EXPIRY, _NEXT_EXPIRY_POINTS).where(
+        account.c.id == bindparam("aid")
+    )
 )
 _BALANCE_OF = Prepared(
     select(
         account.c.id,
         account.c.balance,
         account.c.held,
-        _NEXT_EXPIRY_OF_ACCOUNT,
-        select(func.coalesce(func.sum(lot.c.remaining), 0))
-        .where(and_(_LIVE_LOT, lot.c.expires_at == _NEXT_EXPIRY_OF_ACCOUNT))
-        .correlate(account)
-        .scalar_subquery(),
+        _NEXT_EXPIRY,
+        _NEXT_EXPIRY_POINTS,
         exists().where(and_(_LIVE_LOT, lot.c.expires_at <= bindparam("now"))),
     ).where(account.c.subscriber_id == bindparam("sid"))
 )

@@ -24,17 +24,6 @@ class Subscriber:
     name: str | None = None
 
 
-_FIND = Prepared(
-    select(
-        subscriber.c.id,
-        subscriber.c.msisdn,
-        subscriber.c.lang,
-        subscriber.c.opted_out,
-        subscriber.c.name,
-    ).where(subscriber.c.msisdn == bindparam("msisdn"))
-)
-
-
 _COLUMNS = (
     subscriber.c.id,
     subscriber.c.msisdn,
@@ -42,6 +31,8 @@ _COLUMNS = (
     subscriber.c.opted_out,
     subscriber.c.name,
 )
+"""A ``Subscriber``'s fields, in order: what ``find`` selects and ``peek_columns`` peek."""
+_FIND = Prepared(select(*_COLUMNS).where(subscriber.c.msisdn == bindparam("msisdn")))
 
 
 def peek_columns(msisdn: BindParameter[str]) -> list[ColumnElement[Any]]:
@@ -52,7 +43,8 @@ def peek_columns(msisdn: BindParameter[str]) -> list[ColumnElement[Any]]:
 
 
 def from_peek(values: Sequence[Any]) -> Subscriber | None:
-    """The subscriber read by ``peek_columns``, or None when there was none."""
+    """The subscriber read by ``peek_columns`` (or ``_COLUMNS``), or None when there was
+    none."""
     sid, number, lang, opted_out, name = values
     if sid is None:
         return None
@@ -66,10 +58,7 @@ def default_lang(msisdn: str, home_lang: str = "zh") -> str:
 
 def find(conn: Connection, msisdn: str) -> Subscriber | None:
     row = _FIND.first(conn, msisdn=msisdn)
-    if row is None:
-        return None
-    sid, number, lang, opted_out, name = row
-    return Subscriber(int(sid), number, lang, bool(opted_out), name)
+    return from_peek(row) if row is not None else None
 
 
 def get_or_create(
