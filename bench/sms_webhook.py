@@ -518,6 +518,18 @@ def _why_no_ratio(bare: dict[str, Any], full: dict[str, Any]) -> str | None:
     return None
 
 
+def _ratio(
+    label: str, name: str, full: dict[str, Any], base: dict[str, Any], into: list[float]
+) -> None:
+    """Print and keep ``name`` = full/base of one round, or say why this round has none."""
+    why = _why_no_ratio(base, full)
+    if why:
+        print(f"  {label}: NO {name} RATIO, {why}")
+        return
+    into.append(full["rps"] / base["rps"])
+    print(f"  {label}: ratio {name} = {into[-1]:.3f}")
+
+
 # ------------------------------------------------------------------------------ parent
 
 
@@ -822,28 +834,18 @@ def parent_main(args: argparse.Namespace) -> int:
                     sent[backend] += rf["sent"]
                     print(f"  round {rnd} full {LABEL[backend]:<11}: {_fmt(rf)}", flush=True)
                     rates[backend].append(rf["rps"])
-                    why = _why_no_ratio(rb, rf)
-                    if why:
-                        print(f"  round {rnd} {LABEL[backend]}: NO RATIO, {why}")
-                    else:
-                        ratios[backend].append(rf["rps"] / rb["rps"])
-                        print(
-                            f"  round {rnd} {LABEL[backend]}: ratio full/bare = "
-                            f"{rf['rps'] / rb['rps']:.3f}"
-                        )
+                    _ratio(f"round {rnd} {LABEL[backend]}", "full/bare", rf, rb, ratios[backend])
                     rr = _run_wrk(wrk, replay[backend], pool_file, args, args.duration)
                     replayed[backend] += rr["requests"]
                     print(f"  round {rnd} replay {LABEL[backend]:<9}: {_fmt(rr)}", flush=True)
                     replay_rates[backend].append(rr["rps"])
-                    why = _why_no_ratio(rr, rf)
-                    if why:
-                        print(f"  round {rnd} {LABEL[backend]}: NO REPLAY RATIO, {why}")
-                    else:
-                        replay_ratios[backend].append(rf["rps"] / rr["rps"])
-                        print(
-                            f"  round {rnd} {LABEL[backend]}: ratio full/replay = "
-                            f"{rf['rps'] / rr['rps']:.3f}"
-                        )
+                    _ratio(
+                        f"round {rnd} {LABEL[backend]}",
+                        "full/replay",
+                        rf,
+                        rr,
+                        replay_ratios[backend],
+                    )
             for server in servers:
                 server.stop()
             for backend in backends:
