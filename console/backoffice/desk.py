@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -28,6 +29,8 @@ from console.backoffice.access import may
 from console.backoffice.refusals import Refusal, refusal
 from console.backoffice.words import KNOWN
 from console.pages import UNREADABLE, posted
+from core.backoffice import decisions
+from core.backoffice.errors import NotIndependent
 from core.backoffice.operator_staff import OperatorStaff
 from core.platform import inputs
 from core.platform.codes import Keyring
@@ -373,9 +376,14 @@ def yuan(cents: int | None) -> str:
 
 
 async def attempt(desk: Desk, unit: Callable[[Connection], T]) -> T | Refusal:
-    """Run ``unit`` as one unit of work; a domain refusal comes back as a ``Refusal``."""
+    """Run ``unit`` as one unit of work; a domain refusal comes back as a ``Refusal``. A
+    refusal by separation of duties leaves its trace in the audit log, in a unit of its own
+    (the refused one is rolled back): ``decisions.record_refusal``."""
     try:
         return await desk.db.write(unit)
+    except NotIndependent as exc:
+        await desk.db.write(partial(decisions.record_refusal, error=exc, now=desk.now()))
+        return refusal(exc, KNOWN)
     except DomainError as exc:
         return refusal(exc, KNOWN)
 

@@ -34,13 +34,10 @@ from console.backoffice.desk import (
     sliced,
     windowed,
 )
-from console.backoffice.refusals import Refusal, refusal
-from console.backoffice.words import KNOWN
-from core.backoffice import decisions, operator_staff, staff_history, staffing
-from core.backoffice.errors import NotIndependent
+from console.backoffice.refusals import Refusal
+from core.backoffice import operator_staff, staff_history, staffing
 from core.backoffice.staffing import Change
 from core.platform import audit
-from core.platform.errors import DomainError
 from core.platform.schema import OPERATOR_ROLES
 
 MANAGE = CAN["staff.manage"]
@@ -234,15 +231,7 @@ class StaffPages:
         key: str,
     ) -> web.StreamResponse:
         """Run a staff change; a refusal by separation of duties is audited apart."""
-        outcome: Change | Refusal
-        try:
-            outcome = await self.desk.db.write(unit)
-        except NotIndependent as exc:  # a trace of the attempt, kept apart from the refused unit
-            now = self.desk.now()
-            await self.desk.db.write(partial(decisions.record_refusal, error=exc, now=now))
-            outcome = refusal(exc, KNOWN)
-        except DomainError as exc:
-            outcome = refusal(exc, KNOWN)
+        outcome = await attempt(self.desk, unit)
         if isinstance(outcome, Refusal):
             return await self.staff(
                 request, session, op, status=outcome.status, error=outcome.key, args=outcome.args

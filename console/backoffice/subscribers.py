@@ -35,7 +35,6 @@ from console.backoffice.desk import (
 from console.backoffice.refusals import Refusal, refusal
 from console.backoffice.words import KNOWN
 from core.backoffice import decisions
-from core.backoffice.errors import NotIndependent
 from core.orders import orders
 from core.platform.errors import DomainError, InvalidPhoneNumber
 from core.platform.phones import to_e164
@@ -253,15 +252,7 @@ class SubscriberPages:
         unit: Callable[[Connection], Adjustment],
         key: str,
     ) -> web.StreamResponse:
-        outcome: Adjustment | Refusal
-        try:
-            outcome = await self.desk.db.write(unit)
-        except NotIndependent as exc:  # a trace of the attempt, kept apart from the refused unit
-            now = self.desk.now()
-            await self.desk.db.write(partial(decisions.record_refusal, error=exc, now=now))
-            outcome = refusal(exc, KNOWN)
-        except DomainError as exc:
-            outcome = refusal(exc, KNOWN)
+        outcome = await attempt(self.desk, unit)
         if isinstance(outcome, Refusal):
             return await self.adjustments(
                 request, session, op, status=outcome.status, error=outcome.key, args=outcome.args
